@@ -1,0 +1,60 @@
+// Command nirnay is the one binary of Nirnay: the decision service and the
+// tools around it (policy, lending, simulate, events, migrate).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// exitError carries a specific exit code out of a command without printing
+// anything more than its message.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func run(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintln(os.Stderr, "nirnay:", ee.msg)
+			}
+			return ee.code
+		}
+		fmt.Fprintln(os.Stderr, "nirnay:", err)
+		return 1
+	}
+	return 0
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "nirnay",
+		Short:         "Nirnay: credit and fraud decision engine with an embedded lending core",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		newServeCmd(),
+		newMigrateCmd(),
+		newVersionCmd(),
+		newPolicyCmd(),
+		newLendingCmd(),
+		newSimulateCmd(),
+		newEventsCmd(),
+	)
+	return root
+}
