@@ -1,0 +1,32 @@
+# Nirnay — the two commands are `make run` and `make test`.
+GO        ?= go
+BIN       := bin/nirnay
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+TESTFLAGS ?=
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: build run test bench lint clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/nirnay
+
+# Starts the service on the embedded default (SQLite + in-process features
+# under ./var) with demo customers and keys.
+run: build
+	./$(BIN) serve --demo
+
+# Every test. scripts/with-services starts a throwaway PostgreSQL and Redis on
+# free loopback ports for the integration tests and stops them afterwards.
+test:
+	scripts/with-services $(GO) test $(TESTFLAGS) ./...
+
+bench:
+	scripts/with-services $(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+clean:
+	rm -rf bin var

@@ -1,0 +1,102 @@
+package api
+
+import (
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/nirnay/nirnay"
+)
+
+const (
+	ctxRequestID = "nirnay.request_id"
+	ctxLogger    = "nirnay.logger"
+	// HeaderRequestID carries the request id in and out. A client may send
+	// its own (up to 128 printable characters); otherwise one is made.
+	HeaderRequestID = "X-Request-Id"
+)
+
+// requestID gives every request an id, echoes it in the response, and puts a
+// logger carrying it on the context.
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader(HeaderRequestID)
+	if !validRequestID(id) {
+		id = "req_" + ulid.MustNew(ulid.Now(), rand.Reader).String()
+	}
+	c.Set(ctxRequestID, id)
+	c.Set(ctxLogger, s.log.With("request_id", id))
+	c.Header(HeaderRequestID, id)
+	c.Next()
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, r := range id {
+		if r < 0x21 || r > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// accessLog writes one structured line per request and records RED metrics.
+// Query strings are left out of logs: they may carry customer identifiers.
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	elapsed := time.Since(start)
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	status := c.Writer.Status()
+	s.metrics.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(status)).Inc()
+	s.metrics.duration.WithLabelValues(c.Request.Method, route).Observe(elapsed.Seconds())
+	if route == "/metrics" || route == "/healthz" || route == "/readyz" {
+		return
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	loggerFrom(c).LogAttrs(c.Request.Context(), level, "http request",
+		slog.String("method", c.Request.Method),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Int64("duration_us", elapsed.Microseconds()),
+		slog.Int("bytes", c.Writer.Size()),
+	)
+}
+
+// recoverPanics turns a panic in a handler into a logged 500 problem.
+func (s *Server) recoverPanics(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			loggerFrom(c).Error("panic in handler", "panic", r)
+			abort(c, errors.New("panic"))
+		}
+	}()
+	c.Next()
+}
+
+// limitBody caps every request body; reading past the limit fails, and
+// bindJSON reports it as 413.
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.ContentLength > s.maxBody {
+		abort(c, nirnay.Errorf(nirnay.KindTooLarge, "request body is larger than %d bytes", s.maxBody))
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody)
+	c.Next()
+}

@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// APIKey is a stored API key. The secret itself is never stored: only its
+// SHA-256 hash, which is how a presented key is looked up.
+type APIKey struct {
+	ID         string
+	Name       string
+	Role       string
+	CustomerID string // non-empty for a customer-scoped token
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
+}
+
+// HashKey returns the stored form of an API key secret.
+func HashKey(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateAPIKey stores a key for secret. A secret that is already stored gives
+// a KindConflict error.
+func (db *DB) CreateAPIKey(ctx context.Context, k APIKey, secret string) error {
+	var cust any
+	if k.CustomerID != "" {
+		cust = k.CustomerID
+	}
+	_, err := db.write.ExecContext(ctx,
+		`INSERT INTO api_keys (id, name, key_hash, role, customer_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		k.ID, k.Name, HashKey(secret), k.Role, cust, k.CreatedAt.UnixMicro())
+	return Translate(err)
+}
+
+// EnsureAPIKey stores a key for secret unless one with the same secret
+// exists; it then makes sure that key has the given role and is not revoked.
+func (db *DB) EnsureAPIKey(ctx context.Context, k APIKey, secret string) error {
+	err := db.CreateAPIKey(ctx, k, secret)
+	if err == nil || !isConflict(err) {
+		return err
+	}
+	_, err = db.write.ExecContext(ctx,
+		`UPDATE api_keys SET role = $1, revoked_at = NULL WHERE key_hash = $2`, k.Role, HashKey(secret))
+	return Translate(err)
+}
+
+// APIKeyBySecret finds the unrevoked key for a presented secret; an unknown
+// or revoked secret gives KindNotFound.
+func (db *DB) APIKeyBySecret(ctx context.Context, secret string) (APIKey, error) {
+	var (
+		k       APIKey
+		cust    *string
+		created int64
+	)
+	err := db.read.QueryRowContext(ctx,
+		`SELECT id, name, role, customer_id, created_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+		HashKey(secret)).Scan(&k.ID, &k.Name, &k.Role, &cust, &created)
+	if err != nil {
+		return APIKey{}, Translate(err)
+	}
+	if cust != nil {
+		k.CustomerID = *cust
+	}
+	k.CreatedAt = time.UnixMicro(created).UTC()
+	return k, nil
+}
+
+// RevokeAPIKey revokes a key by id; an unknown id gives KindNotFound.
+func (db *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, at.UnixMicro(), id)
+	if err != nil {
+		return Translate(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("api key " + id)
+	}
+	return nil
+}

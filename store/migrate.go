@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/nirnay/nirnay/store/migrations"
+)
+
+// Migrate applies every pending embedded migration, each exactly once, and
+// returns the versions it applied. Concurrent callers are serialised: a
+// PostgreSQL advisory lock for PostgreSQL, an exclusive file lock beside the
+// SQLite file for the embedded default. It is safe to run on every start.
+func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) ([]int64, error) {
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	dialect := goose.DialectSQLite3
+	if db.Dialect == Postgres {
+		dialect = goose.DialectPostgres
+		// Retry every second for up to five minutes while another instance migrates.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	} else {
+		unlock, err := fileLock(filepath.Join(filepath.Dir(db.path), "migrate.lock"))
+		if err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		defer unlock()
+	}
+	p, err := goose.NewProvider(dialect, db.write, migrations.FS, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	applied := make([]int64, 0, len(results))
+	for _, r := range results {
+		applied = append(applied, r.Source.Version)
+		if logger != nil {
+			logger.Info("migration applied", "version", r.Source.Version, "file", filepath.Base(r.Source.Path), "duration", r.Duration)
+		}
+	}
+	return applied, nil
+}
+
+// fileLock takes an exclusive advisory lock on path, waiting for it.
+func fileLock(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
