@@ -1,0 +1,271 @@
+package decisionlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nirnay/nirnay/store"
+)
+
+// Options configures a Log. Zero values take the defaults shown.
+type Options struct {
+	SegmentBytes int64        // default DefaultSegmentBytes
+	BatchSize    int          // records per database transaction; default 500
+	Logger       *slog.Logger // default slog.Default()
+}
+
+// Log is the decision log: local segments, the shipper that moves them to
+// the database, and reads across the pending, hot and cold tiers. It is safe
+// for concurrent use. Run must be running for records to reach the database.
+type Log struct {
+	w     *Writer
+	db    *store.DB
+	dir   string
+	batch int
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	pending map[string]*Record // appended, not yet shipped
+	ckpt    checkpoint
+
+	shipped   chan struct{} // closed and replaced after each shipped batch
+	lastError error
+	lag       time.Duration
+}
+
+type checkpoint struct {
+	seg    uint64
+	offset int64
+}
+
+// Open opens the log under dir (segments in dir/segments, cold files in
+// dir/cold) writing to db.
+func Open(dir string, db *store.DB, opts Options) (*Log, error) {
+	w, err := OpenWriter(filepath.Join(dir, "segments"), opts.SegmentBytes)
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{w: w, db: db, dir: dir, batch: opts.BatchSize, log: opts.Logger,
+		pending: map[string]*Record{}, shipped: make(chan struct{})}
+	if l.batch <= 0 {
+		l.batch = 500
+	}
+	if l.log == nil {
+		l.log = slog.Default()
+	}
+	if l.ckpt, err = l.readCheckpoint(); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Append makes records durable in the local segment (see Writer.Append) and
+// visible to Get until they are shipped.
+func (l *Log) Append(recs ...*Record) error {
+	l.mu.Lock()
+	for _, r := range recs {
+		l.pending[r.ID] = r
+	}
+	l.mu.Unlock()
+	if err := l.w.Append(recs...); err != nil {
+		l.mu.Lock()
+		for _, r := range recs {
+			delete(l.pending, r.ID)
+		}
+		l.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Close stops accepting appends. Call it after Run has returned.
+func (l *Log) Close() error { return l.w.Close() }
+
+func (l *Log) ckptPath() string { return filepath.Join(l.dir, "shipped.checkpoint") }
+
+func (l *Log) readCheckpoint() (checkpoint, error) {
+	b, err := os.ReadFile(l.ckptPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return checkpoint{}, nil
+	}
+	if err != nil {
+		return checkpoint{}, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return checkpoint{}, fmt.Errorf("decision log checkpoint %s: malformed", l.ckptPath())
+	}
+	seg, err1 := strconv.ParseUint(f[0], 10, 64)
+	off, err2 := strconv.ParseInt(f[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return checkpoint{}, fmt.Errorf("decision log checkpoint %s: malformed", l.ckptPath())
+	}
+	return checkpoint{seg, off}, nil
+}
+
+// writeCheckpoint replaces the checkpoint atomically (write, sync, rename).
+func (l *Log) writeCheckpoint(c checkpoint) error {
+	tmp := l.ckptPath() + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(f, "%d %d\n", c.seg, c.offset); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, l.ckptPath())
+}
+
+// Run ships records to the database until ctx ends, woken by appends rather
+// than by polling; failures are retried with backoff (the records wait safely
+// in their segments). Before returning it makes a last attempt to ship.
+func (l *Log) Run(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for {
+		more, err := l.shipOnce(ctx)
+		l.mu.Lock()
+		l.lastError = err
+		l.mu.Unlock()
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return
+			}
+			l.log.Warn("decision log shipping failed; will retry", "err", err, "retry_in", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 5*time.Second)
+		case more:
+			backoff = 100 * time.Millisecond
+		default:
+			backoff = 100 * time.Millisecond
+			select {
+			case <-ctx.Done():
+				l.drain()
+				return
+			case <-l.w.Notify():
+			}
+		}
+	}
+}
+
+// drain ships what it can in a few seconds at shutdown.
+func (l *Log) drain() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		more, err := l.shipOnce(ctx)
+		if err != nil || !more {
+			return
+		}
+	}
+}
+
+// shipOnce ships at most one batch. more reports whether it moved forward.
+func (l *Log) shipOnce(ctx context.Context) (more bool, err error) {
+	nums, err := listSegments(l.w.Dir())
+	if err != nil {
+		return false, err
+	}
+	active := l.w.active()
+	c := l.ckpt
+	for _, n := range nums {
+		if n < c.seg {
+			// Fully shipped before the checkpoint moved on; remove it.
+			_ = os.Remove(filepath.Join(l.w.Dir(), segName(n)))
+			continue
+		}
+		if n > c.seg {
+			c = checkpoint{seg: n}
+		}
+		recs, end, err := readFrom(filepath.Join(l.w.Dir(), segName(n)), c.offset, l.batch)
+		if err != nil {
+			return false, err
+		}
+		if len(recs) > 0 {
+			if err := insertRecords(ctx, l.db, recs); err != nil {
+				return false, err
+			}
+			c.offset = end
+			return true, l.advance(c, recs)
+		}
+		if n == active {
+			return false, nil
+		}
+		// A sealed segment is fully shipped: move past it and delete it.
+		if err := l.advance(checkpoint{seg: n + 1}, nil); err != nil {
+			return false, err
+		}
+		_ = os.Remove(filepath.Join(l.w.Dir(), segName(n)))
+	}
+	return false, nil
+}
+
+func (l *Log) advance(c checkpoint, recs []*Record) error {
+	if err := l.writeCheckpoint(c); err != nil {
+		return fmt.Errorf("decision log checkpoint: %w", err)
+	}
+	l.mu.Lock()
+	l.ckpt = c
+	for _, r := range recs {
+		delete(l.pending, r.ID)
+	}
+	if len(recs) > 0 {
+		l.lag = time.Since(recs[len(recs)-1].DecidedAt)
+		close(l.shipped)
+		l.shipped = make(chan struct{})
+	}
+	l.mu.Unlock()
+	return nil
+}
+
+// Stats describes the shipper's state for metrics and readiness.
+type Stats struct {
+	Pending   int           // records appended but not yet in the database
+	Lag       time.Duration // age of the newest shipped record when it was shipped
+	LastError error
+}
+
+// Stats returns the current shipping state.
+func (l *Log) Stats() Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return Stats{Pending: len(l.pending), Lag: l.lag, LastError: l.lastError}
+}
+
+// WaitShipped blocks until nothing appended before the call is pending, or ctx ends.
+func (l *Log) WaitShipped(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		n, ch := len(l.pending), l.shipped
+		l.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}

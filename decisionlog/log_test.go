@@ -1,0 +1,275 @@
+package decisionlog
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/internal/testenv"
+	"github.com/nirnay/nirnay/store"
+)
+
+func backends(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	for _, b := range []string{"sqlite", "postgres"} {
+		t.Run(b, func(t *testing.T) {
+			url := ""
+			if b == "postgres" {
+				url = testenv.Postgres(t)
+			}
+			ctx := context.Background()
+			db, err := store.Open(ctx, url, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.Migrate(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+			fn(t, db)
+		})
+	}
+}
+
+func rec(at time.Time, customer, step, outcome string, rules ...string) *Record {
+	id := "dec_" + ulid.MustNew(ulid.Timestamp(at), rand.Reader).String()
+	body, _ := json.Marshal(map[string]any{"decision_id": id, "outcome": outcome})
+	return &Record{ID: id, RequestID: "req-" + id, CustomerID: customer, Step: step, Outcome: outcome,
+		PolicyID: "credit-underwriting", PolicyVersion: 1, Role: "champion", Score: 650, DecidedAt: at.UTC(),
+		Rules: rules, Body: body}
+}
+
+func runShipper(t *testing.T, l *Log) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	return func() { cancel(); <-done }
+}
+
+func waitShipped(t *testing.T, l *Log) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := l.WaitShipped(ctx); err != nil {
+		t.Fatalf("records not shipped: %v (stats %+v)", err, l.Stats())
+	}
+}
+
+func TestShipListAndGet(t *testing.T) {
+	backends(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		l, err := Open(t.TempDir(), db, Options{BatchSize: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		base := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+		var all []*Record
+		for i := range 40 {
+			outcome, rules := "approve", []string{}
+			if i%4 == 0 {
+				outcome, rules = "decline", []string{"high_foir", "bureau_low"}
+			}
+			r := rec(base.Add(time.Duration(i)*time.Minute), fmt.Sprintf("C-%d", i%3), "application", outcome, rules...)
+			all = append(all, r)
+			if err := l.Append(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Before shipping, Get still finds a record.
+		if got, err := l.Get(ctx, all[5].ID); err != nil || got.ID != all[5].ID {
+			t.Fatalf("pending get: %v %v", got, err)
+		}
+		stop := runShipper(t, l)
+		waitShipped(t, l)
+		stop()
+
+		var n int
+		if err := db.Reader().QueryRow("SELECT COUNT(*) FROM decisions").Scan(&n); err != nil || n != 40 {
+			t.Fatalf("decisions in database: %d, %v; want 40", n, err)
+		}
+		got, err := l.Get(ctx, all[12].ID)
+		if err != nil || got.CustomerID != all[12].CustomerID || !got.DecidedAt.Equal(all[12].DecidedAt) || string(got.Body) != string(all[12].Body) {
+			t.Fatalf("get shipped: %+v, %v; want %+v", got, err, all[12])
+		}
+		if _, err := l.Get(ctx, "dec_01ARZ3NDEKTSV4RRFFQ69G5FAV"); !nirnay.IsKind(err, nirnay.KindNotFound) {
+			t.Fatalf("unknown id: %v, want not found", err)
+		}
+		// Filter by rule and paginate with a cursor: newest first, no repeats.
+		seen := map[string]bool{}
+		cursor := ""
+		var prev time.Time
+		for page := 0; ; page++ {
+			items, next, err := l.List(ctx, Filter{Rule: "high_foir", Step: "application", Limit: 3, Cursor: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range items {
+				if r.Outcome != "decline" || seen[r.ID] || (!prev.IsZero() && r.DecidedAt.After(prev)) {
+					t.Fatalf("page %d: bad item %+v (seen %v)", page, r, seen[r.ID])
+				}
+				seen[r.ID], prev = true, r.DecidedAt
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		if len(seen) != 10 {
+			t.Fatalf("rule filter found %d decisions, want 10", len(seen))
+		}
+		items, _, err := l.List(ctx, Filter{CustomerID: "C-1", From: base.Add(10 * time.Minute), To: base.Add(20 * time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range items {
+			if r.CustomerID != "C-1" || r.DecidedAt.Before(base.Add(10*time.Minute)) || !r.DecidedAt.Before(base.Add(20*time.Minute)) {
+				t.Fatalf("customer/time filter returned %+v", r)
+			}
+		}
+		if len(items) != 4 { // i = 10, 13, 16, 19
+			t.Fatalf("customer C-1 in [10m,20m): %d decisions, want 4", len(items))
+		}
+		if _, _, err := l.List(ctx, Filter{Cursor: "!!"}); !nirnay.IsKind(err, nirnay.KindInvalid) {
+			t.Fatalf("bad cursor: %v, want invalid", err)
+		}
+		if r, err := l.FindByRequest(ctx, all[3].RequestID); err != nil || r.ID != all[3].ID {
+			t.Fatalf("find by request: %v %v", r, err)
+		}
+
+		// Archive the first 30 minutes to the cold tier: they leave the
+		// database and Get still finds them.
+		moved, err := l.Archive(ctx, base.Add(30*time.Minute))
+		if err != nil || moved != 30 {
+			t.Fatalf("archive moved %d, %v; want 30", moved, err)
+		}
+		if err := db.Reader().QueryRow("SELECT COUNT(*) FROM decisions").Scan(&n); err != nil || n != 10 {
+			t.Fatalf("after archive %d rows in database, want 10", n)
+		}
+		if got, err := l.Get(ctx, all[2].ID); err != nil || got.ID != all[2].ID || string(got.Body) != string(all[2].Body) {
+			t.Fatalf("cold get: %+v, %v", got, err)
+		}
+	})
+}
+
+// TestCrashAndRestart: a torn last line (the process died mid-write) is
+// dropped, every whole record ships exactly once across restarts, and
+// shipping the same segment again (checkpoint lost) duplicates nothing.
+func TestCrashAndRestart(t *testing.T) {
+	backends(t, func(t *testing.T, db *store.DB) {
+		dir := t.TempDir()
+		l, err := Open(dir, db, Options{SegmentBytes: 2048})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := time.Now().UTC()
+		for i := range 25 {
+			if err := l.Append(rec(base.Add(time.Duration(i)*time.Second), "C-1", "login", "approve")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Simulate kill -9 mid-write: no Close, a torn record at the end of the active segment.
+		seg := filepath.Join(dir, "segments", segName(l.w.active()))
+		f, err := os.OpenFile(seg, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(`0badc0de {"id":"dec_torn","outc`)
+		f.Close()
+
+		l2, err := Open(dir, db, Options{SegmentBytes: 2048})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 5 {
+			if err := l2.Append(rec(base.Add(time.Hour+time.Duration(i)*time.Second), "C-2", "login", "approve")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stop := runShipper(t, l2)
+		waitShipped(t, l2)
+		stop()
+		count := func() int {
+			var n int
+			if err := db.Reader().QueryRow("SELECT COUNT(*) FROM decisions").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count(); n != 30 {
+			t.Fatalf("after restart %d decisions shipped, want 30", n)
+		}
+		// Lose the checkpoint and re-ship whatever segments remain: still 30.
+		os.Remove(filepath.Join(dir, "shipped.checkpoint"))
+		l2.Close()
+		l3, err := Open(dir, db, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l3.Close()
+		ctx := context.Background()
+		for {
+			more, err := l3.shipOnce(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !more {
+				break
+			}
+		}
+		if n := count(); n != 30 {
+			t.Fatalf("after re-shipping %d decisions, want 30", n)
+		}
+	})
+}
+
+// TestDatabaseOutage: while the database is unreachable appends still succeed
+// and records wait; when it is back they ship.
+func TestDatabaseOutage(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(ctx, "", filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	db.Close() // the database is "down": every statement fails
+	l, err := Open(filepath.Join(dir, "log"), db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rec(time.Now(), "C-9", "kyc", "review")
+	if err := l.Append(r); err != nil {
+		t.Fatalf("append during outage: %v", err)
+	}
+	if _, err := l.shipOnce(ctx); err == nil {
+		t.Fatal("shipping to a closed database succeeded")
+	}
+	l.Close()
+	// The database comes back; a new process ships the waiting record.
+	db2, err := store.Open(ctx, "", filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	l2, err := Open(filepath.Join(dir, "log"), db2, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	if _, err := l2.shipOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := l2.Get(ctx, r.ID); err != nil || got.Outcome != "review" {
+		t.Fatalf("after outage: %+v, %v", got, err)
+	}
+}

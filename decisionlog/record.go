@@ -1,0 +1,32 @@
+// Package decisionlog is Nirnay's durable decision log.
+//
+// Every decision (champion, challenger, shadow) is appended to a local segment
+// file before its response is sent (Writer.Append), so it survives a kill -9
+// of the server. A Shipper moves segment records to the database in batches,
+// idempotently by decision id, so a restart or a database outage loses and
+// duplicates nothing. Decisions older than the hot-tier age are exported to
+// compressed daily files (the cold tier) that reads still reach.
+package decisionlog
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Record is one logged decision. The indexed fields are copied out of the
+// decision so the log can be filtered without parsing Body.
+type Record struct {
+	ID            string          `json:"id"`
+	ParentID      string          `json:"parent_id,omitempty"` // for a shadow: the acted-on decision
+	RequestID     string          `json:"request_id"`
+	CustomerID    string          `json:"customer_id"`
+	Step          string          `json:"step"`
+	Outcome       string          `json:"outcome"`
+	PolicyID      string          `json:"policy_id"`
+	PolicyVersion int             `json:"policy_version"`
+	Role          string          `json:"role"` // champion | challenger | shadow
+	Score         int64           `json:"score"`
+	DecidedAt     time.Time       `json:"decided_at"`
+	Rules         []string        `json:"rules"` // ids of fired and errored rules
+	Body          json.RawMessage `json:"body"`  // the full decision, with features used and input
+}

@@ -1,0 +1,235 @@
+package decisionlog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/store"
+)
+
+// insertRecords writes a batch in one transaction; records already present
+// (by id) are left as they are, so shipping the same record twice is harmless.
+func insertRecords(ctx context.Context, db *store.DB, recs []*Record) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO decisions
+			(id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		rule, err := tx.PrepareContext(ctx, `INSERT INTO decision_rules (decision_id, rule_id, decided_at)
+			VALUES ($1, $2, $3) ON CONFLICT (decision_id, rule_id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer rule.Close()
+		for _, r := range recs {
+			var parent any
+			if r.ParentID != "" {
+				parent = r.ParentID
+			}
+			at := r.DecidedAt.UnixMicro()
+			if _, err := ins.ExecContext(ctx, r.ID, parent, r.RequestID, r.CustomerID, r.Step, r.Outcome,
+				r.PolicyID, r.PolicyVersion, r.Role, r.Score, at, string(r.Body)); err != nil {
+				return fmt.Errorf("insert decision %s: %w", r.ID, err)
+			}
+			for _, id := range r.Rules {
+				if _, err := rule.ExecContext(ctx, r.ID, id, at); err != nil {
+					return fmt.Errorf("insert decision %s rule %s: %w", r.ID, id, err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+const recordColumns = `d.id, d.parent_id, d.request_id, d.customer_id, d.step, d.outcome, d.policy_id, d.policy_version, d.role, d.score, d.decided_at, d.body`
+
+func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
+	var (
+		r      Record
+		parent *string
+		at     int64
+		body   string
+	)
+	if err := sc.Scan(&r.ID, &parent, &r.RequestID, &r.CustomerID, &r.Step, &r.Outcome, &r.PolicyID,
+		&r.PolicyVersion, &r.Role, &r.Score, &at, &body); err != nil {
+		return nil, err
+	}
+	if parent != nil {
+		r.ParentID = *parent
+	}
+	r.DecidedAt = time.UnixMicro(at).UTC()
+	r.Body = json.RawMessage(body)
+	return &r, nil
+}
+
+// Get returns a decision by id from wherever it is: not yet shipped, in the
+// database, or in the cold tier. An unknown id gives KindNotFound.
+func (l *Log) Get(ctx context.Context, id string) (*Record, error) {
+	l.mu.Lock()
+	r, ok := l.pending[id]
+	l.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	row := l.db.Reader().QueryRowContext(ctx, `SELECT `+recordColumns+` FROM decisions d WHERE d.id = $1`, id)
+	r, err := scanRecord(row)
+	if err == nil {
+		return r, nil
+	}
+	if err = store.Translate(err); !nirnay.IsKind(err, nirnay.KindNotFound) {
+		return nil, err
+	}
+	if r, err := l.getCold(id); err == nil && r != nil {
+		return r, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return nil, nirnay.Errorf(nirnay.KindNotFound, "decision %s not found", id)
+}
+
+// FindByRequest returns the acted-on (non-shadow) decision logged for a
+// client request id, pending or shipped, or KindNotFound.
+func (l *Log) FindByRequest(ctx context.Context, requestID string) (*Record, error) {
+	l.mu.Lock()
+	for _, r := range l.pending {
+		if r.RequestID == requestID && r.Role != "shadow" {
+			l.mu.Unlock()
+			return r, nil
+		}
+	}
+	l.mu.Unlock()
+	row := l.db.Reader().QueryRowContext(ctx, `SELECT `+recordColumns+` FROM decisions d
+		WHERE d.request_id = $1 AND d.role <> 'shadow' ORDER BY d.decided_at LIMIT 1`, requestID)
+	r, err := scanRecord(row)
+	if err != nil {
+		return nil, store.Translate(err)
+	}
+	return r, nil
+}
+
+// Filter selects decisions for List. Empty fields do not filter.
+type Filter struct {
+	CustomerID    string
+	Step          string
+	Outcome       string
+	Rule          string // a fired or errored rule id
+	PolicyID      string
+	PolicyVersion int
+	Role          string
+	From, To      time.Time // decided_at in [From, To)
+	Limit         int       // default 50, at most 500
+	Cursor        string
+}
+
+// List returns shipped decisions, newest first, and the cursor of the next
+// page ("" when there is none).
+func (l *Log) List(ctx context.Context, f Filter) ([]*Record, string, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > 500 {
+		limit = 500
+	}
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	from := "decisions d"
+	if f.Rule != "" {
+		from = "decision_rules r JOIN decisions d ON d.id = r.decision_id"
+		add("r.rule_id = ?", f.Rule)
+	}
+	if f.CustomerID != "" {
+		add("d.customer_id = ?", f.CustomerID)
+	}
+	if f.Step != "" {
+		add("d.step = ?", f.Step)
+	}
+	if f.Outcome != "" {
+		add("d.outcome = ?", f.Outcome)
+	}
+	if f.PolicyID != "" {
+		add("d.policy_id = ?", f.PolicyID)
+	}
+	if f.PolicyVersion > 0 {
+		add("d.policy_version = ?", f.PolicyVersion)
+	}
+	if f.Role != "" {
+		add("d.role = ?", f.Role)
+	}
+	if !f.From.IsZero() {
+		add("d.decided_at >= ?", f.From.UnixMicro())
+	}
+	if !f.To.IsZero() {
+		add("d.decided_at < ?", f.To.UnixMicro())
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", nirnay.FieldError("cursor", "is not a cursor this endpoint returned")
+		}
+		args = append(args, at, id)
+		n := len(args)
+		where = append(where, fmt.Sprintf("(d.decided_at < $%d OR (d.decided_at = $%d AND d.id < $%d))", n-1, n-1, n))
+	}
+	q := `SELECT ` + recordColumns + ` FROM ` + from
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += fmt.Sprintf(" ORDER BY d.decided_at DESC, d.id DESC LIMIT %d", limit+1)
+	rows, err := l.db.Reader().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []*Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = encodeCursor(last.DecidedAt.UnixMicro(), last.ID)
+	}
+	return out, next, nil
+}
+
+func encodeCursor(at int64, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + "|" + id))
+}
+
+func decodeCursor(c string) (int64, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, "", err
+	}
+	at, id, ok := strings.Cut(string(b), "|")
+	if !ok {
+		return 0, "", fmt.Errorf("bad cursor")
+	}
+	n, err := strconv.ParseInt(at, 10, 64)
+	return n, id, err
+}

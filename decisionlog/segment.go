@@ -1,0 +1,267 @@
+package decisionlog
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Segment files hold one record a line: "<crc32 hex> <record JSON>\n". A line
+// cut short by a crash (no newline, or a checksum that does not match) ends
+// the readable part of a segment; the writer truncates it on open.
+
+const (
+	segPrefix = "seg-"
+	segSuffix = ".log"
+	// DefaultSegmentBytes is the size at which the writer starts a new segment.
+	DefaultSegmentBytes = 32 << 20
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+func segName(n uint64) string { return fmt.Sprintf("%s%020d%s", segPrefix, n, segSuffix) }
+
+func segNumber(name string) (uint64, bool) {
+	if !strings.HasPrefix(name, segPrefix) || !strings.HasSuffix(name, segSuffix) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(name, segPrefix), segSuffix), 10, 64)
+	return n, err == nil
+}
+
+// listSegments returns the segment numbers in dir, ascending.
+func listSegments(dir string) ([]uint64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var nums []uint64
+	for _, e := range entries {
+		if n, ok := segNumber(e.Name()); ok {
+			nums = append(nums, n)
+		}
+	}
+	sort.Slice(nums, func(i, j int) bool { return nums[i] < nums[j] })
+	return nums, nil
+}
+
+func encodeLine(r *Record) ([]byte, error) {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	line := make([]byte, 0, len(body)+10)
+	var sum [4]byte
+	c := crc32.Checksum(body, crcTable)
+	sum[0], sum[1], sum[2], sum[3] = byte(c>>24), byte(c>>16), byte(c>>8), byte(c)
+	line = hex.AppendEncode(line, sum[:])
+	line = append(line, ' ')
+	line = append(line, body...)
+	return append(line, '\n'), nil
+}
+
+var errTorn = errors.New("torn record")
+
+// decodeLine parses one line without its newline.
+func decodeLine(line []byte) (*Record, error) {
+	if len(line) < 10 || line[8] != ' ' {
+		return nil, errTorn
+	}
+	var sum [4]byte
+	if _, err := hex.Decode(sum[:], line[:8]); err != nil {
+		return nil, errTorn
+	}
+	body := line[9:]
+	want := uint32(sum[0])<<24 | uint32(sum[1])<<16 | uint32(sum[2])<<8 | uint32(sum[3])
+	if crc32.Checksum(body, crcTable) != want {
+		return nil, errTorn
+	}
+	var r Record
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, errTorn
+	}
+	return &r, nil
+}
+
+// readFrom reads whole, valid records from path starting at offset, at most
+// max of them. It returns the records and the offset just past the last one.
+func readFrom(path string, offset int64, max int) ([]*Record, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, offset, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return nil, offset, err
+	}
+	br := bufio.NewReaderSize(f, 256<<10)
+	var out []*Record
+	for len(out) < max {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// A record longer than the buffer: read the rest of it.
+			rest, err2 := br.ReadBytes('\n')
+			if err2 != nil {
+				break
+			}
+			line = append(append([]byte(nil), line...), rest...)
+		} else if err != nil {
+			break // EOF, or a line still being written
+		}
+		r, derr := decodeLine(bytes.TrimSuffix(line, []byte("\n")))
+		if derr != nil {
+			break
+		}
+		out = append(out, r)
+		offset += int64(len(line))
+	}
+	return out, offset, nil
+}
+
+// Writer appends records to the active segment. It is safe for concurrent use.
+type Writer struct {
+	dir      string
+	maxBytes int64
+
+	mu     sync.Mutex
+	f      *os.File
+	num    uint64
+	size   int64
+	closed bool
+	notify chan struct{}
+}
+
+// OpenWriter opens dir (creating it), repairs a torn tail in the newest
+// segment, and starts a fresh segment for this process.
+func OpenWriter(dir string, maxBytes int64) (*Writer, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultSegmentBytes
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("decision log dir %s: %w", dir, err)
+	}
+	nums, err := listSegments(dir)
+	if err != nil {
+		return nil, err
+	}
+	var next uint64 = 1
+	if len(nums) > 0 {
+		last := nums[len(nums)-1]
+		if err := repairTail(filepath.Join(dir, segName(last))); err != nil {
+			return nil, err
+		}
+		next = last + 1
+	}
+	w := &Writer{dir: dir, maxBytes: maxBytes, notify: make(chan struct{}, 1)}
+	if err := w.openSegment(next); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// repairTail truncates a segment after its last whole, valid record.
+func repairTail(path string) error {
+	_, end, err := readFrom(path, 0, int(^uint(0)>>1))
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st.Size() != end {
+		return os.Truncate(path, end)
+	}
+	return nil
+}
+
+func (w *Writer) openSegment(num uint64) error {
+	f, err := os.OpenFile(filepath.Join(w.dir, segName(num)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if w.f != nil {
+		_ = w.f.Sync()
+		w.f.Close()
+	}
+	w.f, w.num, w.size = f, num, st.Size()
+	return nil
+}
+
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("decision log closed")
+
+// Append writes records to the active segment with one write, so they are in
+// the operating system's hands (and survive a kill -9 of this process) when
+// it returns. It rolls to a new segment past the size limit.
+func (w *Writer) Append(recs ...*Record) error {
+	var buf []byte
+	for _, r := range recs {
+		line, err := encodeLine(r)
+		if err != nil {
+			return fmt.Errorf("encode decision %s: %w", r.ID, err)
+		}
+		buf = append(buf, line...)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	if w.size > 0 && w.size+int64(len(buf)) > w.maxBytes {
+		if err := w.openSegment(w.num + 1); err != nil {
+			return fmt.Errorf("roll decision log segment: %w", err)
+		}
+	}
+	n, err := w.f.Write(buf)
+	w.size += int64(n)
+	if err != nil {
+		return fmt.Errorf("append decision log: %w", err)
+	}
+	select {
+	case w.notify <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// active returns the number of the segment being written.
+func (w *Writer) active() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.num
+}
+
+// Notify is signalled (without blocking) after each append.
+func (w *Writer) Notify() <-chan struct{} { return w.notify }
+
+// Dir is the segment directory.
+func (w *Writer) Dir() string { return w.dir }
+
+// Close syncs and closes the active segment.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	err := w.f.Sync()
+	return errors.Join(err, w.f.Close())
+}
