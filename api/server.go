@@ -29,6 +29,9 @@ type Options struct {
 	Checks       []Check      // readiness probes shown in /readyz
 	MaxBodyBytes int64        // default 1 MiB
 	Version      string
+	Keys         KeyLookup // API keys; without it every /v1 call is 503
+	RateLimit    float64   // requests per second per API key; default 5000, negative = unlimited
+	RateBurst    int       // burst per API key; default 2 × RateLimit
 }
 
 // Server holds the router and what the handlers share. Build it with New;
@@ -41,6 +44,10 @@ type Server struct {
 	router  *gin.Engine
 	reg     *prometheus.Registry
 	metrics *httpMetrics
+
+	keys     KeyLookup
+	keyCache *keyCache
+	v1       *gin.RouterGroup // authenticated routes
 }
 
 type httpMetrics struct {
@@ -54,7 +61,14 @@ const DefaultMaxBodyBytes = 1 << 20
 // New builds a Server with the health, readiness and metrics routes.
 func New(opts Options) *Server {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{log: opts.Logger, checks: opts.Checks, maxBody: opts.MaxBodyBytes, version: opts.Version}
+	s := &Server{log: opts.Logger, checks: opts.Checks, maxBody: opts.MaxBodyBytes, version: opts.Version, keys: opts.Keys}
+	if opts.RateLimit == 0 {
+		opts.RateLimit = 5000
+	}
+	if opts.RateBurst <= 0 {
+		opts.RateBurst = int(2 * max(opts.RateLimit, 1))
+	}
+	s.keyCache = newKeyCache(opts.RateLimit, opts.RateBurst)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -86,6 +100,7 @@ func New(opts Options) *Server {
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
 	s.router = r
+	s.v1 = r.Group("/v1", s.authenticate)
 	return s
 }
 
@@ -95,6 +110,9 @@ func (s *Server) Handler() http.Handler { return s.router }
 // Router exposes the gin engine so other parts of the service can mount
 // their routes on the same middleware.
 func (s *Server) Router() *gin.Engine { return s.router }
+
+// V1 is the authenticated /v1 route group other parts of the service mount on.
+func (s *Server) V1() *gin.RouterGroup { return s.v1 }
 
 // Registry is the Prometheus registry served at /metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }

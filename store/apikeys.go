@@ -81,3 +81,35 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 	}
 	return nil
 }
+
+// ListAPIKeys returns every key (never a secret), newest first.
+func (db *DB) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
+	rows, err := db.read.QueryContext(ctx,
+		`SELECT id, name, role, customer_id, created_at, revoked_at FROM api_keys ORDER BY created_at DESC, id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []APIKey
+	for rows.Next() {
+		var (
+			k       APIKey
+			cust    *string
+			created int64
+			revoked *int64
+		)
+		if err := rows.Scan(&k.ID, &k.Name, &k.Role, &cust, &created, &revoked); err != nil {
+			return nil, err
+		}
+		if cust != nil {
+			k.CustomerID = *cust
+		}
+		k.CreatedAt = time.UnixMicro(created).UTC()
+		if revoked != nil {
+			t := time.UnixMicro(*revoked).UTC()
+			k.RevokedAt = &t
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}

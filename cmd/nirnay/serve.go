@@ -130,7 +130,8 @@ func serve(ctx context.Context, cfg config, demo bool, cmd *cobra.Command) error
 		}
 	}
 
-	srv := api.New(api.Options{Logger: log, Checks: checks, MaxBodyBytes: cfg.MaxBodyBytes, Version: version})
+	srv := api.New(api.Options{Logger: log, Checks: checks, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Keys: db})
+	srv.MountKeys(db)
 	log.Info("nirnay serving", "addr", ln.Addr().String(), "database", db.String(), "redis", cfg.RedisURL != "", "version", version)
 	return serveHTTP(ctx, ln, srv.Handler(), cfg.ShutdownTimeout, log)
 }

@@ -160,7 +160,9 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serveHTTP(ctx, ln, handler, 5*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	go func() {
+		done <- serveHTTP(ctx, ln, handler, 5*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
 	type result struct {
 		body string
 		err  error
