@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the default bundle. Paths are relative to this directory.
 //
-//go:embed *.yaml
+//go:embed *.yaml products/*.yaml
 var FS embed.FS
