@@ -48,6 +48,7 @@ type Server struct {
 	keys     KeyLookup
 	keyCache *keyCache
 	v1       *gin.RouterGroup // authenticated routes
+	journey  []JourneySource
 }
 
 type httpMetrics struct {

@@ -34,6 +34,7 @@ type Log struct {
 
 	mu      sync.Mutex
 	pending map[string]*Record // appended, not yet shipped
+	byReq   map[string]*Record // pending acted-on records by request id
 	ckpt    checkpoint
 
 	shipped   chan struct{} // closed and replaced after each shipped batch
@@ -54,7 +55,7 @@ func Open(dir string, db *store.DB, opts Options) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{w: w, db: db, dir: dir, batch: opts.BatchSize, log: opts.Logger,
-		pending: map[string]*Record{}, shipped: make(chan struct{})}
+		pending: map[string]*Record{}, byReq: map[string]*Record{}, shipped: make(chan struct{})}
 	if l.batch <= 0 {
 		l.batch = 500
 	}
@@ -74,17 +75,27 @@ func (l *Log) Append(recs ...*Record) error {
 	l.mu.Lock()
 	for _, r := range recs {
 		l.pending[r.ID] = r
+		if r.RequestID != "" && r.Role != "shadow" {
+			l.byReq[r.RequestID] = r
+		}
 	}
 	l.mu.Unlock()
 	if err := l.w.Append(recs...); err != nil {
-		l.mu.Lock()
-		for _, r := range recs {
-			delete(l.pending, r.ID)
-		}
-		l.mu.Unlock()
+		l.forget(recs)
 		return err
 	}
 	return nil
+}
+
+func (l *Log) forget(recs []*Record) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range recs {
+		delete(l.pending, r.ID)
+		if l.byReq[r.RequestID] == r {
+			delete(l.byReq, r.RequestID)
+		}
+	}
 }
 
 // Close stops accepting appends. Call it after Run has returned.
@@ -229,6 +240,9 @@ func (l *Log) advance(c checkpoint, recs []*Record) error {
 	l.ckpt = c
 	for _, r := range recs {
 		delete(l.pending, r.ID)
+		if l.byReq[r.RequestID] == r {
+			delete(l.byReq, r.RequestID)
+		}
 	}
 	if len(recs) > 0 {
 		l.lag = time.Since(recs[len(recs)-1].DecidedAt)

@@ -101,13 +101,11 @@ func (l *Log) Get(ctx context.Context, id string) (*Record, error) {
 // client request id, pending or shipped, or KindNotFound.
 func (l *Log) FindByRequest(ctx context.Context, requestID string) (*Record, error) {
 	l.mu.Lock()
-	for _, r := range l.pending {
-		if r.RequestID == requestID && r.Role != "shadow" {
-			l.mu.Unlock()
-			return r, nil
-		}
-	}
+	r, ok := l.byReq[requestID]
 	l.mu.Unlock()
+	if ok {
+		return r, nil
+	}
 	row := l.db.Reader().QueryRowContext(ctx, `SELECT `+recordColumns+` FROM decisions d
 		WHERE d.request_id = $1 AND d.role <> 'shadow' ORDER BY d.decided_at LIMIT 1`, requestID)
 	r, err := scanRecord(row)

@@ -55,6 +55,7 @@ func newRootCmd() *cobra.Command {
 		newLendingCmd(),
 		newSimulateCmd(),
 		newEventsCmd(),
+		newLoadtestCmd(),
 	)
 	return root
 }

@@ -1,0 +1,228 @@
+// Package decisions is the decision service behind POST /v1/decisions: it
+// makes a decision with the engine, logs it (and its shadows) durably before
+// answering, and makes a client's request_id idempotent.
+package decisions
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/decisionlog"
+	"github.com/nirnay/nirnay/engine"
+)
+
+// Decider makes decisions; *engine.Engine satisfies it.
+type Decider interface {
+	Decide(ctx context.Context, req engine.Request) (engine.Decision, error)
+}
+
+// Service makes, logs and replays decisions. Safe for concurrent use.
+type Service struct {
+	eng   Decider
+	log   *decisionlog.Log
+	locks [256]sync.Mutex // striped by request_id: one decision per id at a time
+
+	decisions *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+}
+
+// New returns a service deciding with eng and logging to log. Metrics are
+// registered with reg when it is not nil.
+func New(eng Decider, log *decisionlog.Log, reg prometheus.Registerer) *Service {
+	s := &Service{eng: eng, log: log,
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nirnay_decisions_total", Help: "Decisions by step, outcome and policy role.",
+		}, []string{"step", "outcome", "role"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "nirnay_decision_latency_seconds", Help: "Engine decision latency (feature fetch and evaluation) by step.",
+			Buckets: []float64{10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 50e-3},
+		}, []string{"step"}),
+	}
+	if reg != nil {
+		reg.MustRegister(s.decisions, s.latency,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "nirnay_decision_log_backlog", Help: "Decisions logged locally but not yet shipped to the database.",
+			}, func() float64 { return float64(log.Stats().Pending) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "nirnay_decision_log_lag_seconds", Help: "Age of the newest decision when it reached the database.",
+			}, func() float64 { return log.Stats().Lag.Seconds() }),
+		)
+	}
+	return s
+}
+
+// Body is what the log keeps for an acted-on decision: the response exactly
+// as it was sent, the masked input, the feature values used with their ages,
+// and the request fingerprint for idempotency.
+type Body struct {
+	Response    json.RawMessage `json:"response"`
+	Input       map[string]any  `json:"input"`
+	Features    []FeatureUsed   `json:"features"`
+	RequestHash string          `json:"request_hash"`
+	FetchUS     int64           `json:"fetch_us"`
+	EvalUS      int64           `json:"eval_us"`
+}
+
+// FeatureUsed is one feature value a decision read.
+type FeatureUsed struct {
+	Name  string `json:"name"`
+	Value any    `json:"value"`
+	AgeMS int64  `json:"age_ms"`
+	State string `json:"state"`
+}
+
+// ShadowBody is what the log keeps for a shadow evaluation.
+type ShadowBody struct {
+	Policy  engine.PolicyRef    `json:"policy"`
+	Outcome string              `json:"outcome"`
+	Reasons []string            `json:"reasons"`
+	Score   int64               `json:"score"`
+	Offer   map[string]any      `json:"offer"`
+	Rules   []engine.RuleResult `json:"rules"`
+}
+
+// Result is the answer to a decision request.
+type Result struct {
+	Response json.RawMessage // the §6 decision JSON
+	Replayed bool            // true when an earlier decision for the same request_id was returned
+}
+
+// Decide makes a decision, logs it durably, and returns its JSON. A repeated
+// request_id with the same request returns the first decision unchanged; with
+// a different request it is a KindConflict error. Errors: KindInvalid (unknown
+// step, bad input), KindUnprocessable (no policy deployed), internal errors.
+func (s *Service) Decide(ctx context.Context, req engine.Request) (Result, error) {
+	hash := requestHash(req)
+	if req.RequestID != "" {
+		mu := &s.locks[stripe(req.RequestID)]
+		mu.Lock()
+		defer mu.Unlock()
+		prev, err := s.log.FindByRequest(ctx, req.RequestID)
+		switch {
+		case err == nil:
+			var b Body
+			if err := json.Unmarshal(prev.Body, &b); err != nil {
+				return Result{}, fmt.Errorf("decode logged decision %s: %w", prev.ID, err)
+			}
+			if b.RequestHash != hash {
+				return Result{}, nirnay.Errorf(nirnay.KindConflict,
+					"request_id %q was already used for a different request (decision %s)", req.RequestID, prev.ID)
+			}
+			return Result{Response: b.Response, Replayed: true}, nil
+		case !nirnay.IsKind(err, nirnay.KindNotFound):
+			return Result{}, err
+		}
+	}
+	d, err := s.eng.Decide(ctx, req)
+	if err != nil {
+		return Result{}, classify(err)
+	}
+	resp, err := json.Marshal(d)
+	if err != nil {
+		return Result{}, fmt.Errorf("encode decision: %w", err)
+	}
+	recs, err := records(d, resp, hash)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := s.log.Append(recs...); err != nil {
+		return Result{}, fmt.Errorf("log decision %s: %w", d.DecisionID, err)
+	}
+	s.decisions.WithLabelValues(d.Step, d.Outcome, d.Policy.Role).Inc()
+	s.latency.WithLabelValues(d.Step).Observe(float64(d.LatencyUS) / 1e6)
+	return Result{Response: resp}, nil
+}
+
+func classify(err error) error {
+	switch {
+	case errors.Is(err, engine.ErrInvalidRequest):
+		return &nirnay.Error{Kind: nirnay.KindInvalid, Message: err.Error(), Err: err}
+	case errors.Is(err, engine.ErrNoDeployment):
+		return &nirnay.Error{Kind: nirnay.KindUnprocessable, Message: "no policy is deployed for this step", Err: err}
+	}
+	return err
+}
+
+// records builds the log records of a decision: the acted-on one, then one
+// per shadow evaluation (ids <decision id>.s1, .s2 …).
+func records(d engine.Decision, resp []byte, hash string) ([]*decisionlog.Record, error) {
+	obs := d.Log.Features()
+	used := make([]FeatureUsed, len(obs))
+	for i, o := range obs {
+		used[i] = FeatureUsed{Name: o.Name, Value: o.Value, AgeMS: o.Age.Milliseconds(), State: string(o.State)}
+	}
+	body, err := json.Marshal(Body{Response: resp, Input: MaskInput(d.Log.Input), Features: used, RequestHash: hash,
+		FetchUS: d.Log.FetchNanos / 1e3, EvalUS: d.Log.EvalNanos / 1e3})
+	if err != nil {
+		return nil, fmt.Errorf("encode decision log body: %w", err)
+	}
+	main := &decisionlog.Record{ID: d.DecisionID, RequestID: d.RequestID, CustomerID: d.CustomerID, Step: d.Step,
+		Outcome: d.Outcome, PolicyID: d.Policy.ID, PolicyVersion: d.Policy.Version, Role: d.Policy.Role,
+		Score: d.Score, DecidedAt: d.EvaluatedAt, Rules: ruleIDs(d.Rules), Body: body}
+	out := []*decisionlog.Record{main}
+	for i, ev := range d.Log.Evaluations {
+		if ev.Policy.Role != engine.RoleShadow {
+			continue
+		}
+		sb, err := json.Marshal(ShadowBody{Policy: ev.Policy, Outcome: ev.Result.Outcome, Reasons: ev.Result.Reasons,
+			Score: ev.Result.Score, Offer: ev.Result.Offer, Rules: ev.Result.Rules})
+		if err != nil {
+			return nil, fmt.Errorf("encode shadow result: %w", err)
+		}
+		out = append(out, &decisionlog.Record{ID: d.DecisionID + ".s" + strconv.Itoa(i), ParentID: d.DecisionID,
+			RequestID: d.RequestID, CustomerID: d.CustomerID, Step: d.Step, Outcome: ev.Result.Outcome,
+			PolicyID: ev.Policy.ID, PolicyVersion: ev.Policy.Version, Role: engine.RoleShadow, Score: ev.Result.Score,
+			DecidedAt: d.EvaluatedAt, Rules: ruleIDs(ev.Result.Rules), Body: sb})
+	}
+	return out, nil
+}
+
+func ruleIDs(rs []engine.RuleResult) []string {
+	ids := make([]string, 0, len(rs))
+	for _, r := range rs {
+		if r.Fired || r.Error != "" {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
+}
+
+// requestHash fingerprints what a request asks (customer, step, input,
+// trace) so a reused request_id can be told apart from a retry.
+func requestHash(req engine.Request) string {
+	b, _ := json.Marshal(struct {
+		C string         `json:"c"`
+		S string         `json:"s"`
+		I map[string]any `json:"i"`
+		T bool           `json:"t"`
+	}{req.CustomerID, req.Step, req.Input, req.Trace})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+func stripe(id string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return h.Sum32() % 256
+}
+
+// Get reads a decision (acted-on or shadow) by id from any tier.
+func (s *Service) Get(ctx context.Context, id string) (*decisionlog.Record, error) {
+	return s.log.Get(ctx, id)
+}
+
+// List lists decisions; see decisionlog.Filter.
+func (s *Service) List(ctx context.Context, f decisionlog.Filter) ([]*decisionlog.Record, string, error) {
+	return s.log.List(ctx, f)
+}
+
