@@ -1,0 +1,375 @@
+package loans
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/lending/product"
+	"github.com/nirnay/nirnay/lending/schedule"
+	"github.com/nirnay/nirnay/money"
+	"github.com/nirnay/nirnay/store"
+)
+
+// CreditLine is a revolving limit; each draw is a loan of kind "draw" with
+// its own schedule. Available = Limit − the principal outstanding of its
+// active draws (repaid principal frees the limit again).
+type CreditLine struct {
+	ID            string          `json:"id"`
+	CustomerID    string          `json:"customer_id"`
+	ProductID     string          `json:"product_id"`
+	Status        string          `json:"status"` // declined offered active cancelled
+	RequestID     string          `json:"request_id,omitempty"`
+	Limit         money.Paise     `json:"limit"`
+	AnnualRateBPS int64           `json:"annual_rate_bps"`
+	Reasons       []string        `json:"reasons"`
+	Offer         map[string]any  `json:"offer"`
+	Consent       json.RawMessage `json:"consent,omitempty"`
+	AccountHash   string          `json:"account_hash,omitempty"`
+	Available     money.Paise     `json:"available"`
+	Draws         []*Loan         `json:"draws,omitempty"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+}
+
+const lineCols = `id, customer_id, product_id, status, request_id, credit_limit, annual_rate_bps, reasons, offer, consent, account_hash, created_at, updated_at`
+
+func (s *Service) lockLine(ctx context.Context, q queryer, id string, forUpdate bool) (*CreditLine, error) {
+	sqlq := `SELECT ` + lineCols + ` FROM credit_lines WHERE id = $1`
+	if forUpdate && s.db.Dialect == store.Postgres {
+		sqlq += ` FOR UPDATE`
+	}
+	var (
+		c                       CreditLine
+		reasons, offer, consent string
+		created, updated        int64
+	)
+	err := q.QueryRowContext(ctx, sqlq, id).Scan(&c.ID, &c.CustomerID, &c.ProductID, &c.Status, &c.RequestID, &c.Limit, &c.AnnualRateBPS,
+		&reasons, &offer, &consent, &c.AccountHash, &created, &updated)
+	if isNoRows(err) {
+		return nil, notFound("credit line", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	_ = json.Unmarshal([]byte(reasons), &c.Reasons)
+	_ = json.Unmarshal([]byte(offer), &c.Offer)
+	if consent != "" {
+		c.Consent = json.RawMessage(consent)
+	}
+	c.CreatedAt, c.UpdatedAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
+	return &c, nil
+}
+
+func (s *Service) saveLine(ctx context.Context, q queryer, c *CreditLine) error {
+	_, err := q.ExecContext(ctx, `UPDATE credit_lines SET status=$2, credit_limit=$3, consent=$4, account_hash=$5, updated_at=$6 WHERE id=$1`,
+		c.ID, c.Status, c.Limit, string(c.Consent), c.AccountHash, c.UpdatedAt.UnixMicro())
+	return store.Translate(err)
+}
+
+// drawn is the principal outstanding of a line's active draws.
+func drawn(ctx context.Context, q queryer, lineID string) (money.Paise, error) {
+	var v sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT SUM(principal_outstanding) FROM loans WHERE credit_line_id = $1 AND status = $2`, lineID, StatusActive).Scan(&v)
+	return money.Paise(v.Int64), err
+}
+
+func (s *Service) applyLine(ctx context.Context, req ApplicationRequest, p *product.Product, v Verdict, stop *StoppedError, limit money.Paise, bps int64, today schedule.Date) (*Application, error) {
+	now := s.now().UTC()
+	c := &CreditLine{ID: newID("cl"), CustomerID: req.CustomerID, ProductID: p.ID, Status: StatusOffered, RequestID: req.RequestID, Limit: limit,
+		AnnualRateBPS: bps, Reasons: v.Reasons, Offer: v.Offer, CreatedAt: now, UpdatedAt: now}
+	if c.Reasons == nil {
+		c.Reasons = []string{}
+	}
+	if c.Offer == nil {
+		c.Offer = map[string]any{}
+	}
+	if stop != nil {
+		c.Status, c.Limit = StatusDeclined, req.Amount
+	} else if err := p.CheckLimit(limit); err != nil {
+		return nil, unprocessable("the offered limit: %s", err.Error())
+	}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO credit_lines (`+lineCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
+			c.ID, c.CustomerID, c.ProductID, c.Status, c.RequestID, c.Limit, c.AnnualRateBPS, jsonText(c.Reasons), jsonText(c.Offer), "", "",
+			now.UnixMicro(), now.UnixMicro())
+		if err != nil {
+			return store.Translate(err)
+		}
+		body := map[string]any{"decision_id": v.DecisionID, "outcome": v.Outcome, "reasons": c.Reasons, "limit": c.Limit.String(), "product_id": p.ID}
+		if err := appendEvent(ctx, tx, c.ID, c.CustomerID, 1, "application", today, body, now); err != nil {
+			return err
+		}
+		body["credit_line_id"], body["customer_id"], body["status"] = c.ID, c.CustomerID, c.Status
+		return emit(ctx, tx, "credit_line.application_created", c.ID, body, now)
+	})
+	if nirnay.IsKind(err, nirnay.KindConflict) {
+		if app, aerr := s.existingApplication(ctx, req.CustomerID, req.RequestID); app != nil || aerr != nil {
+			return app, aerr
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if stop != nil {
+		stop.SubjectID = c.ID
+		return nil, stop
+	}
+	c.Available = c.Limit
+	return &Application{Line: c}, nil
+}
+
+// lineEvent appends a credit line's lifecycle event and its outbox message.
+func (s *Service) lineEvent(ctx context.Context, tx *sql.Tx, c *CreditLine, typ, topic string, body map[string]any, at time.Time) error {
+	seq, err := nextSeq(ctx, tx, c.ID)
+	if err != nil {
+		return err
+	}
+	if err := appendEvent(ctx, tx, c.ID, c.CustomerID, seq, typ, s.Today(), body, at); err != nil {
+		return err
+	}
+	p := map[string]any{"credit_line_id": c.ID, "customer_id": c.CustomerID, "limit": c.Limit.String()}
+	for k, v := range body {
+		p[k] = v
+	}
+	return emit(ctx, tx, topic, c.ID, p, at)
+}
+
+// AcceptLine activates an offered credit line with the borrower's consent
+// (step offer_accept). The line has no KFS of its own: each draw's KFS is
+// shown (DrawKFS) and acknowledged before the draw.
+func (s *Service) AcceptLine(ctx context.Context, lineID string, c Consent) (*CreditLine, error) {
+	line, err := s.lockLine(ctx, s.db.Reader(), lineID, false)
+	if err != nil {
+		return nil, err
+	}
+	if line.Status != StatusOffered {
+		return nil, conflict("credit line %s is %s; only an offered line can be accepted", line.ID, line.Status)
+	}
+	if err := c.check(""); err != nil {
+		return nil, err
+	}
+	v, err := s.decide(ctx, StepOfferAccept, line.CustomerID, "offer_accept:"+line.ID,
+		map[string]any{"amount": rupees(line.Limit), "credit_line_id": line.ID, "consent": true})
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		line, err = s.lockLine(ctx, tx, lineID, true)
+		if err != nil {
+			return err
+		}
+		if line.Status != StatusOffered {
+			return conflict("credit line %s is %s; only an offered line can be accepted", line.ID, line.Status)
+		}
+		now := s.now().UTC()
+		rec := map[string]any{"agreed": true, "account_hash": c.AccountHash, "account_verified": true, "ip": c.IP, "at": now, "decision_id": v.DecisionID}
+		line.Status, line.Consent, line.AccountHash, line.UpdatedAt = StatusActive, json.RawMessage(jsonText(rec)), c.AccountHash, now
+		if err := s.saveLine(ctx, tx, line); err != nil {
+			return err
+		}
+		return s.lineEvent(ctx, tx, line, "accepted", "credit_line.activated", map[string]any{"decision_id": v.DecisionID}, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	line.Available = line.Limit
+	return line, nil
+}
+
+// GetLine returns a credit line with its draws and available limit.
+func (s *Service) GetLine(ctx context.Context, lineID string) (*CreditLine, error) {
+	line, err := s.lockLine(ctx, s.db.Reader(), lineID, false)
+	if err != nil {
+		return nil, err
+	}
+	used, err := drawn(ctx, s.db.Reader(), lineID)
+	if err != nil {
+		return nil, err
+	}
+	line.Available = max(line.Limit-used, 0)
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+loanCols+` FROM loans WHERE credit_line_id = $1 ORDER BY created_at, id`, lineID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		l, err := scanLoan(rows)
+		if err != nil {
+			return nil, err
+		}
+		line.Draws = append(line.Draws, l)
+	}
+	return line, rows.Err()
+}
+
+// DrawRequest draws on a credit line.
+type DrawRequest struct {
+	Amount       money.Paise
+	TenureMonths int
+	AccountHash  string
+	// KFSDigest must be the digest of the draw's KFS (DrawKFS) the borrower
+	// was shown, with Agreed.
+	KFSDigest string
+	Agreed    bool
+}
+
+// DrawKFS is the Key Fact Statement of a prospective draw from today, and
+// its digest a draw must quote.
+func (s *Service) DrawKFS(ctx context.Context, lineID string, amount money.Paise, tenure int) (json.RawMessage, string, error) {
+	line, err := s.lockLine(ctx, s.db.Reader(), lineID, false)
+	if err != nil {
+		return nil, "", err
+	}
+	p, ok := s.products.Get(line.ProductID)
+	if !ok {
+		return nil, "", unprocessable("product %s is no longer offered", line.ProductID)
+	}
+	if amount <= 0 {
+		return nil, "", invalid("amount", "must be greater than zero")
+	}
+	k, err := s.loanKFS(p, amount, tenure, line.AnnualRateBPS, s.Today())
+	if err != nil {
+		return nil, "", err
+	}
+	return k, digest(k), nil
+}
+
+// Draw disburses a draw on an active line to the borrower's verified
+// account (step disbursal) as a new loan of kind "draw", provided the
+// amount is within the product's draw range and the available limit —
+// checked under a lock on the line, so concurrent draws never exceed it.
+func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Loan, error) {
+	if req.Amount <= 0 {
+		return nil, invalid("amount", "must be greater than zero")
+	}
+	if req.TenureMonths <= 0 {
+		return nil, invalid("tenure_months", "must be a positive number of months")
+	}
+	kfs, dig, err := s.DrawKFS(ctx, lineID, req.Amount, req.TenureMonths)
+	if err != nil {
+		return nil, err
+	}
+	line, err := s.lockLine(ctx, s.db.Reader(), lineID, false)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case line.Status != StatusActive:
+		return nil, conflict("credit line %s is %s", line.ID, line.Status)
+	case !req.Agreed || req.KFSDigest != dig:
+		return nil, unprocessable("the borrower must acknowledge this draw's Key Fact Statement (kfs_digest %s) with agreed: true", dig)
+	case req.AccountHash != line.AccountHash:
+		return nil, unprocessable("a draw goes only to the borrower's own verified account recorded at acceptance")
+	}
+	reqID := "disbursal:" + lineID + ":" + dig
+	v, err := s.decide(ctx, StepDisbursal, line.CustomerID, reqID,
+		map[string]any{"amount": rupees(req.Amount), "credit_line_id": lineID, "account_hash": req.AccountHash})
+	if err != nil {
+		return nil, err
+	}
+	p, _ := s.products.Get(line.ProductID)
+	on := s.Today()
+	var out *Loan
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		line, err := s.lockLine(ctx, tx, lineID, true)
+		if err != nil {
+			return err
+		}
+		if line.Status != StatusActive {
+			return conflict("credit line %s is %s", line.ID, line.Status)
+		}
+		used, err := drawn(ctx, tx, lineID)
+		if err != nil {
+			return err
+		}
+		if avail := line.Limit - used; req.Amount > avail {
+			return unprocessable("amount %s is more than the available limit %s", req.Amount, avail)
+		}
+		d, err := disbursal(p, req.Amount, req.TenureMonths, line.AnnualRateBPS, on)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		l := &Loan{ID: newID("ln"), CustomerID: line.CustomerID, ProductID: p.ID, Kind: "draw", CreditLineID: line.ID,
+			Status: StatusAccepted, Amount: req.Amount, TenureMonths: req.TenureMonths, AnnualRateBPS: line.AnnualRateBPS,
+			Reasons: []string{}, Offer: map[string]any{}, KFS: kfs, KFSDigest: dig, AccountHash: req.AccountHash,
+			Consent:    json.RawMessage(jsonText(map[string]any{"kfs_digest": dig, "agreed": true, "at": now})),
+			AssetClass: ClassStandard, DisbursedOn: on.String(), CreatedAt: now, UpdatedAt: now}
+		if err := insertLoan(ctx, tx, l); err != nil {
+			return err
+		}
+		after := Fold([]Event{{Type: EvDisbursed, On: on, Disbursal: d}})
+		net := d.Principal - d.FeeBase - d.FeeGST
+		ch := &change{events: []Event{{Type: EvDisbursed, On: on, Disbursal: d}}, kind: "disbursal", ref: v.DecisionID,
+			outbox: []message{{"loan.disbursed", map[string]any{"amount": req.Amount.String(), "net_disbursed": net.String(),
+				"credit_line_id": line.ID, "decision_id": v.DecisionID, "disbursed_on": on.String()}}}}
+		if err := s.record(ctx, tx, l, &State{}, &after, ch, 1, now); err != nil {
+			return err
+		}
+		out = l
+		return nil
+	})
+	return out, err
+}
+
+// LimitIncrease raises an active line's limit, only with the borrower's
+// explicit consent recorded, after the engine approves (step
+// limit_increase): new limit = min(requested, offer limit, product max).
+func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested money.Paise, consent bool) (*CreditLine, error) {
+	if requested <= 0 {
+		return nil, invalid("limit", "must be greater than zero")
+	}
+	if !consent {
+		return nil, unprocessable("a limit increase needs the borrower's explicit consent (consent: true)")
+	}
+	line, err := s.lockLine(ctx, s.db.Reader(), lineID, false)
+	if err != nil {
+		return nil, err
+	}
+	if line.Status != StatusActive {
+		return nil, conflict("credit line %s is %s", line.ID, line.Status)
+	}
+	if requested <= line.Limit {
+		return nil, unprocessable("limit %s is not above the current limit %s", requested, line.Limit)
+	}
+	p, ok := s.products.Get(line.ProductID)
+	if !ok {
+		return nil, unprocessable("product %s is no longer offered", line.ProductID)
+	}
+	if err := p.CheckLimit(requested); err != nil {
+		return nil, unprocessable("%s", err.Error())
+	}
+	v, err := s.decide(ctx, StepLimitIncrease, line.CustomerID, "limit_increase:"+line.ID+":"+line.Limit.String()+":"+requested.String(),
+		map[string]any{"amount": rupees(requested), "current_limit": rupees(line.Limit), "credit_line_id": line.ID, "consent": true})
+	if err != nil {
+		return nil, err
+	}
+	newLimit := requested
+	if lim, ok := offerInt(v.Offer, "limit"); ok && money.Paise(lim*100) < newLimit {
+		newLimit = money.Paise(lim * 100)
+	}
+	if newLimit <= line.Limit {
+		return nil, &StoppedError{Step: StepLimitIncrease, Outcome: "approve", DecisionID: v.DecisionID, Reasons: []string{"OFFER_NOT_ABOVE_CURRENT_LIMIT"}}
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		line, err = s.lockLine(ctx, tx, lineID, true)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		from := line.Limit
+		line.Limit, line.UpdatedAt = newLimit, now
+		if err := s.saveLine(ctx, tx, line); err != nil {
+			return err
+		}
+		return s.lineEvent(ctx, tx, line, "limit_increased", "credit_line.limit_increased", map[string]any{"from": from.String(),
+			"to": newLimit.String(), "decision_id": v.DecisionID, "consent": map[string]any{"agreed": true, "at": now}}, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetLine(ctx, lineID)
+}

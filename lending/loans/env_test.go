@@ -1,0 +1,93 @@
+package loans_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nirnay/nirnay/internal/testenv"
+	"github.com/nirnay/nirnay/lending/loans"
+	"github.com/nirnay/nirnay/lending/product"
+	"github.com/nirnay/nirnay/store"
+)
+
+// fakeDecider approves everything unless told otherwise per step, and
+// records what it was asked.
+type fakeDecider struct {
+	mu      sync.Mutex
+	stop    map[string]loans.Verdict // step → verdict to answer
+	offer   map[string]any
+	calls   []string
+	counter int
+}
+
+func (f *fakeDecider) Decide(_ context.Context, step, customerID, requestID string, input map[string]any) (loans.Verdict, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.counter++
+	f.calls = append(f.calls, step)
+	if v, ok := f.stop[step]; ok {
+		return v, nil
+	}
+	v := loans.Verdict{DecisionID: "dec_" + step + "_" + requestID, Outcome: "approve"}
+	if step == loans.StepApplication || step == loans.StepLimitIncrease {
+		v.Offer = f.offer
+	}
+	return v, nil
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+func day(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02", s, time.FixedZone("IST", 19800))
+	if err != nil {
+		panic(err)
+	}
+	return t.Add(12 * time.Hour)
+}
+
+type env struct {
+	db  *store.DB
+	svc *loans.Service
+	dec *fakeDecider
+	clk *clock
+}
+
+func newEnv(t testing.TB, db *store.DB) *env {
+	t.Helper()
+	cat, err := product.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{db: db, dec: &fakeDecider{stop: map[string]loans.Verdict{}}, clk: &clock{t: day("2026-01-10")}}
+	e.svc = loans.New(db, cat, e.dec, loans.Options{Now: e.clk.Now})
+	return e
+}
+
+func openDB(t testing.TB, url, dir string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, url, dir)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx, nil); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db
+}
+
+// backends runs fn on a fresh SQLite and a fresh PostgreSQL schema.
+func backends(t *testing.T, fn func(t *testing.T, e *env)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, newEnv(t, openDB(t, "", t.TempDir()))) })
+	t.Run("postgres", func(t *testing.T) { fn(t, newEnv(t, openDB(t, testenv.Postgres(t), ""))) })
+}

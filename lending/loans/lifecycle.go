@@ -1,0 +1,427 @@
+package loans
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"math/big"
+
+	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/lending/product"
+	"github.com/nirnay/nirnay/lending/schedule"
+	"github.com/nirnay/nirnay/money"
+)
+
+// Pre-disbursal statuses.
+const (
+	StatusDeclined = "declined"
+	StatusOffered  = "offered"
+	StatusAccepted = "accepted"
+)
+
+// ApplicationRequest asks for a loan or a credit line.
+type ApplicationRequest struct {
+	CustomerID   string
+	ProductID    string
+	Amount       money.Paise // the loan amount, or the credit limit asked for
+	TenureMonths int         // term loans only
+	RequestID    string      // idempotency key of the application decision
+	Input        map[string]any
+}
+
+// Application is what Apply created: a loan offer or a credit-line offer.
+type Application struct {
+	Loan *Loan       `json:"loan,omitempty"`
+	Line *CreditLine `json:"credit_line,omitempty"`
+}
+
+func maxLen(field, v string, n int) error {
+	if len(v) > n {
+		return invalid(field, "is longer than %d characters", n)
+	}
+	return nil
+}
+
+// rateBPS converts a product's rate to basis points; it must be exact.
+func rateBPS(r schedule.Rate) (int64, error) {
+	x := new(big.Rat).Mul(r.Rat(), big.NewRat(10000, 1))
+	if !x.IsInt() {
+		return 0, unprocessable("the product's rate %s is not a whole number of basis points", r)
+	}
+	return x.Num().Int64(), nil
+}
+
+// Apply runs the application step: checks the request against the product,
+// asks the engine (step application) and records the offer it makes, bounded
+// by the product: amount = min(asked, offer limit), tenure = min(asked, offer
+// tenure), rate = the offer's annual_rate_bps or the product's. A term loan
+// offer carries its Key Fact Statement and the digest the borrower's consent
+// must quote. A decision other than approve records a declined application
+// and returns a *StoppedError. Bad input writes nothing: KindInvalid for a
+// malformed request, KindUnprocessable for terms outside the product.
+func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Application, error) {
+	switch {
+	case req.CustomerID == "":
+		return nil, invalid("customer_id", "is required")
+	case req.ProductID == "":
+		return nil, invalid("product_id", "is required")
+	case req.Amount <= 0:
+		return nil, invalid("amount", "must be greater than zero")
+	}
+	if err := errors.Join(maxLen("customer_id", req.CustomerID, 128), maxLen("request_id", req.RequestID, 128)); err != nil {
+		return nil, err
+	}
+	p, ok := s.products.Get(req.ProductID)
+	if !ok {
+		return nil, invalid("product_id", "unknown product %q; one of %v", req.ProductID, s.products.IDs())
+	}
+	today := s.Today()
+	if p.Kind == product.TermLoan {
+		if req.TenureMonths <= 0 {
+			return nil, invalid("tenure_months", "must be a positive number of months")
+		}
+		if _, err := p.Terms(req.Amount, req.TenureMonths, today, 0); err != nil {
+			return nil, unprocessable("%s", err.Error())
+		}
+	} else if err := p.CheckLimit(req.Amount); err != nil {
+		return nil, unprocessable("%s", err.Error())
+	}
+	if req.RequestID == "" {
+		req.RequestID = newID("app")
+	} else if app, err := s.existingApplication(ctx, req.CustomerID, req.RequestID); app != nil || err != nil {
+		return app, err
+	}
+	input := map[string]any{}
+	for k, v := range req.Input {
+		input[k] = v
+	}
+	input["amount"], input["product_id"] = rupees(req.Amount), p.ID
+	if req.TenureMonths > 0 {
+		input["tenure_months"] = int64(req.TenureMonths)
+	}
+	v, derr := s.decide(ctx, StepApplication, req.CustomerID, req.RequestID, input)
+	var stop *StoppedError
+	if derr != nil && !errors.As(derr, &stop) {
+		return nil, derr
+	}
+	bps, err := rateBPS(p.AnnualRate)
+	if err != nil {
+		return nil, err
+	}
+	amount, tenure := req.Amount, req.TenureMonths
+	if stop == nil {
+		if lim, ok := offerInt(v.Offer, "limit"); ok && lim*100 < int64(amount) {
+			amount = money.Paise(lim * 100)
+		}
+		if r, ok := offerInt(v.Offer, "annual_rate_bps"); ok {
+			if r < 0 || r > 10000 {
+				return nil, unprocessable("the offer's annual_rate_bps %d is outside 0–10000", r)
+			}
+			bps = r
+		}
+		if n, ok := offerInt(v.Offer, "tenure_months"); ok && p.Kind == product.TermLoan && int(n) < tenure {
+			tenure = int(n)
+		}
+	}
+	now := s.now().UTC()
+	if p.Kind == product.CreditLine {
+		return s.applyLine(ctx, req, p, v, stop, amount, bps, today)
+	}
+	l := &Loan{ID: newID("ln"), CustomerID: req.CustomerID, ProductID: p.ID, Kind: string(product.TermLoan), RequestID: req.RequestID, Status: StatusOffered,
+		Amount: amount, TenureMonths: tenure, AnnualRateBPS: bps, Reasons: v.Reasons, Offer: v.Offer, AssetClass: ClassStandard,
+		CreatedAt: now, UpdatedAt: now}
+	if l.Offer == nil {
+		l.Offer = map[string]any{}
+	}
+	if l.Reasons == nil {
+		l.Reasons = []string{}
+	}
+	if stop != nil {
+		l.Status, l.Amount, l.TenureMonths = StatusDeclined, req.Amount, req.TenureMonths
+	} else {
+		kfs, err := s.loanKFS(p, amount, tenure, bps, today)
+		if err != nil {
+			return nil, err
+		}
+		l.KFS = kfs
+		l.KFSDigest = digest(kfs)
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := insertLoan(ctx, tx, l); err != nil {
+			return err
+		}
+		body := map[string]any{"decision_id": v.DecisionID, "outcome": v.Outcome, "reasons": l.Reasons, "amount": l.Amount.String(),
+			"requested": req.Amount.String(), "tenure_months": l.TenureMonths, "annual_rate_bps": bps, "product_id": p.ID}
+		if err := appendEvent(ctx, tx, l.ID, l.CustomerID, 1, "application", today, body, now); err != nil {
+			return err
+		}
+		body["loan_id"], body["customer_id"], body["status"] = l.ID, l.CustomerID, l.Status
+		return emit(ctx, tx, "loan.application_created", l.ID, body, now)
+	})
+	if nirnay.IsKind(err, nirnay.KindConflict) {
+		// a concurrent retry with the same request id won
+		if app, aerr := s.existingApplication(ctx, req.CustomerID, req.RequestID); app != nil || aerr != nil {
+			return app, aerr
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if stop != nil {
+		stop.SubjectID = l.ID
+		return nil, stop
+	}
+	return &Application{Loan: l}, nil
+}
+
+// existingApplication answers a repeated application request id with what
+// the first one created (nil when there is none); a declined one is its
+// StoppedError again.
+func (s *Service) existingApplication(ctx context.Context, customer, requestID string) (*Application, error) {
+	l, err := scanLoan(s.db.Reader().QueryRowContext(ctx, `SELECT `+loanCols+` FROM loans WHERE customer_id = $1 AND request_id = $2`, customer, requestID))
+	switch {
+	case err == nil:
+		if l.Status == StatusDeclined {
+			return nil, s.stoppedAgain(ctx, l.ID, l.Reasons)
+		}
+		return &Application{Loan: l}, nil
+	case !isNoRows(err):
+		return nil, err
+	}
+	var id string
+	err = s.db.Reader().QueryRowContext(ctx, `SELECT id FROM credit_lines WHERE customer_id = $1 AND request_id = $2`, customer, requestID).Scan(&id)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.GetLine(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status == StatusDeclined {
+		return nil, s.stoppedAgain(ctx, c.ID, c.Reasons)
+	}
+	return &Application{Line: c}, nil
+}
+
+func (s *Service) stoppedAgain(ctx context.Context, subject string, reasons []string) error {
+	var body string
+	_ = s.db.Reader().QueryRowContext(ctx, `SELECT body FROM lending_events WHERE subject_id = $1 AND seq = 1`, subject).Scan(&body)
+	var b struct {
+		DecisionID string `json:"decision_id"`
+		Outcome    string `json:"outcome"`
+	}
+	_ = json.Unmarshal([]byte(body), &b)
+	return &StoppedError{Step: StepApplication, Outcome: b.Outcome, DecisionID: b.DecisionID, Reasons: reasons, SubjectID: subject}
+}
+
+// loanKFS is the product's KFS at the loan's rate, from today.
+func (s *Service) loanKFS(p *product.Product, amount money.Paise, tenure int, bps int64, start schedule.Date) (json.RawMessage, error) {
+	rate, err := schedule.RateFromBPS(bps)
+	if err != nil {
+		return nil, unprocessable("%s", err.Error())
+	}
+	pp := *p
+	pp.AnnualRate = rate
+	k, err := pp.KFS(amount, tenure, start, 0)
+	if err != nil {
+		return nil, unprocessable("%s", err.Error())
+	}
+	return json.Marshal(k)
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Consent is the borrower's recorded acceptance of an offer.
+type Consent struct {
+	// KFSDigest must equal the digest of the Key Fact Statement the
+	// borrower was shown (the offer's kfs_digest): proof it was shown
+	// before signing.
+	KFSDigest string `json:"kfs_digest"`
+	Agreed    bool   `json:"agreed"`
+	// AccountHash is the borrower's own bank account (a hash, never the
+	// number), AccountVerified that the mobile flow verified it is theirs
+	// (penny drop with name match). Disbursal goes only there.
+	AccountHash     string `json:"account_hash"`
+	AccountVerified bool   `json:"account_verified"`
+	IP              string `json:"ip,omitempty"`
+}
+
+func (c Consent) check(kfsDigest string) error {
+	switch {
+	case !c.Agreed:
+		return unprocessable("the borrower's consent (agreed: true) is required")
+	case kfsDigest != "" && c.KFSDigest != kfsDigest:
+		return unprocessable("kfs_digest does not match the Key Fact Statement of this offer: show the KFS before signing")
+	case c.AccountHash == "":
+		return invalid("account_hash", "is required: the borrower's own bank account")
+	case !c.AccountVerified:
+		return unprocessable("the account is not verified as the borrower's own; disbursal goes only to a verified account of the borrower")
+	}
+	return maxLen("account_hash", c.AccountHash, 128)
+}
+
+// Accept records the borrower's acceptance of a loan offer with its consent,
+// after the engine approves (step offer_accept). Errors: KindNotFound,
+// KindConflict unless the loan is offered, KindUnprocessable for missing
+// consent or a KFS digest that does not match, *StoppedError.
+func (s *Service) Accept(ctx context.Context, loanID string, c Consent) (*Loan, error) {
+	l, err := getLoan(ctx, s.db.Reader(), loanID)
+	if err != nil {
+		return nil, err
+	}
+	if l.Status != StatusOffered {
+		return nil, conflict("loan %s is %s; only an offered loan can be accepted", l.ID, l.Status)
+	}
+	if err := c.check(l.KFSDigest); err != nil {
+		return nil, err
+	}
+	v, err := s.decide(ctx, StepOfferAccept, l.CustomerID, "offer_accept:"+l.ID,
+		map[string]any{"amount": rupees(l.Amount), "loan_id": l.ID, "consent": true, "kfs_acknowledged": true, "tenure_months": int64(l.TenureMonths)})
+	if err != nil {
+		return nil, err
+	}
+	today := s.Today()
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		l, err = s.lockLoan(ctx, tx, loanID)
+		if err != nil {
+			return err
+		}
+		if l.Status != StatusOffered {
+			return conflict("loan %s is %s; only an offered loan can be accepted", l.ID, l.Status)
+		}
+		now := s.now().UTC()
+		rec := map[string]any{"kfs_digest": c.KFSDigest, "agreed": true, "account_hash": c.AccountHash, "account_verified": true,
+			"ip": c.IP, "at": now, "decision_id": v.DecisionID}
+		l.Status, l.Consent, l.AccountHash, l.UpdatedAt = StatusAccepted, json.RawMessage(jsonText(rec)), c.AccountHash, now
+		if err := updateLoan(ctx, tx, l); err != nil {
+			return err
+		}
+		seq, err := nextSeq(ctx, tx, l.ID)
+		if err != nil {
+			return err
+		}
+		if err := appendEvent(ctx, tx, l.ID, l.CustomerID, seq, evAccepted, today, rec, now); err != nil {
+			return err
+		}
+		return emit(ctx, tx, "loan.offer_accepted", l.ID, map[string]any{"loan_id": l.ID, "customer_id": l.CustomerID, "decision_id": v.DecisionID}, now)
+	})
+	return l, err
+}
+
+// disbursal builds the folded disbursal of amount over tenure at bps on
+// date on for product p.
+func disbursal(p *product.Product, amount money.Paise, tenure int, bps int64, on schedule.Date) (*Disbursal, error) {
+	rate, err := schedule.RateFromBPS(bps)
+	if err != nil {
+		return nil, unprocessable("%s", err.Error())
+	}
+	t, err := p.Terms(amount, tenure, on, 0)
+	if err != nil {
+		return nil, unprocessable("%s", err.Error())
+	}
+	t.Rate = rate
+	sch, err := schedule.Generate(t)
+	if err != nil {
+		return nil, unprocessable("%s", err.Error())
+	}
+	d := &Disbursal{Principal: amount, AnnualRateBPS: bps, Method: t.Method, DayCount: t.DayCount,
+		Order: p.AllocationOrder, Excess: p.Excess, EMI: sch.EMI, Rows: rowsOf(sch, 1)}
+	for _, f := range p.UpfrontFees(amount) {
+		if f.Name == "processing_fee" {
+			d.FeeBase = f.Amount
+		} else {
+			d.FeeGST += f.Amount
+		}
+	}
+	d.PenalBase = p.PenalCharge.On(sch.EMI)
+	d.PenalGST = money.Paise(p.GSTPercent.OfPaise(int64(d.PenalBase)))
+	return d, nil
+}
+
+// Disburse pays an accepted loan out to the borrower's verified account
+// (accountHash must be the one recorded with the consent) after the engine
+// approves (step disbursal). The schedule runs from today. Errors:
+// KindNotFound, KindConflict unless accepted, KindUnprocessable for another
+// account, *StoppedError.
+func (s *Service) Disburse(ctx context.Context, loanID, accountHash string) (*Loan, error) {
+	l, err := getLoan(ctx, s.db.Reader(), loanID)
+	if err != nil {
+		return nil, err
+	}
+	if l.Status != StatusAccepted {
+		return nil, conflict("loan %s is %s; only an accepted loan can be disbursed", l.ID, l.Status)
+	}
+	if accountHash == "" {
+		return nil, invalid("account_hash", "is required")
+	}
+	if accountHash != l.AccountHash {
+		return nil, unprocessable("disbursal goes only to the borrower's own verified account recorded at acceptance")
+	}
+	v, err := s.decide(ctx, StepDisbursal, l.CustomerID, "disbursal:"+l.ID,
+		map[string]any{"amount": rupees(l.Amount), "loan_id": l.ID, "account_hash": accountHash})
+	if err != nil {
+		return nil, err
+	}
+	p, ok := s.products.Get(l.ProductID)
+	if !ok {
+		return nil, unprocessable("product %s is no longer offered", l.ProductID)
+	}
+	on := s.Today()
+	return s.mutate(ctx, loanID, func(tx *sql.Tx, l *Loan, before *State) (*change, error) {
+		if l.Status != StatusAccepted {
+			return nil, conflict("loan %s is %s; only an accepted loan can be disbursed", l.ID, l.Status)
+		}
+		d, err := disbursal(p, l.Amount, l.TenureMonths, l.AnnualRateBPS, on)
+		if err != nil {
+			return nil, err
+		}
+		l.DisbursedOn = on.String()
+		net := d.Principal - d.FeeBase - d.FeeGST
+		return &change{events: []Event{{Type: EvDisbursed, On: on, Disbursal: d}}, kind: "disbursal", ref: v.DecisionID,
+			outbox: []message{{"loan.disbursed", map[string]any{"amount": l.Amount.String(), "net_disbursed": net.String(),
+				"account_hash": accountHash, "decision_id": v.DecisionID, "disbursed_on": on.String()}}}}, nil
+	})
+}
+
+// Get returns a loan with its folded state (nil before disbursal).
+func (s *Service) Get(ctx context.Context, loanID string) (*Loan, error) {
+	l, err := getLoan(ctx, s.db.Reader(), loanID)
+	if err != nil {
+		return nil, err
+	}
+	evs, _, err := loadEvents(ctx, s.db.Reader(), loanID)
+	if err != nil {
+		return nil, err
+	}
+	if st := Fold(evs); st.Status != "" {
+		l.State = &st
+	}
+	return l, nil
+}
+
+// ListByCustomer returns a customer's loans and draws, newest first.
+func (s *Service) ListByCustomer(ctx context.Context, customerID string) ([]*Loan, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+loanCols+` FROM loans WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500`, customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Loan{}
+	for rows.Next() {
+		l, err := scanLoan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,103 @@
+package loans
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/nirnay/nirnay/lending/schedule"
+)
+
+// change is what one operation adds to a loan: folded events, the journal's
+// kind and reference, and outbox messages.
+type change struct {
+	events []Event
+	kind   string // journal kind
+	ref    string // journal reference (payment id, date…)
+	outbox []message
+	// lifecycle is an extra unfolded event for the journey (type, body).
+	lifecycle *lifecycleEvent
+}
+
+type message struct {
+	topic   string
+	payload map[string]any
+}
+
+type lifecycleEvent struct {
+	typ  string
+	on   schedule.Date
+	body any
+}
+
+// mutate runs one money operation on a loan in one transaction: lock the
+// loan, fold its events, let fn decide the change, append it, journal the
+// difference between the states, update the snapshot, write the outbox.
+// fn returning a nil change writes nothing.
+func (s *Service) mutate(ctx context.Context, loanID string, fn func(tx *sql.Tx, l *Loan, before *State) (*change, error)) (*Loan, error) {
+	var out *Loan
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		l, err := s.lockLoan(ctx, tx, loanID)
+		if err != nil {
+			return err
+		}
+		evs, seq, err := loadEvents(ctx, tx, loanID)
+		if err != nil {
+			return err
+		}
+		before := Fold(evs)
+		ch, err := fn(tx, l, &before)
+		if err != nil || ch == nil {
+			out = l
+			return err
+		}
+		after := Fold(append(evs, ch.events...))
+		at := s.now().UTC()
+		if err := s.record(ctx, tx, l, &before, &after, ch, seq, at); err != nil {
+			return err
+		}
+		out = l
+		return nil
+	})
+	return out, err
+}
+
+// record writes a change computed by mutate or the day-end.
+func (s *Service) record(ctx context.Context, tx *sql.Tx, l *Loan, before, after *State, ch *change, seq int, at time.Time) error {
+	var on schedule.Date
+	for _, e := range ch.events {
+		if err := appendEvent(ctx, tx, l.ID, l.CustomerID, seq, e.Type, e.On, e, at); err != nil {
+			return err
+		}
+		seq++
+		on = e.On
+	}
+	if ch.lifecycle != nil {
+		if err := appendEvent(ctx, tx, l.ID, l.CustomerID, seq, ch.lifecycle.typ, ch.lifecycle.on, ch.lifecycle.body, at); err != nil {
+			return err
+		}
+	}
+	if err := insertJournal(ctx, tx, l.ID, ch.kind, ch.ref, on, journalLines(before, after), at); err != nil {
+		return err
+	}
+	prevStatus := l.Status
+	snapshot(l, after)
+	l.UpdatedAt = at
+	if err := updateLoan(ctx, tx, l); err != nil {
+		return err
+	}
+	msgs := ch.outbox
+	if l.Status != prevStatus && prevStatus != "" {
+		msgs = append(msgs, message{"loan.status_changed", map[string]any{"from": prevStatus, "to": l.Status}})
+	}
+	for _, m := range msgs {
+		p := map[string]any{"loan_id": l.ID, "customer_id": l.CustomerID, "outstanding": l.Outstanding.String()}
+		for k, v := range m.payload {
+			p[k] = v
+		}
+		if err := emit(ctx, tx, m.topic, l.ID, p, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+// Package loans is Nirnay's loan book: applications driven by decisions,
+// offers, acceptance with recorded consent and a Key Fact Statement,
+// disbursal, payments, bounces, foreclosure and cooling-off exits, credit
+// lines and their draws, the double-entry ledger, delinquency and the
+// day-end.
+//
+// A disbursed loan's money state is a pure fold of its events (Fold): a
+// payment, a bounce, a day-end… Every operation locks the loan row, folds the
+// events before and after the new one, and writes in one transaction the
+// event, a balanced journal moving the ledger from the one state to the
+// other, the loan's snapshot and its outbox events. The ledger therefore
+// reconciles with the outstanding by construction, and Reconcile checks
+// that it still does.
+//
+// A Service is safe for concurrent use.
+package loans
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/lending/product"
+	"github.com/nirnay/nirnay/lending/schedule"
+	"github.com/nirnay/nirnay/money"
+	"github.com/nirnay/nirnay/store"
+)
+
+// Journey steps the lending core asks the decision engine about.
+const (
+	StepApplication   = "application"
+	StepOfferAccept   = "offer_accept"
+	StepDisbursal     = "disbursal"
+	StepRepayment     = "repayment"
+	StepLimitIncrease = "limit_increase"
+)
+
+// Decider is the decision engine as the lending core needs it. Decide is
+// idempotent by requestID. Any outcome but "approve" stops the journey step.
+type Decider interface {
+	Decide(ctx context.Context, step, customerID, requestID string, input map[string]any) (Verdict, error)
+}
+
+// Verdict is a decision's answer. Offer (for approve at application and
+// limit_increase) may hold limit (rupees), annual_rate_bps and tenure_months.
+type Verdict struct {
+	DecisionID string
+	Outcome    string
+	Reasons    []string
+	Offer      map[string]any
+}
+
+// StoppedError is returned when a decision stops a step (decline, review,
+// step_up). It is KindUnprocessable; the API lists the reasons.
+type StoppedError struct {
+	Step, Outcome, DecisionID string
+	Reasons                   []string
+	SubjectID                 string // the application recorded as declined, if any
+}
+
+func (e *StoppedError) Error() string {
+	return fmt.Sprintf("%s stopped by decision %s: %s %v", e.Step, e.DecisionID, e.Outcome, e.Reasons)
+}
+
+func (e *StoppedError) Unwrap() error {
+	return nirnay.Errorf(nirnay.KindUnprocessable, "the %s decision is %s", e.Step, e.Outcome)
+}
+
+// Options configures a Service.
+type Options struct {
+	// Now is the clock (default time.Now). Dates are taken in India
+	// (Asia/Kolkata, UTC+05:30).
+	Now func() time.Time
+}
+
+// Service runs the loan book on a store.DB.
+type Service struct {
+	db       *store.DB
+	products *product.Catalog
+	decider  Decider
+	now      func() time.Time
+}
+
+// New returns a Service. products is the catalog offered (product.Default()
+// in the service).
+func New(db *store.DB, products *product.Catalog, d Decider, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{db: db, products: products, decider: d, now: opts.Now}
+}
+
+var ist = time.FixedZone("IST", 5*3600+30*60)
+
+// Today is the service's current date in India.
+func (s *Service) Today() schedule.Date { return schedule.DateOf(s.now().In(ist)) }
+
+func newID(prefix string) string {
+	return prefix + "_" + strings.ToLower(ulid.MustNew(ulid.Now(), rand.Reader).String())
+}
+
+func invalid(field, format string, a ...any) error { return nirnay.FieldError(field, format, a...) }
+
+func unprocessable(format string, a ...any) error {
+	return nirnay.Errorf(nirnay.KindUnprocessable, format, a...)
+}
+
+func conflict(format string, a ...any) error { return nirnay.Errorf(nirnay.KindConflict, format, a...) }
+
+func notFound(what, id string) error {
+	return nirnay.Errorf(nirnay.KindNotFound, "%s %s not found", what, id)
+}
+
+// decide asks the engine and turns anything but approve into a StoppedError.
+func (s *Service) decide(ctx context.Context, step, customerID, requestID string, input map[string]any) (Verdict, error) {
+	if s.decider == nil {
+		return Verdict{}, nirnay.Errorf(nirnay.KindUnavailable, "the decision engine is not configured")
+	}
+	v, err := s.decider.Decide(ctx, step, customerID, requestID, input)
+	if err != nil {
+		return v, fmt.Errorf("%s decision: %w", step, err)
+	}
+	if v.Outcome != "approve" {
+		return v, &StoppedError{Step: step, Outcome: v.Outcome, DecisionID: v.DecisionID, Reasons: v.Reasons}
+	}
+	return v, nil
+}
+
+// checkDate validates a business date: not after today, not before floor.
+func (s *Service) checkDate(field string, d, floor schedule.Date) error {
+	if today := s.Today(); d > today {
+		return unprocessable("%s %s is in the future (today is %s)", field, d, today)
+	}
+	if d < floor {
+		return unprocessable("%s %s is before the loan's last recorded event on %s", field, d, floor)
+	}
+	return nil
+}
+
+// ParseDate parses an optional YYYY-MM-DD; "" gives def.
+func ParseDate(field, v string, def schedule.Date) (schedule.Date, error) {
+	if v == "" {
+		return def, nil
+	}
+	d, err := schedule.ParseDate(v)
+	if err != nil {
+		return 0, invalid(field, "%q is not a date YYYY-MM-DD", v)
+	}
+	return d, nil
+}
+
+// offerInt reads an integer from a decision's offer (JSON numbers, ints or
+// whole floats).
+func offerInt(offer map[string]any, key string) (int64, bool) {
+	switch v := offer[key].(type) {
+	case int:
+		return int64(v), true
+	case int64:
+		return v, true
+	case float64:
+		if v == float64(int64(v)) {
+			return int64(v), true
+		}
+	case json.Number:
+		if n, err := v.Int64(); err == nil {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// rupees gives a whole-rupee figure for a decision's input (the policies
+// compare amounts in rupees).
+func rupees(p money.Paise) int64 { return int64(p) / 100 }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
