@@ -1,0 +1,347 @@
+package simulator
+
+import (
+	"slices"
+
+	"github.com/nirnay/nirnay/engine"
+	"github.com/nirnay/nirnay/rules"
+)
+
+// outcomeIndex maps the engine's outcomes to fixed positions; any other
+// outcome string counts as the last ("other").
+var outcomeNames = []string{rules.Approve, rules.Review, rules.StepUp, rules.Decline}
+
+func outcomeIndex(o string) int {
+	switch o {
+	case rules.Approve:
+		return 0
+	case rules.Review:
+		return 1
+	case rules.StepUp:
+		return 2
+	case rules.Decline:
+		return 3
+	}
+	return 3
+}
+
+// Bands for breakdowns: a value falls in the first band whose upper bound
+// (exclusive) exceeds it; the label "missing" holds records without it.
+type band struct {
+	label string
+	below int64
+}
+
+var scoreBands = []band{
+	{"new_to_credit", 0}, {"300-599", 600}, {"600-649", 650}, {"650-699", 700},
+	{"700-749", 750}, {"750-799", 800}, {"800-900", 1 << 62},
+}
+
+var incomeBands = []band{
+	{"below 15000", 15000}, {"15000-24999", 25000}, {"25000-49999", 50000},
+	{"50000-99999", 100000}, {"100000 and above", 1 << 62},
+}
+
+// limitBuckets split approved offer limits (rupees).
+var limitBuckets = []band{
+	{"0-24999", 25000}, {"25000-49999", 50000}, {"50000-99999", 100000},
+	{"100000-199999", 200000}, {"200000-299999", 300000}, {"300000-500000", 500001},
+	{"above 500000", 1 << 62},
+}
+
+// bandOf returns the band index, or len(bands) for "missing".
+func bandOf(bands []band, v int64, ok bool) int {
+	if !ok {
+		return len(bands)
+	}
+	for i, b := range bands {
+		if v < b.below {
+			return i
+		}
+	}
+	return len(bands) - 1
+}
+
+// side is what one policy did across the replay.
+type side struct {
+	c         *rules.Compiled
+	ruleIndex map[string]int
+	outcomes  [4]int64
+	errored   int64 // records where a rule errored
+	approved  int64
+	defaults  int64 // approved and default_90d
+	fraud     int64 // approved and fraud
+	limit     int64 // sum of approved offer limits, rupees
+	loss      int64 // sum of approved limits that defaulted, rupees
+	offered   int64 // approvals with a limit
+	ruleHits  []int64
+	ruleErrs  []int64
+	reasons   map[string]int64
+	limits    []int64 // per limitBuckets
+	rates     map[int64]int64
+	tenures   map[int64]int64
+}
+
+func newSide(c *rules.Compiled) *side {
+	s := &side{c: c, ruleIndex: make(map[string]int, len(c.Policy.Rules)),
+		ruleHits: make([]int64, len(c.Policy.Rules)), ruleErrs: make([]int64, len(c.Policy.Rules)),
+		reasons: map[string]int64{}, limits: make([]int64, len(limitBuckets)),
+		rates: map[int64]int64{}, tenures: map[int64]int64{}}
+	for i, r := range c.Policy.Rules {
+		s.ruleIndex[r.ID] = i
+	}
+	return s
+}
+
+func (s *side) add(res *engine.Result, l Labels) (limit int64) {
+	s.outcomes[outcomeIndex(res.Outcome)]++
+	anyErr := false
+	for i := range res.Rules {
+		rr := &res.Rules[i]
+		k, ok := s.ruleIndex[rr.ID]
+		if !ok {
+			continue
+		}
+		if rr.Fired {
+			s.ruleHits[k]++
+		}
+		if rr.Error != "" {
+			s.ruleErrs[k]++
+			anyErr = true
+		}
+	}
+	if anyErr {
+		s.errored++
+	}
+	for _, r := range res.Reasons {
+		s.reasons[r]++
+	}
+	if res.Outcome != rules.Approve {
+		return 0
+	}
+	s.approved++
+	limit = offerInt(res.Offer, "limit")
+	if l.Default90d {
+		s.defaults++
+		s.loss += limit
+	}
+	if l.Fraud {
+		s.fraud++
+	}
+	if res.Offer != nil {
+		if _, ok := res.Offer["limit"]; ok {
+			s.offered++
+			s.limit += limit
+			s.limits[bandOf(limitBuckets, limit, true)]++
+		}
+		if v, ok := res.Offer["annual_rate_bps"].(int64); ok {
+			s.rates[v]++
+		}
+		if v, ok := res.Offer["tenure_months"].(int64); ok {
+			s.tenures[v]++
+		}
+	}
+	return limit
+}
+
+func offerInt(offer map[string]any, key string) int64 {
+	v, _ := offer[key].(int64)
+	return v
+}
+
+func (s *side) merge(o *side) {
+	for i := range s.outcomes {
+		s.outcomes[i] += o.outcomes[i]
+	}
+	s.errored += o.errored
+	s.approved += o.approved
+	s.defaults += o.defaults
+	s.fraud += o.fraud
+	s.limit += o.limit
+	s.loss += o.loss
+	s.offered += o.offered
+	for i := range s.ruleHits {
+		s.ruleHits[i] += o.ruleHits[i]
+		s.ruleErrs[i] += o.ruleErrs[i]
+	}
+	for k, v := range o.reasons {
+		s.reasons[k] += v
+	}
+	for i := range s.limits {
+		s.limits[i] += o.limits[i]
+	}
+	for k, v := range o.rates {
+		s.rates[k] += v
+	}
+	for k, v := range o.tenures {
+		s.tenures[k] += v
+	}
+}
+
+// bandStats is one breakdown row.
+type bandStats struct {
+	customers, defaults              int64
+	baseApproved, candApproved       int64
+	baseApprovedBad, candApprovedBad int64
+}
+
+func (b *bandStats) merge(o *bandStats) {
+	b.customers += o.customers
+	b.defaults += o.defaults
+	b.baseApproved += o.baseApproved
+	b.candApproved += o.candApproved
+	b.baseApprovedBad += o.baseApprovedBad
+	b.candApprovedBad += o.candApprovedBad
+}
+
+// swapSet counts customers whose approval changed one way.
+type swapSet struct {
+	count, defaults, fraud int64
+	examples               []example // the earliest in source order, at most maxExamples
+}
+
+const maxExamples = 10
+
+type example struct {
+	seq        int64
+	customerID string
+	base, cand decisionSummary
+}
+
+type decisionSummary struct {
+	outcome string
+	reasons []string
+	score   int64
+	limit   int64
+	offered bool
+}
+
+func summarize(r *engine.Result) decisionSummary {
+	d := decisionSummary{outcome: r.Outcome, reasons: r.Reasons, score: r.Score}
+	if r.Offer != nil {
+		d.limit, d.offered = offerInt(r.Offer, "limit"), true
+	}
+	return d
+}
+
+func (s *swapSet) add(seq int64, id string, base, cand *engine.Result, l Labels) {
+	s.count++
+	if l.Default90d {
+		s.defaults++
+	}
+	if l.Fraud {
+		s.fraud++
+	}
+	if len(s.examples) < maxExamples || seq < s.examples[len(s.examples)-1].seq {
+		s.examples = append(s.examples, example{seq: seq, customerID: id, base: summarize(base), cand: summarize(cand)})
+		s.trim()
+	}
+}
+
+func (s *swapSet) trim() {
+	slices.SortFunc(s.examples, func(a, b example) int {
+		switch {
+		case a.seq < b.seq:
+			return -1
+		case a.seq > b.seq:
+			return 1
+		}
+		return 0
+	})
+	if len(s.examples) > maxExamples {
+		s.examples = s.examples[:maxExamples]
+	}
+}
+
+func (s *swapSet) merge(o *swapSet) {
+	s.count += o.count
+	s.defaults += o.defaults
+	s.fraud += o.fraud
+	s.examples = append(s.examples, o.examples...)
+	s.trim()
+}
+
+// accumulator gathers one worker's share of a replay. Every field is a
+// sum (or the earliest examples), so merging in any order gives the same
+// totals.
+type accumulator struct {
+	records, skipped int64
+	defaults, fraud  int64
+	base, cand       *side
+	transitions      [4][4]int64
+	swapIn, swapOut  swapSet
+	byScore          []bandStats
+	byIncome         []bandStats
+	buildNS          histogram
+	baseNS, candNS   histogram
+}
+
+func newAccumulator(base, cand *rules.Compiled) *accumulator {
+	return &accumulator{base: newSide(base), cand: newSide(cand),
+		byScore: make([]bandStats, len(scoreBands)+1), byIncome: make([]bandStats, len(incomeBands)+1)}
+}
+
+func (a *accumulator) add(seq int64, rec *Record, base, cand *engine.Result, scoreBand, incomeBand int) {
+	a.records++
+	l := rec.Labels
+	if l.Default90d {
+		a.defaults++
+	}
+	if l.Fraud {
+		a.fraud++
+	}
+	a.base.add(base, l)
+	a.cand.add(cand, l)
+	bi, ci := outcomeIndex(base.Outcome), outcomeIndex(cand.Outcome)
+	a.transitions[bi][ci]++
+	bApp, cApp := base.Outcome == rules.Approve, cand.Outcome == rules.Approve
+	switch {
+	case !bApp && cApp:
+		a.swapIn.add(seq, rec.CustomerID, base, cand, l)
+	case bApp && !cApp:
+		a.swapOut.add(seq, rec.CustomerID, base, cand, l)
+	}
+	for _, bs := range []*bandStats{&a.byScore[scoreBand], &a.byIncome[incomeBand]} {
+		bs.customers++
+		if l.Default90d {
+			bs.defaults++
+		}
+		if bApp {
+			bs.baseApproved++
+			if l.Default90d {
+				bs.baseApprovedBad++
+			}
+		}
+		if cApp {
+			bs.candApproved++
+			if l.Default90d {
+				bs.candApprovedBad++
+			}
+		}
+	}
+}
+
+func (a *accumulator) merge(o *accumulator) {
+	a.records += o.records
+	a.skipped += o.skipped
+	a.defaults += o.defaults
+	a.fraud += o.fraud
+	a.base.merge(o.base)
+	a.cand.merge(o.cand)
+	for i := range a.transitions {
+		for j := range a.transitions[i] {
+			a.transitions[i][j] += o.transitions[i][j]
+		}
+	}
+	a.swapIn.merge(&o.swapIn)
+	a.swapOut.merge(&o.swapOut)
+	for i := range a.byScore {
+		a.byScore[i].merge(&o.byScore[i])
+	}
+	for i := range a.byIncome {
+		a.byIncome[i].merge(&o.byIncome[i])
+	}
+	a.buildNS.merge(&o.buildNS)
+	a.baseNS.merge(&o.baseNS)
+	a.candNS.merge(&o.candNS)
+}
