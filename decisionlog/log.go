@@ -66,7 +66,50 @@ func Open(dir string, db *store.DB, opts Options) (*Log, error) {
 		w.Close()
 		return nil, err
 	}
+	if err := l.indexUnshipped(); err != nil {
+		w.Close()
+		return nil, err
+	}
 	return l, nil
+}
+
+// maxIndexedBacklog bounds how many unshipped records a restart indexes in
+// memory; past it, reads and idempotency checks of the rest wait for the
+// shipper to catch up.
+const maxIndexedBacklog = 200_000
+
+// indexUnshipped makes the records a previous process appended but did not
+// ship readable at once (Get, FindByRequest), so a retry right after a crash
+// is answered with its first decision rather than decided again.
+func (l *Log) indexUnshipped() error {
+	nums, err := listSegments(l.w.Dir())
+	if err != nil {
+		return err
+	}
+	for _, n := range nums {
+		if n < l.ckpt.seg {
+			continue
+		}
+		off := int64(0)
+		if n == l.ckpt.seg {
+			off = l.ckpt.offset
+		}
+		recs, _, err := readFrom(filepath.Join(l.w.Dir(), segName(n)), off, maxIndexedBacklog-len(l.pending))
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			l.pending[r.ID] = r
+			if r.RequestID != "" && r.Role != "shadow" {
+				l.byReq[r.RequestID] = r
+			}
+		}
+		if len(l.pending) >= maxIndexedBacklog {
+			l.log.Warn("decision log: large unshipped backlog; indexing only part of it", "indexed", len(l.pending))
+			break
+		}
+	}
+	return nil
 }
 
 // Append makes records durable in the local segment (see Writer.Append) and

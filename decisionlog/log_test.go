@@ -170,8 +170,13 @@ func TestCrashAndRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 		base := time.Now().UTC()
+		var firstID string
 		for i := range 25 {
-			if err := l.Append(rec(base.Add(time.Duration(i)*time.Second), "C-1", "login", "approve")); err != nil {
+			r := rec(base.Add(time.Duration(i)*time.Second), "C-1", "login", "approve")
+			if i == 0 {
+				firstID = r.ID
+			}
+			if err := l.Append(r); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -192,6 +197,14 @@ func TestCrashAndRestart(t *testing.T) {
 			if err := l2.Append(rec(base.Add(time.Hour+time.Duration(i)*time.Second), "C-2", "login", "approve")); err != nil {
 				t.Fatal(err)
 			}
+		}
+		// Before any shipping, the previous process's records are readable
+		// and findable by request id.
+		if _, err := l2.Get(context.Background(), firstID); err != nil {
+			t.Fatalf("unshipped record from before the crash: %v", err)
+		}
+		if r, err := l2.FindByRequest(context.Background(), "req-"+firstID); err != nil || r.ID != firstID {
+			t.Fatalf("find unshipped by request id: %v %v", r, err)
 		}
 		stop := runShipper(t, l2)
 		waitShipped(t, l2)
