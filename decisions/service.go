@@ -230,4 +230,3 @@ func (s *Service) Get(ctx context.Context, id string) (*decisionlog.Record, erro
 func (s *Service) List(ctx context.Context, f decisionlog.Filter) ([]*decisionlog.Record, string, error) {
 	return s.log.List(ctx, f)
 }
-
