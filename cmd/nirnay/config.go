@@ -29,6 +29,8 @@ type config struct {
 	LogFormat       string        // NIRNAY_LOG_FORMAT; default "auto" = JSON unless stderr is a terminal
 	ShutdownTimeout time.Duration // NIRNAY_SHUTDOWN_TIMEOUT; default 20s
 	MaxBodyBytes    int64         // NIRNAY_MAX_BODY_BYTES; default 1 MiB
+	DecisionHotAge  time.Duration // NIRNAY_DECISION_HOT_AGE; default 720h: older decisions move to the cold tier
+	DebugAddr       string        // NIRNAY_DEBUG_ADDR; default "" = no profiling endpoint
 }
 
 // setting describes one configuration field for flags, env and help.
@@ -59,6 +61,10 @@ func (c *config) settings() []setting {
 			help: "how long a SIGTERM/SIGINT waits for in-flight requests to finish"},
 		{flag: "max-body-bytes", env: "NIRNAY_MAX_BODY_BYTES", def: "1048576", i64: &c.MaxBodyBytes,
 			help: "largest accepted request body in bytes (413 beyond it)"},
+		{flag: "decision-hot-age", env: "NIRNAY_DECISION_HOT_AGE", def: "720h", dur: &c.DecisionHotAge,
+			help: "decisions older than this move from the database to compressed daily files at day end"},
+		{flag: "debug-addr", env: "NIRNAY_DEBUG_ADDR", def: "", str: &c.DebugAddr,
+			help: "when set (e.g. 127.0.0.1:6060), serve Go profiling (/debug/pprof/) there; keep it off public interfaces"},
 	}
 }
 
@@ -123,6 +129,9 @@ func (c *config) validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("NIRNAY_SHUTDOWN_TIMEOUT: must be positive")
+	}
+	if c.DecisionHotAge < time.Hour {
+		return errors.New("NIRNAY_DECISION_HOT_AGE: must be at least 1h")
 	}
 	if c.MaxBodyBytes < 1024 {
 		return errors.New("NIRNAY_MAX_BODY_BYTES: must be at least 1024")

@@ -3,12 +3,17 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
 
+	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/rules"
+	"github.com/nirnay/nirnay/simulator"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -36,4 +41,78 @@ func seedDemo(ctx context.Context, db *store.DB, w io.Writer, now time.Time) err
 		fmt.Fprintf(w, "  %-9s Authorization: Bearer %s\n", k.role, k.secret)
 	}
 	return nil
+}
+
+// demoCustomers is how many synthetic customers `serve --demo` seeds
+// (ids C00000001 …, devices D00000001 …), with demoSeed.
+const (
+	demoCustomers = 1000
+	demoSeed      = 7
+)
+
+// seedDemoCustomers writes the online features of the demo customers and
+// their devices, PANs, phones and bank accounts into the feature store, fresh
+// as of now, and prints a decision to try.
+func (s *service) seedDemoCustomers(ctx context.Context, w io.Writer) error {
+	var batch []features.Write
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.features.Write(ctx, batch...)
+		batch = batch[:0]
+		return err
+	}
+	var first simulator.Record
+	for rec := range simulator.Customers(demoCustomers, demoSeed) {
+		if first.CustomerID == "" {
+			first = rec
+		}
+		byEntity := map[string]map[string]any{}
+		for name, v := range rec.Features {
+			f, ok := s.catalog.Lookup(name)
+			if !ok || f.Source != rules.SourceOnline {
+				continue
+			}
+			ent := string(f.Entity)
+			if byEntity[ent] == nil {
+				byEntity[ent] = map[string]any{}
+			}
+			byEntity[ent][name] = v
+		}
+		for ent, vals := range byEntity {
+			id := rec.CustomerID
+			if ent != "customer" {
+				if id = rec.Entities[ent]; id == "" {
+					continue
+				}
+			}
+			batch = append(batch, features.Write{Key: features.EntityKey{Entity: ent, ID: id}, Values: vals})
+		}
+		if len(batch) >= features.MaxBatchWrites-10 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	input := map[string]any{"amount": first.Input["amount"], "tenure_months": first.Input["tenure_months"]}
+	for ent, key := range features.EntityInputKeys {
+		if id := first.Entities[ent]; id != "" {
+			input[key] = id
+		}
+	}
+	body, _ := json.Marshal(map[string]any{"request_id": "demo-1", "customer_id": first.CustomerID, "step": "application", "input": input})
+	fmt.Fprintf(w, "Seeded %d demo customers (%s … C%08d) with their devices, PANs, phones and bank accounts. Try:\n", demoCustomers, first.CustomerID, demoCustomers)
+	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer demo-service-key' -d '%s' http://localhost%s/v1/decisions\n", body, portOf(s.cfg.HTTPAddr))
+	return nil
+}
+
+func portOf(addr string) string {
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+		return addr[i:]
+	}
+	return addr
 }

@@ -67,7 +67,7 @@ func newLoadtestCmd() *cobra.Command {
 	f.IntVar(&rate, "rate", 2000, "decisions per second")
 	f.DurationVar(&duration, "duration", 60*time.Second, "how long to send")
 	f.DurationVar(&timeout, "timeout", 5*time.Second, "per-request timeout")
-	f.IntVar(&customers, "customers", 1000, "number of demo customers to spread requests over (C-000001 …)")
+	f.IntVar(&customers, "customers", 1000, "number of demo customers to spread requests over (C00000001 …, as serve --demo seeds them)")
 	f.StringVar(&idsOut, "ids-out", "", "write the decision id of every 200 response received to this file, one a line")
 	return cmd
 }
@@ -121,8 +121,9 @@ func runLoad(ctx context.Context, cfg loadConfig, ids io.Writer) loadReport {
 				if d := time.Until(due); d > 0 {
 					time.Sleep(d)
 				}
-				body := fmt.Sprintf(`{"request_id":"lt-%d-%d","customer_id":"C-%06d","step":%q,"input":{"amount":%d,"tenure_months":12,"device_id":"dev-%06d"}}`,
-					runID, i, 1+i%int64(cfg.customers), cfg.step, 20000+(i%40)*5000, 1+i%int64(cfg.customers))
+				c := 1 + i%int64(cfg.customers)
+				body := fmt.Sprintf(`{"request_id":"lt-%d-%d","customer_id":"C%08d","step":%q,"input":{"amount":%d,"tenure_months":12,"device_id":"D%08d","pan_hash":"PAN%08d","phone_hash":"PH%08d","account_hash":"BA%08d"}}`,
+					runID, i, c, cfg.step, 20000+(i%40)*5000, c, c, c, c)
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, cfg.url+"/v1/decisions", bytes.NewBufferString(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+cfg.key)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -130,10 +131,23 @@ func serve(ctx context.Context, cfg config, demo bool, cmd *cobra.Command) error
 		}
 	}
 
-	srv := api.New(api.Options{Logger: log, Checks: checks, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Keys: db})
-	srv.MountKeys(db)
+	svc, err := buildService(ctx, cfg, log, db, rdb, checks)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+	if demo {
+		if err := svc.seedDemoCustomers(ctx, cmd.OutOrStdout()); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	stop := svc.run(ctx)
+	defer stop()
+	if cfg.DebugAddr != "" {
+		go serveDebug(ctx, cfg.DebugAddr, log)
+	}
 	log.Info("nirnay serving", "addr", ln.Addr().String(), "database", db.String(), "redis", cfg.RedisURL != "", "version", version)
-	return serveHTTP(ctx, ln, srv.Handler(), cfg.ShutdownTimeout, log)
+	return serveHTTP(ctx, ln, svc.api.Handler(), cfg.ShutdownTimeout, log)
 }
 
 // serveHTTP serves handler on ln until ctx ends, then stops accepting and
@@ -162,4 +176,18 @@ func serveHTTP(ctx context.Context, ln net.Listener, handler http.Handler, drain
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serveDebug serves the Go profiler on addr until ctx ends.
+func serveDebug(ctx context.Context, addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { <-ctx.Done(); srv.Close() }()
+	log.Info("profiling endpoint", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("profiling endpoint stopped", "err", err)
+	}
 }

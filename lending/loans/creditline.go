@@ -91,7 +91,7 @@ func (s *Service) applyLine(ctx context.Context, req ApplicationRequest, p *prod
 	} else if err := p.CheckLimit(limit); err != nil {
 		return nil, unprocessable("the offered limit: %s", err.Error())
 	}
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO credit_lines (`+lineCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
 			c.ID, c.CustomerID, c.ProductID, c.Status, c.RequestID, c.Limit, c.AnnualRateBPS, jsonText(c.Reasons), jsonText(c.Offer), "", "",
 			now.UnixMicro(), now.UnixMicro())
@@ -156,7 +156,7 @@ func (s *Service) AcceptLine(ctx context.Context, lineID string, c Consent) (*Cr
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		line, err = s.lockLine(ctx, tx, lineID, true)
 		if err != nil {
 			return err
@@ -273,7 +273,7 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 	p, _ := s.products.Get(line.ProductID)
 	on := s.Today()
 	var out *Loan
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		line, err := s.lockLine(ctx, tx, lineID, true)
 		if err != nil {
 			return err
@@ -354,7 +354,7 @@ func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested mo
 	if newLimit <= line.Limit {
 		return nil, &StoppedError{Step: StepLimitIncrease, Outcome: "approve", DecisionID: v.DecisionID, Reasons: []string{"OFFER_NOT_ABOVE_CURRENT_LIMIT"}}
 	}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		line, err = s.lockLine(ctx, tx, lineID, true)
 		if err != nil {
 			return err

@@ -88,7 +88,7 @@ func (s *Service) DayEnd(ctx context.Context, d schedule.Date) (DayEndReport, er
 		return rep, err
 	}
 	for _, c := range customers {
-		if err := s.db.InTx(ctx, func(tx *sql.Tx) error { return s.dayEndBorrower(ctx, tx, c, d, &rep) }); err != nil {
+		if err := s.inTx(ctx, func(tx *sql.Tx) error { return s.dayEndBorrower(ctx, tx, c, d, &rep) }); err != nil {
 			return rep, err
 		}
 		rep.Borrowers++

@@ -149,7 +149,7 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 		l.KFS = kfs
 		l.KFSDigest = digest(kfs)
 	}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := insertLoan(ctx, tx, l); err != nil {
 			return err
 		}
@@ -290,7 +290,7 @@ func (s *Service) Accept(ctx context.Context, loanID string, c Consent) (*Loan, 
 		return nil, err
 	}
 	today := s.Today()
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		l, err = s.lockLoan(ctx, tx, loanID)
 		if err != nil {
 			return err

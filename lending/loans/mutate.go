@@ -36,7 +36,7 @@ type lifecycleEvent struct {
 // fn returning a nil change writes nothing.
 func (s *Service) mutate(ctx context.Context, loanID string, fn func(tx *sql.Tx, l *Loan, before *State) (*change, error)) (*Loan, error) {
 	var out *Loan
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		l, err := s.lockLoan(ctx, tx, loanID)
 		if err != nil {
 			return err

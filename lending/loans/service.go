@@ -79,6 +79,10 @@ type Options struct {
 	// Now is the clock (default time.Now). Dates are taken in India
 	// (Asia/Kolkata, UTC+05:30).
 	Now func() time.Time
+	// AfterCommit, when set, is called after every committed transaction
+	// (each may have written outbox events), so the outbox relay publishes
+	// them at once instead of waiting for its safety timer.
+	AfterCommit func()
 }
 
 // Service runs the loan book on a store.DB.
@@ -87,6 +91,19 @@ type Service struct {
 	products *product.Catalog
 	decider  Decider
 	now      func() time.Time
+	after    func()
+}
+
+// inTx runs fn in one transaction and, once it has committed, tells
+// Options.AfterCommit.
+func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := s.db.InTx(ctx, fn); err != nil {
+		return err
+	}
+	if s.after != nil {
+		s.after()
+	}
+	return nil
 }
 
 // New returns a Service. products is the catalog offered (product.Default()
@@ -95,7 +112,7 @@ func New(db *store.DB, products *product.Catalog, d Decider, opts Options) *Serv
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, products: products, decider: d, now: opts.Now}
+	return &Service{db: db, products: products, decider: d, now: opts.Now, after: opts.AfterCommit}
 }
 
 var ist = time.FixedZone("IST", 5*3600+30*60)

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/nirnay/nirnay/api"
+	"github.com/nirnay/nirnay/decisionlog"
+	"github.com/nirnay/nirnay/decisions"
+	"github.com/nirnay/nirnay/engine"
+	"github.com/nirnay/nirnay/events/consume"
+	"github.com/nirnay/nirnay/events/outbox"
+	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/governance"
+	"github.com/nirnay/nirnay/lending/loans"
+	"github.com/nirnay/nirnay/lending/product"
+	"github.com/nirnay/nirnay/policies"
+	"github.com/nirnay/nirnay/rules"
+	"github.com/nirnay/nirnay/store"
+)
+
+// service is the running decision service: every part built once at start
+// and wired together here, the one place that knows all of them.
+type service struct {
+	cfg      config
+	log      *slog.Logger
+	db       *store.DB
+	rdb      *redis.Client
+	catalog  *rules.Catalog
+	builder  *features.Builder
+	features *features.Source
+	local    *features.LocalStore // the embedded store, or the history beside Redis
+	gov      *governance.Service
+	engine   *engine.Engine
+	loans    *loans.Service
+	relay    *outbox.Relay
+	consume  consume.Config
+	declog   *decisionlog.Log
+	decide   *decisions.Service
+	api      *api.Server
+	closers  []func()
+}
+
+// buildService assembles the service on an open, migrated database.
+func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, rdb *redis.Client, checks []api.Check) (*service, error) {
+	s := &service{cfg: cfg, log: log, db: db, rdb: rdb}
+	srv := api.New(api.Options{Logger: log, Checks: checks, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Keys: db})
+	s.api = srv
+	reg := srv.Registry()
+
+	var err error
+	if s.gov, err = governance.Open(ctx, db, policies.FS, governance.Options{Logger: log, DatabaseURL: cfg.DatabaseURL}); err != nil {
+		return nil, fmt.Errorf("policies: %w", err)
+	}
+	s.catalog, s.builder = s.gov.Catalog(), s.gov.Builder()
+	if s.local, err = features.NewLocalStore(ctx, db, s.catalog, time.Now); err != nil {
+		return nil, fmt.Errorf("feature store: %w", err)
+	}
+	scfg := features.SourceConfig{Builder: s.builder, Store: s.local, Registerer: reg, Logger: log}
+	var agg consume.Aggregator = s.local
+	if rdb != nil {
+		rs, err := features.NewRedisStore(rdb, "nirnay:", s.catalog, time.Now)
+		if err != nil {
+			return nil, fmt.Errorf("redis feature store: %w", err)
+		}
+		scfg.Store, scfg.History, agg = rs, s.local, rs
+	}
+	if s.features, err = features.NewSource(scfg); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.features.Close, func() {
+		// Save pending in-process aggregates before the database closes.
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.local.Close(cctx); err != nil {
+			log.Error("feature store close", "err", err)
+		}
+	})
+	s.engine = engine.New(engine.Config{Features: s.features})
+	if err := s.gov.Attach(ctx, s.engine); err != nil {
+		return nil, fmt.Errorf("policies: %w", err)
+	}
+
+	if s.declog, err = decisionlog.Open(filepath.Join(cfg.DataDir, "decisions"), db, decisionlog.Options{Logger: log}); err != nil {
+		return nil, fmt.Errorf("decision log: %w", err)
+	}
+	s.closers = append(s.closers, func() { s.declog.Close() })
+	s.decide = decisions.New(s.engine, s.declog, reg)
+
+	srv.MountKeys(db)
+	srv.MountDecisions(s.decide)
+	srv.MountFeatures(s.features)
+	srv.MountPolicies(s.gov)
+	products, err := product.Default()
+	if err != nil {
+		return nil, fmt.Errorf("products: %w", err)
+	}
+	if err := s.buildEvents(ctx, agg); err != nil {
+		return nil, err
+	}
+	s.loans = loans.New(db, products, lendingDecider{s.decide}, loans.Options{AfterCommit: s.relay.Notify})
+	srv.MountLending(s.loans)
+	return s, nil
+}
+
+// run starts the background work (decision-log shipping, day-end) and
+// returns a function that stops it and waits.
+func (s *service) run(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(5)
+	go func() { defer wg.Done(); s.relay.Run(ctx) }()
+	go func() { defer wg.Done(); consume.Run(ctx, s.consume) }()
+	go func() { defer wg.Done(); s.declog.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		// PostgreSQL LISTEN: policy changes made on other instances apply here at once.
+		if err := s.gov.Listen(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("policy change listener stopped", "err", err)
+		}
+	}()
+	go func() { defer wg.Done(); s.dayEnd(ctx) }()
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
+func (s *service) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}

@@ -1,0 +1,188 @@
+package consume
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/nirnay/nirnay/events/ingest"
+	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/internal/testenv"
+	"github.com/nirnay/nirnay/policies"
+	"github.com/nirnay/nirnay/rules"
+	"github.com/nirnay/nirnay/store"
+)
+
+var (
+	testNow  = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	clock    = func() time.Time { return testNow }
+	quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+)
+
+// catalog is the shipped feature catalog.
+func catalog(t testing.TB) *rules.Catalog {
+	t.Helper()
+	data, err := policies.FS.ReadFile("features.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := rules.ParseCatalog("features.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+func testDB(t testing.TB, dir string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// testRedis is the harness's Redis and a unique prefix; the test's keys are
+// deleted at the end.
+func testRedis(t testing.TB) (*redis.Client, string) {
+	t.Helper()
+	url, prefix := testenv.Redis(t)
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.PoolSize = 32
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		rdb.Close()
+	})
+	return rdb, prefix
+}
+
+type corpusSMS struct {
+	Sender string `json:"sender"`
+	Body   string `json:"body"`
+}
+
+// corpus is the SMS parser's labelled corpus (synthetic messages).
+func corpus(t testing.TB) []corpusSMS {
+	t.Helper()
+	f, err := os.Open("../sms/testdata/corpus.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []corpusSMS
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var m corpusSMS
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	if len(out) < 300 {
+		t.Fatalf("corpus has %d messages, want ≥ 300", len(out))
+	}
+	return out
+}
+
+// smsEvents builds n sms events for customers C-0 … C-(customers-1),
+// dated over the 80 days before testNow, cycling through the corpus.
+func smsEvents(t testing.TB, n, customers int, idPrefix string) []ingest.Event {
+	t.Helper()
+	msgs := corpus(t)
+	out := make([]ingest.Event, n)
+	for i := range out {
+		m := msgs[i%len(msgs)]
+		data, _ := json.Marshal(ingest.SMS{Sender: m.Sender, Body: m.Body})
+		out[i] = ingest.Event{ID: fmt.Sprintf("%s-%d", idPrefix, i), Type: ingest.TypeSMS, CustomerID: fmt.Sprintf("C-%d", i%customers),
+			At: testNow.Add(-time.Duration(i%(80*24)) * time.Hour), Data: data}
+	}
+	return out
+}
+
+// featureEnv is a feature store with a source writing to it.
+type featureEnv struct {
+	store interface {
+		Aggregator
+		features.Store
+	}
+	src *features.Source
+}
+
+func redisFeatures(t testing.TB, rdb *redis.Client, prefix string) featureEnv {
+	t.Helper()
+	cat := catalog(t)
+	st, err := features.NewRedisStore(rdb, prefix, cat, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newFeatureEnv(t, cat, st)
+}
+
+func localFeatures(t testing.TB, db *store.DB) featureEnv {
+	t.Helper()
+	cat := catalog(t)
+	st, err := features.NewLocalStore(context.Background(), db, cat, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newFeatureEnv(t, cat, st)
+}
+
+func newFeatureEnv(t testing.TB, cat *rules.Catalog, st interface {
+	Aggregator
+	features.Store
+}) featureEnv {
+	b, err := features.NewBuilder(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := features.NewSource(features.SourceConfig{Builder: b, Store: st, Clock: clock, CacheTTL: -1, Logger: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(src.Close)
+	return featureEnv{store: st, src: src}
+}
+
+// snapshot reads every customer's stored and aggregate values by name.
+func (fe featureEnv) snapshot(t testing.TB, cat *rules.Catalog, customers int) map[string]map[string]any {
+	t.Helper()
+	keys := make([]features.EntityKey, customers)
+	for i := range keys {
+		keys[i] = features.EntityKey{Entity: "customer", ID: fmt.Sprintf("C-%d", i)}
+	}
+	got, err := fe.store.Read(context.Background(), keys, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]any{}
+	for i, es := range got {
+		m := map[string]any{}
+		for _, e := range es {
+			m[cat.Features[e.Slot].Name] = e.Val.Value()
+		}
+		out[keys[i].ID] = m
+	}
+	return out
+}

@@ -1,0 +1,209 @@
+package consume
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/nirnay/nirnay/events/ingest"
+	"github.com/nirnay/nirnay/events/sms"
+	"github.com/nirnay/nirnay/events/stream"
+)
+
+// drain waits until every group has nothing pending and nothing unread.
+func drain(t testing.TB, st interface {
+	Pending(ctx context.Context, group string) (int64, int64, error)
+}, groups ...string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for _, g := range groups {
+		for {
+			p, lag, err := st.Pending(context.Background(), g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p == 0 && lag == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("group %s not drained: %d pending, %d unread", g, p, lag)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// TestConsumerCrashLosesNothingAndCountsNothingTwice ingests SMS onto a
+// Redis stream; two consumers of each group "crash" (they read and did
+// their work, in part or in full, but never acknowledged; one archive
+// append is torn mid-write); a third consumer reclaims their pending
+// entries with XAUTOCLAIM and finishes. The features must then equal a
+// from-scratch recomputation over the archive, and the archive must hold
+// every accepted event once.
+func TestConsumerCrashLosesNothingAndCountsNothingTwice(t *testing.T) {
+	rdb, prefix := testRedis(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := testDB(t, filepath.Join(dir, "db"))
+	defer db.Close()
+	cat := catalog(t)
+	const n, customers = 4000, 40
+	log := stream.NewRedis(rdb, prefix, 0)
+	live := redisFeatures(t, rdb, prefix+"live:")
+	dead := NewDeadLetters(db, clock)
+	arch, err := NewArchive(filepath.Join(dir, "archive"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feat := &Features{Agg: live.store, Writer: live.src, Signals: NewRedisSignals(rdb, prefix+"live:"), Clock: clock}
+	for _, g := range []string{"features", "archive"} {
+		if err := log.EnsureGroup(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Ingest, with one malformed event per batch.
+	in := &ingest.Ingester{Stream: log, Dead: dead, Clock: clock}
+	evs := smsEvents(t, n, customers, "sms")
+	accepted := 0
+	for i := 0; i < n; i += 400 {
+		batch := append([]ingest.Event{}, evs[i:i+400]...)
+		batch = append(batch, ingest.Event{ID: "bad-" + batch[0].ID, Type: ingest.TypeSMS, CustomerID: "C-1", At: testNow, Data: json.RawMessage(`{"sender":"VM-HDFCBK"}`)})
+		rc, err := in.Ingest(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rc.Refused) != 1 || rc.Refused[0].Index != 400 {
+			t.Fatalf("refused %+v, want the one malformed event at index 400", rc.Refused)
+		}
+		accepted += len(rc.Accepted)
+	}
+	if accepted != n {
+		t.Fatalf("accepted %d events, want %d", accepted, n)
+	}
+
+	// Crash 1: consumer "a" did a whole batch's work but never acknowledged.
+	// Crash 2: consumer "b" did half of its batch.
+	for _, g := range []struct {
+		name string
+		h    Handler
+	}{{"features", feat}, {"archive", arch}} {
+		msgs, err := log.Read(ctx, g.name, "a", 300, time.Second)
+		if err != nil || len(msgs) != 300 {
+			t.Fatalf("%s: read %d, %v", g.name, len(msgs), err)
+		}
+		if _, err := g.h.Handle(ctx, decode(t, msgs)); err != nil {
+			t.Fatal(err)
+		}
+		msgs, err = log.Read(ctx, g.name, "b", 300, time.Second)
+		if err != nil || len(msgs) != 300 {
+			t.Fatalf("%s: read %d, %v", g.name, len(msgs), err)
+		}
+		if _, err := g.h.Handle(ctx, decode(t, msgs[:150])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The archive append of "b" was torn: half a gzip member at a file's end.
+	tornFile := filepath.Join(arch.Dir(), testNow.Format("2006-01-02"), fileName(evs[0].CustomerID))
+	f, err := os.OpenFile(tornFile, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 0x01, 0x02})
+	f.Close()
+
+	// A fresh process (new Archive: it must repair the torn tail) reclaims.
+	arch2, err := NewArchive(arch.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two consumers share the features group from here on.
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{}, 3)
+	for _, r := range []*Runner{
+		{Group: "features", Consumer: "c", Log: log, Handler: feat, Dead: dead, Logger: quietLog, MinIdle: 200 * time.Millisecond, Block: 100 * time.Millisecond, Batch: 50},
+		{Group: "features", Consumer: "d", Log: log, Handler: feat, Dead: dead, Logger: quietLog, MinIdle: 200 * time.Millisecond, Block: 100 * time.Millisecond, Batch: 50},
+		{Group: "archive", Consumer: "c", Log: log, Handler: arch2, Dead: dead, Logger: quietLog, MinIdle: 200 * time.Millisecond, Block: 100 * time.Millisecond},
+	} {
+		go func() { r.Run(rctx); done <- struct{}{} }()
+	}
+	time.Sleep(300 * time.Millisecond)
+	drain(t, log, "features", "archive")
+	cancel()
+	<-done
+	<-done
+	<-done
+
+	// The archive holds every accepted event exactly once (after dedupe).
+	var archived []ingest.Event
+	if err := ReadArchive(arch.Dir(), func(ev ingest.Event) error { archived = append(archived, ev); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(archived) != n {
+		t.Fatalf("archive holds %d distinct events, want %d", len(archived), n)
+	}
+
+	// Recompute from scratch over the archive into fresh stores.
+	fresh := redisFeatures(t, rdb, prefix+"fresh:")
+	re := &Features{Agg: fresh.store, Writer: fresh.src, Signals: NewRedisSignals(rdb, prefix+"fresh:"), Clock: clock}
+	sort.Slice(archived, func(i, j int) bool { return archived[i].ID < archived[j].ID })
+	for i := 0; i < len(archived); i += 500 {
+		if _, err := re.Handle(ctx, archived[i:min(i+500, len(archived))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, want := live.snapshot(t, cat, customers), fresh.snapshot(t, cat, customers)
+	if !reflect.DeepEqual(got, want) {
+		for c := range want {
+			if !reflect.DeepEqual(got[c], want[c]) {
+				t.Errorf("%s: live features %v, recomputed %v", c, got[c], want[c])
+			}
+		}
+	}
+
+	// And independently of the pipeline: salary credits counted once each.
+	salaries := map[string]int64{}
+	for _, ev := range evs {
+		var d ingest.SMS
+		json.Unmarshal(ev.Data, &d)
+		if r := sms.Parse(d.Sender, d.Body); r.Kind == sms.SalaryCredit && r.HasAmount {
+			salaries[ev.CustomerID]++
+		}
+	}
+	total := int64(0)
+	for c, m := range got {
+		v, _ := m["sms_salary_credits_90d"].(int64)
+		if v != salaries[c] {
+			t.Errorf("%s: sms_salary_credits_90d = %d, want %d", c, v, salaries[c])
+		}
+		total += v
+	}
+	if total == 0 {
+		t.Fatal("no salary credits counted at all: the corpus or the pipeline is broken")
+	}
+
+	// The malformed events are dead letters, with their reason.
+	dls, _, err := dead.List(ctx, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dls) != n/400 || dls[0].Consumer != "ingest" || dls[0].Reason == "" {
+		t.Fatalf("dead letters: got %d (first %+v), want %d from ingest with a reason", len(dls), dls[0], n/400)
+	}
+}
+
+func decode(t testing.TB, msgs []stream.Message) []ingest.Event {
+	t.Helper()
+	out := make([]ingest.Event, len(msgs))
+	for i, m := range msgs {
+		if err := json.Unmarshal(m.Data, &out[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}

@@ -1,0 +1,211 @@
+package features
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nirnay/nirnay/rules"
+	"github.com/nirnay/nirnay/store"
+)
+
+// LocalStore is the in-process feature store of the embedded default: the
+// latest values and their history live in the SQL database (table
+// feature_values and feature_history, migration 00003), aggregates in
+// memory, written behind to feature_aggregates so they survive restarts
+// (see Apply for the durability contract). It works on SQLite and
+// PostgreSQL alike. It is safe for concurrent use; Close flushes.
+type LocalStore struct {
+	db    *store.DB
+	cat   *rules.Catalog
+	es    entitySlots
+	aggs  *aggregates
+	clock func() time.Time
+
+	mu     sync.RWMutex
+	series map[seriesKey]map[string]float64 // aggregate field → value
+
+	applyMu sync.Mutex // serialises Apply
+	wb      writeBehind
+}
+
+type seriesKey struct {
+	slot int
+	id   string
+}
+
+// NewLocalStore opens the store on db (migrated) for cat, loading the
+// aggregate state that has not expired, and starts the goroutine that
+// persists aggregate updates. clock defaults to time.Now.
+func NewLocalStore(ctx context.Context, db *store.DB, cat *rules.Catalog, clock func() time.Time) (*LocalStore, error) {
+	aggs, err := compileAggregates(cat)
+	if err != nil {
+		return nil, err
+	}
+	if clock == nil {
+		clock = time.Now
+	}
+	s := &LocalStore{db: db, cat: cat, es: slotsOf(cat), aggs: aggs, clock: clock, series: map[seriesKey]map[string]float64{}}
+	if err := s.load(ctx); err != nil {
+		return nil, err
+	}
+	s.startWriteBehind()
+	if err := s.loadKnownIDs(ctx); err != nil {
+		s.Close(ctx)
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *LocalStore) load(ctx context.Context) error {
+	now := s.clock().Unix()
+	if _, err := s.db.Writer().ExecContext(ctx, `DELETE FROM feature_aggregates WHERE expires_at < $1`, now); err != nil {
+		return fmt.Errorf("load feature aggregates: %w", err)
+	}
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT feature, entity_id, field, value FROM feature_aggregates`)
+	if err != nil {
+		return fmt.Errorf("load feature aggregates: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, id, field, value string
+		if err := rows.Scan(&name, &id, &field, &value); err != nil {
+			return fmt.Errorf("load feature aggregates: %w", err)
+		}
+		f, ok := s.cat.Lookup(name)
+		if !ok || s.aggs.bySlot[f.Slot] == nil {
+			continue // the catalog no longer has it
+		}
+		n, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			continue
+		}
+		k := seriesKey{f.Slot, id}
+		if s.series[k] == nil {
+			s.series[k] = map[string]float64{}
+		}
+		s.series[k][field] = n
+	}
+	return rows.Err()
+}
+
+// Read returns the stored and aggregate values of each key, in order, as
+// of now (aggregate windows end at now). An entity with nothing stored
+// gives an empty slice.
+func (s *LocalStore) Read(ctx context.Context, keys []EntityKey, now time.Time) ([][]Entry, error) {
+	out := make([][]Entry, len(keys))
+	for i, k := range keys {
+		entries, err := s.readOnline(ctx, k, `SELECT name, value FROM feature_values WHERE entity = $1 AND entity_id = $2`, k.Entity, k.ID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s.readAggregates(k, now, entries)
+	}
+	return out, nil
+}
+
+// ReadAsOf returns key's values as they were at t: for each stored feature
+// the latest value written with an as-of time at or before t (from the
+// history), and the aggregates with their windows ending at t (as far as
+// their state is still retained).
+func (s *LocalStore) ReadAsOf(ctx context.Context, key EntityKey, t time.Time) ([]Entry, error) {
+	entries, err := s.readOnline(ctx, key,
+		`SELECT name, value FROM feature_history WHERE entity = $1 AND entity_id = $2 AND as_of <= $3 ORDER BY name, as_of DESC`,
+		key.Entity, key.ID, t.UnixMicro())
+	if err != nil {
+		return nil, err
+	}
+	return s.readAggregates(key, t, entries), nil
+}
+
+// readOnline runs q (rows of name, value) and decodes the values of key's
+// entity; for a name that appears more than once the first row wins.
+func (s *LocalStore) readOnline(ctx context.Context, key EntityKey, q string, args ...any) ([]Entry, error) {
+	var out []Entry
+	if len(s.es.online[key.Entity]) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.Reader().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read features of %s: %w", key, err)
+	}
+	defer rows.Close()
+	last := ""
+	for rows.Next() {
+		var name, value string
+		if err := rows.Scan(&name, &value); err != nil {
+			return nil, fmt.Errorf("read features of %s: %w", key, err)
+		}
+		if name == last {
+			continue
+		}
+		last = name
+		f, ok := s.cat.Lookup(name)
+		if !ok || f.Entity != key.Entity || f.Source != rules.SourceOnline {
+			continue
+		}
+		if e, ok := decodeEntry(f, value); ok {
+			out = append(out, e)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read features of %s: %w", key, err)
+	}
+	return out, nil
+}
+
+func (s *LocalStore) readAggregates(key EntityKey, now time.Time, out []Entry) []Entry {
+	specs := s.es.aggregate[key.Entity]
+	if len(specs) == 0 {
+		return out
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, f := range specs {
+		spec := s.aggs.bySlot[f.Slot]
+		fo := newFolder(spec, now)
+		for field, v := range s.series[seriesKey{f.Slot, key.ID}] {
+			fo.add(field, v)
+		}
+		if e, ok := fo.entry(now.UnixNano()); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Write validates every write against the catalog and stores them all in
+// one transaction, keeping history. A value older than the one stored does
+// not replace it (it still enters the history). Validation errors are
+// *nirnay.Error naming the feature; nothing is written then.
+func (s *LocalStore) Write(ctx context.Context, ws []Write, now time.Time) error {
+	encs := make([][]encoded, len(ws))
+	for i, w := range ws {
+		e, err := validateWrite(s.cat, w, now)
+		if err != nil {
+			return err
+		}
+		encs[i] = e
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		for i, w := range ws {
+			for _, e := range encs[i] {
+				micros := e.asOf / 1000
+				if _, err := tx.ExecContext(ctx, `INSERT INTO feature_values (entity, entity_id, name, value, as_of) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (entity, entity_id, name) DO UPDATE SET value = excluded.value, as_of = excluded.as_of WHERE feature_values.as_of <= excluded.as_of`,
+					w.Key.Entity, w.Key.ID, e.f.Name, e.enc, micros); err != nil {
+					return fmt.Errorf("write features of %s: %w", w.Key, err)
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO feature_history (entity, entity_id, name, value, as_of) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (entity, entity_id, name, as_of) DO UPDATE SET value = excluded.value`,
+					w.Key.Entity, w.Key.ID, e.f.Name, e.enc, micros); err != nil {
+					return fmt.Errorf("write feature history of %s: %w", w.Key, err)
+				}
+			}
+		}
+		return nil
+	})
+}

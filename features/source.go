@@ -1,0 +1,468 @@
+package features
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"cel.dev/cel-go/common/types/ref"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/rules"
+)
+
+// Store is what a Source needs of an online store. RedisStore and
+// LocalStore satisfy it.
+type Store interface {
+	// Read returns each key's values (stored and aggregate, as of now), in
+	// key order, in one round trip.
+	Read(ctx context.Context, keys []EntityKey, now time.Time) ([][]Entry, error)
+	// Write validates ws against the catalog and stores them.
+	Write(ctx context.Context, ws []Write, now time.Time) error
+}
+
+// subscriber is a store that announces writes made by other instances.
+type subscriber interface {
+	Subscribe(ctx context.Context, onKey func(EntityKey), onReset func())
+}
+
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// The entities of a decision, in the order a Source reads them, and the
+// input keys that name them. The customer is the request's CustomerID; the
+// others are taken from the decision's input when present as non-empty
+// strings of at most MaxIDLength bytes: device_id, pan_hash, phone_hash
+// and account_hash.
+var (
+	decisionEntities = [numEntities]string{"customer", "device", "pan", "phone", "bank_account"}
+	// EntityInputKeys maps an entity to the decision input key naming it.
+	EntityInputKeys = map[string]string{"device": "device_id", "pan": "pan_hash", "phone": "phone_hash", "bank_account": "account_hash"}
+)
+
+const numEntities = 5
+
+// MaxBatchWrites bounds the writes of one Source.Write call.
+const MaxBatchWrites = 500
+
+// SourceConfig configures a Source. Zero values take the defaults.
+type SourceConfig struct {
+	Builder *Builder // required: the catalog and its derived formulas
+	Store   Store    // required
+	// Deadline bounds the store read of one decision; default 50 ms. When it
+	// passes, the unread entities' features are missing.
+	Deadline time.Duration
+	// CacheTTL is how long L1 keeps values; default 2 s; negative: no L1.
+	CacheTTL time.Duration
+	// CacheMaxCost bounds L1 in values held; default 2,000,000.
+	CacheMaxCost int64
+	// History, when set, receives every write too, before Store: in
+	// production a LocalStore on PostgreSQL whose history serves as-of reads
+	// (AsOf) while Redis serves decisions.
+	History    Store
+	Breaker    BreakerConfig    // its Clock defaults to Clock
+	Clock      func() time.Time // default time.Now
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+}
+
+// Source gives the engine a decision's feature vector: the customer's
+// values and those of the entities named in the input, served from L1 when
+// cached and otherwise read from the store in one round trip, merged into
+// one Vector with derived and request features. It never fails a decision
+// because of the store: when the store is slow, down or its breaker open,
+// the features it could not read are missing. It is safe for concurrent
+// use; Close stops its background subscription.
+type Source struct {
+	b        *Builder
+	cat      *rules.Catalog
+	store    Store
+	history  Store
+	es       entitySlots
+	deadline time.Duration
+	cache    *l1
+	breaker  *Breaker
+	clock    func() time.Time
+	log      *slog.Logger
+	m        sourceMetrics
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+type sourceMetrics struct {
+	l1       *prometheus.CounterVec
+	reads    *prometheus.CounterVec
+	latency  prometheus.Histogram
+	breaker  prometheus.Gauge
+	missing  prometheus.Counter
+	writes   prometheus.Counter
+	l1Hit    prometheus.Counter
+	l1Miss   prometheus.Counter
+	readOK   prometheus.Counter
+	readErr  prometheus.Counter
+	readTime prometheus.Counter
+	readSkip prometheus.Counter
+}
+
+// NewSource builds a source and, for a store that announces writes (Redis),
+// subscribes to the announcements so L1 drops what other instances wrote.
+func NewSource(cfg SourceConfig) (*Source, error) {
+	if cfg.Builder == nil || cfg.Store == nil {
+		return nil, errors.New("features: NewSource needs a Builder and a Store")
+	}
+	if cfg.Deadline <= 0 {
+		cfg.Deadline = 50 * time.Millisecond
+	}
+	if cfg.CacheTTL == 0 {
+		cfg.CacheTTL = 2 * time.Second
+	}
+	if cfg.CacheMaxCost <= 0 {
+		cfg.CacheMaxCost = 2_000_000
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Breaker.Clock == nil {
+		cfg.Breaker.Clock = cfg.Clock
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Source{b: cfg.Builder, cat: cfg.Builder.Catalog(), store: cfg.Store, history: cfg.History, deadline: cfg.Deadline, clock: cfg.Clock, log: cfg.Logger}
+	s.es = slotsOf(s.cat)
+	if err := s.initMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	onChange := cfg.Breaker.OnChange
+	cfg.Breaker.OnChange = func(from, to BreakerState) {
+		s.m.breaker.Set(float64(to))
+		if onChange != nil {
+			onChange(from, to)
+		}
+	}
+	s.breaker = NewBreaker(cfg.Breaker)
+	if cfg.CacheTTL > 0 {
+		c, err := newL1(cfg.CacheTTL, cfg.CacheMaxCost)
+		if err != nil {
+			return nil, fmt.Errorf("features: L1 cache: %w", err)
+		}
+		s.cache = c
+	}
+	if sub, ok := cfg.Store.(subscriber); ok && s.cache != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stop, s.done = cancel, make(chan struct{})
+		go func() {
+			defer close(s.done)
+			sub.Subscribe(ctx, func(k EntityKey) { s.cache.invalidate(k.String()) }, s.cache.reset)
+		}()
+	}
+	return s, nil
+}
+
+func (s *Source) initMetrics(reg prometheus.Registerer) error {
+	m := &s.m
+	m.l1 = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "nirnay_features_l1_total", Help: "L1 feature cache lookups by result (hit, miss)."}, []string{"result"})
+	m.reads = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "nirnay_features_store_reads_total", Help: "Feature store reads by result (ok, error, timeout, refused by the open breaker)."}, []string{"result"})
+	m.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "nirnay_features_store_read_seconds", Help: "Latency of feature store reads (one round trip for every entity of a decision).",
+		Buckets: []float64{.0001, .00025, .0005, .001, .002, .005, .01, .025, .05, .1}})
+	m.breaker = prometheus.NewGauge(prometheus.GaugeOpts{Name: "nirnay_features_breaker_state", Help: "Feature store circuit breaker: 0 closed, 1 half-open, 2 open."})
+	m.missing = prometheus.NewCounter(prometheus.CounterOpts{Name: "nirnay_features_missing_entities_total", Help: "Entity vectors a decision went without because the store could not be read."})
+	m.writes = prometheus.NewCounter(prometheus.CounterOpts{Name: "nirnay_features_writes_total", Help: "Entity vectors written through Nirnay."})
+	m.l1Hit, m.l1Miss = m.l1.WithLabelValues("hit"), m.l1.WithLabelValues("miss")
+	m.readOK, m.readErr = m.reads.WithLabelValues("ok"), m.reads.WithLabelValues("error")
+	m.readTime, m.readSkip = m.reads.WithLabelValues("timeout"), m.reads.WithLabelValues("refused")
+	if reg == nil {
+		return nil
+	}
+	for _, c := range []prometheus.Collector{m.l1, m.reads, m.latency, m.breaker, m.missing, m.writes} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("features: register metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close stops the subscription and the cache.
+func (s *Source) Close() {
+	if s.stop != nil {
+		s.stop()
+		<-s.done
+	}
+	if s.cache != nil {
+		s.cache.close()
+	}
+}
+
+// Breaker is the source's circuit breaker (for tests and status pages).
+func (s *Source) Breaker() *Breaker { return s.breaker }
+
+// Ready is a readiness check: it fails while the breaker is open or when
+// the store does not answer a ping. Decisions are still answered then, with
+// the store's features missing.
+func (s *Source) Ready(ctx context.Context) error {
+	if st := s.breaker.State(); st == BreakerOpen {
+		return errors.New("feature store circuit breaker is open")
+	}
+	if p, ok := s.store.(pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
+
+// keysOf lists the entity keys of a request that the catalog stores
+// anything for, by position in decisionEntities, and their combination
+// (the merged vector's cache key); the keys are substrings of it.
+func (s *Source) keysOf(req Request) (mkey string, keys, ids [numEntities]string) {
+	var b strings.Builder
+	var ends [numEntities]int
+	for i, e := range decisionEntities {
+		if !s.es.has(e) {
+			continue
+		}
+		id := req.CustomerID
+		if i > 0 {
+			id, _ = req.Input[EntityInputKeys[e]].(string)
+		}
+		if id == "" || len(id) > MaxIDLength {
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(128)
+		}
+		ids[i] = id
+		b.WriteString(e)
+		b.WriteByte(':')
+		b.WriteString(id)
+		ends[i] = b.Len()
+		b.WriteByte(0)
+	}
+	mkey = b.String()
+	start := 0
+	for i := range keys {
+		if ids[i] != "" {
+			keys[i] = mkey[start:ends[i]]
+			start = ends[i] + 1
+		}
+	}
+	return mkey, keys, ids
+}
+
+// Vector returns the decision's vector (see Source). The only error is a
+// request feature of the wrong type in req.Input.
+func (s *Source) Vector(ctx context.Context, req Request) (*Vector, error) {
+	now := req.Now
+	if now.IsZero() {
+		now = s.clock()
+	}
+	clockNow := s.clock().UnixNano()
+	mkey, keys, ids := s.keysOf(req)
+	if s.cache != nil && mkey != "" {
+		if m := s.cache.getMerged(mkey, &keys, clockNow); m != nil {
+			s.m.l1Hit.Inc()
+			return s.withInput(m.vec, req.Input, now)
+		}
+	}
+	var parts [numEntities]*part
+	var gens [numEntities]uint64
+	var missKeys []EntityKey
+	var missAt [numEntities]int
+	complete := true
+	expires := int64(1<<63 - 1)
+	for i, k := range keys {
+		if k == "" {
+			continue
+		}
+		if s.cache != nil {
+			gens[i] = s.cache.gen(k)
+			if p := s.cache.getPart(k, clockNow); p != nil {
+				s.m.l1Hit.Inc()
+				parts[i] = p
+				expires = min(expires, p.expires)
+				continue
+			}
+			s.m.l1Miss.Inc()
+		}
+		missAt[len(missKeys)] = i
+		missKeys = append(missKeys, EntityKey{Entity: decisionEntities[i], ID: ids[i]})
+	}
+	if len(missKeys) > 0 {
+		got := s.read(ctx, missKeys, now)
+		if got == nil {
+			complete = false
+			s.m.missing.Add(float64(len(missKeys)))
+		}
+		for j, entries := range got {
+			i := missAt[j]
+			p := &part{entries: entries}
+			parts[i] = p
+			if s.cache != nil {
+				s.cache.putPart(keys[i], p, gens[i], clockNow)
+				expires = min(expires, p.expires)
+			}
+		}
+	}
+	v := s.merge(parts, now)
+	if complete && s.cache != nil && mkey != "" {
+		s.cache.putMerged(mkey, &merged{gens: gens, vec: v, expires: expires}, s.cat.Len())
+	}
+	return s.withInput(v, req.Input, now)
+}
+
+// withInput adds the request features of input to v; when input carries
+// none (only entity keys, say), v itself is returned without a copy.
+func (s *Source) withInput(v *Vector, input map[string]any, now time.Time) (*Vector, error) {
+	for _, slot := range s.b.request {
+		if x, ok := input[s.cat.Features[slot].Name]; ok && x != nil {
+			return v.WithInput(input, now)
+		}
+	}
+	return v, nil
+}
+
+// read reads keys from the store within the deadline, through the
+// breaker. It returns nil when the values could not be read.
+func (s *Source) read(ctx context.Context, keys []EntityKey, now time.Time) [][]Entry {
+	if !s.breaker.Allow() {
+		s.m.readSkip.Inc()
+		return nil
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, s.deadline)
+	defer cancel()
+	type result struct {
+		entries [][]Entry
+		err     error
+	}
+	ch := make(chan result, 1)
+	start := time.Now()
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				ch <- result{err: fmt.Errorf("feature store read panicked: %v", r)}
+			}
+		}()
+		e, err := s.store.Read(ctx, keys, now)
+		ch <- result{e, err}
+	}()
+	select {
+	case r := <-ch:
+		s.m.latency.Observe(time.Since(start).Seconds())
+		if r.err != nil && errors.Is(parent.Err(), context.Canceled) {
+			s.breaker.Cancel() // the caller gave up: no verdict on the store
+			s.m.readErr.Inc()
+			return nil
+		}
+		if r.err != nil || len(r.entries) != len(keys) {
+			s.breaker.Done(false)
+			s.m.readErr.Inc()
+			s.log.Warn("feature store read failed; features missing", "entities", len(keys), "err", r.err)
+			return nil
+		}
+		s.breaker.Done(true)
+		s.m.readOK.Inc()
+		return r.entries
+	case <-ctx.Done():
+		s.m.latency.Observe(time.Since(start).Seconds())
+		if errors.Is(parent.Err(), context.Canceled) {
+			// The caller gave up: no verdict on the store.
+			s.breaker.Cancel()
+			s.m.readErr.Inc()
+			return nil
+		}
+		s.breaker.Done(false)
+		s.m.readTime.Inc()
+		s.log.Warn("feature store read timed out; features missing", "entities", len(keys), "deadline", s.deadline)
+		return nil
+	}
+}
+
+// merge builds a vector from the parts and computes derived features.
+func (s *Source) merge(parts [numEntities]*part, now time.Time) *Vector {
+	n := s.cat.Len()
+	v := &Vector{b: s.b, vals: make([]ref.Val, n), asOf: make([]int64, n)}
+	for _, p := range parts {
+		if p == nil {
+			continue
+		}
+		for _, e := range p.entries {
+			v.vals[e.Slot] = e.Val
+			v.asOf[e.Slot] = e.AsOf
+		}
+	}
+	s.b.computeDerived(v, now.UnixNano(), false)
+	return v
+}
+
+// Write validates ws against the catalog and stores them through the
+// store; L1 drops the written keys here, and the store announces them to
+// the other instances (Redis). At most MaxBatchWrites writes; errors are
+// *nirnay.Error naming the feature (KindInvalid) or the entity
+// (KindNotFound) for bad input, KindUnavailable when the store fails.
+func (s *Source) Write(ctx context.Context, ws ...Write) error {
+	if len(ws) > MaxBatchWrites {
+		return nirnay.FieldError("items", "at most %d items per batch", MaxBatchWrites)
+	}
+	now := s.clock()
+	for i := range ws {
+		if ws[i].AsOf.IsZero() {
+			ws[i].AsOf = now // both stores record the same time
+		}
+	}
+	for _, st := range []Store{s.history, s.store} {
+		if st == nil {
+			continue
+		}
+		if err := st.Write(ctx, ws, now); err != nil {
+			var ne *nirnay.Error
+			if errors.As(err, &ne) {
+				return err
+			}
+			return &nirnay.Error{Kind: nirnay.KindUnavailable, Message: "the feature store is unavailable", Err: err}
+		}
+	}
+	s.m.writes.Add(float64(len(ws)))
+	if s.cache != nil {
+		for _, w := range ws {
+			s.cache.invalidate(w.Key.String())
+		}
+	}
+	return nil
+}
+
+// Observed returns one entity's stored and aggregate values, read from the
+// store (not L1), with their as-of times, by feature name. Errors:
+// CheckKey's, KindUnavailable when the store fails.
+func (s *Source) Observed(ctx context.Context, key EntityKey) (map[string]Observed, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	got, err := s.store.Read(ctx, []EntityKey{key}, s.clock())
+	if err != nil {
+		return nil, &nirnay.Error{Kind: nirnay.KindUnavailable, Message: "the feature store is unavailable", Err: err}
+	}
+	return observedOf(s.cat, got[0]), nil
+}
+
+func observedOf(cat *rules.Catalog, entries []Entry) map[string]Observed {
+	out := make(map[string]Observed, len(entries))
+	for _, e := range entries {
+		out[cat.Features[e.Slot].Name] = Observed{Value: e.Val.Value(), AsOf: time.Unix(0, e.AsOf).UTC()}
+	}
+	return out
+}
+
+// Check validates w against the catalog as Write would, without writing:
+// nil, or a *nirnay.Error naming the feature (KindInvalid) or the entity
+// (KindNotFound).
+func (s *Source) Check(w Write) error {
+	_, err := validateWrite(s.cat, w, s.clock())
+	return err
+}
+
+// Now is the source's clock.
+func (s *Source) Now() time.Time { return s.clock() }
