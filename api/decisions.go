@@ -52,7 +52,7 @@ type decisionRequest struct {
 //	POST /v1/decisions                   service, admin
 //	GET  /v1/decisions/{id}              ops, analyst, admin; service for its own customer
 //	GET  /v1/decisions?…                 ops, analyst, admin
-//	GET  /v1/customers/{id}/journey      ops, admin; service for its own customer
+//	GET  /v1/customers/{id}/journey      ops, analyst, admin; service for its own customer
 func (s *Server) MountDecisions(svc DecisionService) {
 	s.journey = append(s.journey, decisionJourney(svc))
 	s.v1.POST("/decisions", allow(RoleService), func(c *gin.Context) {
@@ -260,10 +260,25 @@ func decisionJourney(svc DecisionService) JourneySource {
 			v := decisionView(r, false)
 			items = append(items, JourneyItem{At: r.DecidedAt, Kind: "decision", Type: r.Step, ID: r.ID, Summary: map[string]any{
 				"outcome": r.Outcome, "reasons": v["reasons"], "score": r.Score, "offer": v["offer"],
-				"policy": engine.PolicyRef{ID: r.PolicyID, Version: r.PolicyVersion, Role: r.Role}, "rules": r.Rules}})
+				"policy": engine.PolicyRef{ID: r.PolicyID, Version: r.PolicyVersion, Role: r.Role}, "rules": firedRules(v["rules"])}})
 		}
 		return items, nil
 	}
+}
+
+// firedRules lists the ids of the fired and errored rules of a decision view.
+func firedRules(rules any) []string {
+	list, _ := rules.([]any)
+	ids := make([]string, 0, len(list))
+	for _, r := range list {
+		m, _ := r.(map[string]any)
+		if fired, _ := m["fired"].(bool); fired || m["error"] != nil {
+			if id, ok := m["id"].(string); ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
 }
 
 // customerJourney answers everything that happened to a customer, in time

@@ -150,4 +150,21 @@ func TestDecisionAPI(t *testing.T) {
 	if err := json.Unmarshal(j.Body.Bytes(), &journey); err != nil || j.Code != 200 || len(journey.Items) != 1 || journey.Items[0].ID != id {
 		t.Fatalf("journey: %d %s", j.Code, j.Body)
 	}
+	// A second decision fires big_ask (300000 > 5 × 50000); the journey names the rule.
+	if rec := do(t, h, "POST", "/v1/decisions", `{"customer_id":"C-1","step":"application","input":{"amount":300000}}`, bearer("svc")...); rec.Code != 200 {
+		t.Fatalf("second decision: %d %s", rec.Code, rec.Body)
+	}
+	j = do(t, h, "GET", "/v1/customers/C-1/journey", "", bearer("ops")...)
+	journey.Items = nil
+	if err := json.Unmarshal(j.Body.Bytes(), &journey); err != nil || len(journey.Items) != 2 {
+		t.Fatalf("journey after a second decision: %s", j.Body)
+	}
+	if rules := journey.Items[1].Summary["rules"].([]any); len(rules) != 1 || rules[0] != "big_ask" || journey.Items[1].Summary["outcome"] != "review" {
+		t.Fatalf("journey item %+v; want outcome review with rules [big_ask]", journey.Items[1].Summary)
+	}
+	// A wrongly typed request feature is the client's error: 400 naming it.
+	bad := do(t, h, "POST", "/v1/decisions", `{"customer_id":"C-1","step":"application","input":{"amount":"lots"}}`, bearer("svc")...)
+	if p := decodeProblem(t, bad); bad.Code != 400 || p.Field != "input.amount" {
+		t.Fatalf("string amount: %d field %q; want 400 naming input.amount", bad.Code, p.Field)
+	}
 }

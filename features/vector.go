@@ -10,6 +10,7 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/rules"
 )
 
@@ -178,7 +179,7 @@ func (v *Vector) WithInput(input map[string]any, now time.Time) (*Vector, error)
 		}
 		val, err := rules.CoerceValue(f.Type, raw)
 		if err != nil {
-			return nil, fmt.Errorf("input %q: %w", f.Name, err)
+			return nil, nirnay.FieldError("input."+f.Name, "%v", err)
 		}
 		nv.vals[slot] = toVal(val)
 		nv.asOf[slot] = nowNanos

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,8 +16,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/simulator"
+	"github.com/nirnay/nirnay/simulator/live"
 )
 
 func newSimulateCmd() *cobra.Command {
@@ -24,7 +27,7 @@ func newSimulateCmd() *cobra.Command {
 		Use:   "simulate",
 		Short: "Generate synthetic customers and replay them against policies",
 	}
-	cmd.AddCommand(newSimulateGenerateCmd(), newSimulateRunCmd())
+	cmd.AddCommand(newSimulateGenerateCmd(), newSimulateRunCmd(), newSimulateCompareCmd())
 	return cmd
 }
 
@@ -258,4 +261,96 @@ func resolvePolicy(env *rules.Env, spec string) (*rules.Compiled, error) {
 		return nil, err
 	}
 	return compileFile(env, spec, data)
+}
+
+func newSimulateCompareCmd() *cobra.Command {
+	var (
+		cfg                  config
+		step, from, to, asOf string
+		badDPD, matureDays   int
+	)
+	cmd := &cobra.Command{
+		Use:   "compare --step S --from T --to T",
+		Short: "Compare live challenger traffic with the champion from the decision log, joined to repayment outcomes; prints JSON",
+		Long: `Compare live challenger traffic with the champion: per arm (role and policy
+version) the decisions, customers, outcome and approval rates, what became of
+the approvals in the loan book (bad, good, immature, no loan), a two-proportion
+z-test of each challenger against the champion, and each shadow policy's
+agreement with the acted-on decisions. Reads the database the service uses
+(--database-url, or the embedded one under --data-dir) and the decision log's
+cold tier under <data dir>/decisions/cold. See docs/simulator.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.load(cmd); err != nil {
+				return err
+			}
+			o := live.CompareOptions{Range: live.Range{Step: step}, BadDPD: badDPD, MatureDays: matureDays}
+			var err error
+			if o.From, err = parseTimeArg("--from", from); err != nil {
+				return err
+			}
+			if o.To, err = parseTimeArg("--to", to); err != nil {
+				return err
+			}
+			if asOf != "" {
+				if o.AsOf, err = parseTimeArg("--as-of", asOf); err != nil {
+					return err
+				}
+			}
+			ctx := cmd.Context()
+			db, err := openDatabase(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			// Only the log's List is used. Its local segments go to a
+			// scratch directory: the service's own segments are never
+			// opened, so running this beside the service is safe.
+			scratch, err := os.MkdirTemp("", "nirnay-compare-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(scratch)
+			l, err := decisionlog.Open(scratch, db, decisionlog.Options{})
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			c, err := live.Compare(ctx, live.Decisions{Hot: l, ColdDir: filepath.Join(cfg.DataDir, "decisions", "cold")}, db, o)
+			if err != nil {
+				return err
+			}
+			b, err := json.MarshalIndent(c, "", "  ")
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b)
+			return err
+		},
+	}
+	cfg.bind(cmd.Flags())
+	f := cmd.Flags()
+	for _, name := range []string{"redis-url", "http-addr", "admin-key", "log-level", "log-format", "shutdown-timeout", "max-body-bytes", "decision-hot-age", "debug-addr"} {
+		_ = f.MarkHidden(name) // the service's settings; compare reads only the database and the data dir
+	}
+	f.StringVar(&step, "step", "", "journey step (required)")
+	f.StringVar(&from, "from", "", "first decision time, RFC 3339 or YYYY-MM-DD (inclusive; required)")
+	f.StringVar(&to, "to", "", "end of the range, RFC 3339 or YYYY-MM-DD (exclusive; required)")
+	f.StringVar(&asOf, "as-of", "", "when outcomes are read, for loan maturity (default now)")
+	f.IntVar(&badDPD, "bad-dpd", live.DefaultBadDPD, "a loan is bad once its DPD reaches this (or it was NPA or written off)")
+	f.IntVar(&matureDays, "mature-days", live.DefaultMatureDays, "a loan not bad is good only after this many days from disbursal; younger it is immature")
+	_ = cmd.MarkFlagRequired("step")
+	_ = cmd.MarkFlagRequired("from")
+	_ = cmd.MarkFlagRequired("to")
+	return cmd
+}
+
+func parseTimeArg(name, s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%s: want RFC 3339 or YYYY-MM-DD, got %q", name, s)
 }

@@ -22,6 +22,8 @@ import (
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/policies"
 	"github.com/nirnay/nirnay/rules"
+	"github.com/nirnay/nirnay/simulator/jobs"
+	"github.com/nirnay/nirnay/simulator/live"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -106,6 +108,14 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	}
 	s.loans = loans.New(db, products, lendingDecider{s.decide}, loans.Options{AfterCommit: s.relay.Notify})
 	srv.MountLending(s.loans)
+	sims, err := jobs.New(jobs.Options{Dir: filepath.Join(cfg.DataDir, "simulations"), Builder: s.gov.Builder(),
+		Resolve: jobs.RegistryResolver(s.gov.Registry()), Log: s.declog, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("simulations: %w", err)
+	}
+	s.closers = append(s.closers, sims.Close) // jobs stop before the decision log closes
+	srv.MountSimulations(sims, live.Comparer(live.FromLog(s.declog), db))
+	srv.MountOpenAPI()
 	return s, nil
 }
 

@@ -81,9 +81,15 @@ func TestRelayPublishesOnNotify(t *testing.T) {
 			t.Errorf("lending_event data %s lacks its topic", ev.Data)
 		}
 	}
+	// The relay marks rows published just after it appends them: wait for it.
 	var unpublished int
-	if err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE published_at IS NULL`).Scan(&unpublished); err != nil {
-		t.Fatal(err)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE published_at IS NULL`).Scan(&unpublished); err != nil {
+			t.Fatal(err)
+		}
+		if unpublished == 0 || time.Now().After(deadline) {
+			break
+		}
 	}
 	if unpublished != 0 {
 		t.Fatalf("%d outbox rows still unpublished, want 0", unpublished)

@@ -1,0 +1,155 @@
+package jobs_test
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/engine"
+	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/policies"
+	"github.com/nirnay/nirnay/rules"
+	"github.com/nirnay/nirnay/simulator/jobs"
+)
+
+// shipped returns a builder and a registry with the shipped
+// credit-underwriting versions.
+func shipped(t *testing.T) (*features.Builder, *engine.Registry) {
+	t.Helper()
+	read := func(name string) []byte {
+		b, err := fs.ReadFile(policies.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cat, err := rules.ParseCatalog("features.yaml", read("features.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := rules.NewEnv(cat, rules.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := engine.NewRegistry()
+	for _, f := range []string{"credit-underwriting-v1.yaml", "credit-underwriting-v2.yaml"} {
+		p, err := rules.ParsePolicy(f, read(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := env.Compile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := reg.Add(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := features.NewBuilder(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, reg
+}
+
+func waitDone(t *testing.T, m *jobs.Manager, id string) jobs.Job {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		j, err := m.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Status == jobs.Done || j.Status == jobs.Failed || j.Status == jobs.Cancelled {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s still %s after 60s", id, j.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestJobsSurviveARestart(t *testing.T) {
+	b, reg := shipped(t)
+	dir := t.TempDir()
+	opts := jobs.Options{Dir: dir, Builder: b, Resolve: jobs.RegistryResolver(reg), MaxCustomers: 1000}
+	m, err := jobs.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := m.Start(jobs.Spec{Baseline: "credit-underwriting@1", Candidate: "credit-underwriting@2",
+		Dataset: jobs.Dataset{Generate: &jobs.Generate{Customers: 300, Seed: 5}}}, "key-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := waitDone(t, m, j.ID)
+	if done.Status != jobs.Done || done.Summary.Records != 300 || done.CreatedBy != "key-1" {
+		t.Fatalf("job = %+v; want done with 300 records", done)
+	}
+	for _, f := range []string{"report.json", "report.html", "timing.json", "status.json"} {
+		if _, err := os.Stat(filepath.Join(dir, j.ID, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	m.Close()
+
+	// A job the previous run left running is failed on the next start.
+	stale := "sim_00000000000000000000000000"
+	if err := os.MkdirAll(filepath.Join(dir, stale), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, stale, "status.json"), []byte(`{"id": "`+stale+`", "status": "running"}`), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := jobs.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	list := m2.List()
+	if len(list) != 2 || list[0].ID != j.ID || list[1].ID != stale {
+		t.Fatalf("after restart: %+v; want the done job then the interrupted one", list)
+	}
+	if list[1].Status != jobs.Failed || !strings.Contains(list[1].Error, "interrupted") {
+		t.Errorf("interrupted job = %s %q; want failed, interrupted", list[1].Status, list[1].Error)
+	}
+	rep, err := m2.ReadReport(j.ID, jobs.ReportJSON)
+	if err != nil || !strings.Contains(string(rep), `"records": 300`) {
+		t.Errorf("report after restart: %v, %.80s", err, rep)
+	}
+	if _, err := m2.ReadReport(stale, jobs.ReportJSON); !nirnay.IsKind(err, nirnay.KindConflict) {
+		t.Errorf("report of a failed job: %v; want a conflict", err)
+	}
+}
+
+func TestJobsQueueIsBounded(t *testing.T) {
+	b, reg := shipped(t)
+	m, err := jobs.New(jobs.Options{Dir: t.TempDir(), Builder: b, Resolve: jobs.RegistryResolver(reg), MaxConcurrent: 1, MaxQueued: 1, MaxCustomers: 1_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	spec := jobs.Spec{Baseline: "credit-underwriting@1", Candidate: "credit-underwriting@2",
+		Dataset: jobs.Dataset{Generate: &jobs.Generate{Customers: 1_000_000, Seed: 1}}}
+	a, err := m.Start(spec, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Start(spec, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Start(spec, ""); !nirnay.IsKind(err, nirnay.KindRateLimited) {
+		t.Fatalf("third job with one running and one queued: %v; want rate-limited", err)
+	}
+	if _, err := m.Cancel(a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitDone(t, m, a.ID); got.Status != jobs.Cancelled {
+		t.Errorf("cancelled job ended %s", got.Status)
+	}
+}

@@ -1,0 +1,191 @@
+package live_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nirnay/nirnay/decisionlog"
+	"github.com/nirnay/nirnay/decisions"
+	"github.com/nirnay/nirnay/engine"
+	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/lending/loans"
+	"github.com/nirnay/nirnay/lending/product"
+	"github.com/nirnay/nirnay/rules"
+	"github.com/nirnay/nirnay/store"
+)
+
+// perCustomer serves each customer's own feature values, observed at a
+// per-customer time (so a value can be made stale).
+type perCustomer struct {
+	b    *features.Builder
+	vals map[string]map[string]any
+	asOf map[string]time.Time
+}
+
+func (p *perCustomer) Vector(_ context.Context, req features.Request) (*features.Vector, error) {
+	at, ok := p.asOf[req.CustomerID]
+	if !ok {
+		at = req.Now.Add(-time.Hour)
+	}
+	v, err := p.b.Build(p.vals[req.CustomerID], at)
+	if err != nil {
+		return nil, err
+	}
+	return v.WithInput(req.Input, req.Now)
+}
+
+// stepClock is a clock that moves one minute per reading.
+type stepClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Minute)
+	return c.t
+}
+
+// settable is the loan book's clock.
+type settable struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *settable) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *settable) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func (c *settable) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// world is a real decision service (testdata policies: credit@1 champion,
+// credit@2 challenger for 50% of customers, credit@3 shadow) logging to a
+// real decision log, and a real loan book deciding applications through it.
+type world struct {
+	db     *store.DB
+	log    *decisionlog.Log
+	svc    *decisions.Service
+	book   *loans.Service
+	feats  *perCustomer
+	loanAt *settable
+	env    *rules.Env
+	build  *features.Builder
+	reg    *engine.Registry
+}
+
+func newWorld(t *testing.T, decisionsStart time.Time) *world {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	l, err := decisionlog.Open(t.TempDir(), db, decisionlog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cat, err := rules.ParseCatalog("features.yaml", read("features.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := rules.NewEnv(cat, rules.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := engine.NewRegistry()
+	for _, f := range []string{"credit-v1.yaml", "credit-v2.yaml", "credit-v3.yaml"} {
+		p, err := rules.ParsePolicy(f, read(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := env.Compile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := reg.Add(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deps, err := rules.ParseDeployments("deployments.yaml", read("deployments.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.NewDeploymentSet(reg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := features.NewBuilder(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{db: db, log: l, env: env, build: b, reg: reg,
+		feats: &perCustomer{b: b, vals: map[string]map[string]any{}, asOf: map[string]time.Time{}}}
+	clk := &stepClock{t: decisionsStart}
+	eng := engine.New(engine.Config{Features: w.feats, Clock: clk.Now})
+	eng.Activate(set)
+	w.svc = decisions.New(eng, l, nil)
+	products, err := product.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.loanAt = &settable{t: decisionsStart.Add(3 * time.Hour)}
+	w.book = loans.New(db, products, applicationDecider{w.svc}, loans.Options{Now: w.loanAt.Now})
+	return w
+}
+
+// ship waits until every logged decision is in the database.
+func (w *world) ship(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	run, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.log.Run(run); close(done) }()
+	err := w.log.WaitShipped(ctx)
+	stop()
+	<-done
+	if err != nil {
+		t.Fatalf("decision log did not ship: %v", err)
+	}
+}
+
+// applicationDecider asks the decision service at the application step
+// and approves every other step (their policies are not under test).
+type applicationDecider struct{ svc *decisions.Service }
+
+func (d applicationDecider) Decide(ctx context.Context, step, customerID, requestID string, input map[string]any) (loans.Verdict, error) {
+	if step != loans.StepApplication {
+		return loans.Verdict{DecisionID: "dec_" + step + "_" + requestID, Outcome: "approve"}, nil
+	}
+	res, err := d.svc.Decide(ctx, engine.Request{RequestID: requestID, CustomerID: customerID, Step: step, Input: input})
+	if err != nil {
+		return loans.Verdict{}, err
+	}
+	var v struct {
+		DecisionID string         `json:"decision_id"`
+		Outcome    string         `json:"outcome"`
+		Reasons    []string       `json:"reasons"`
+		Offer      map[string]any `json:"offer"`
+		Policy     engine.PolicyRef
+	}
+	if err := json.Unmarshal(res.Response, &v); err != nil {
+		return loans.Verdict{}, err
+	}
+	return loans.Verdict{DecisionID: v.DecisionID, Outcome: v.Outcome, Reasons: v.Reasons, Offer: v.Offer}, nil
+}
