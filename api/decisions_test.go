@@ -154,6 +154,9 @@ func TestDecisionAPI(t *testing.T) {
 	if rec := do(t, h, "POST", "/v1/decisions", `{"customer_id":"C-1","step":"application","input":{"amount":300000}}`, bearer("svc")...); rec.Code != 200 {
 		t.Fatalf("second decision: %d %s", rec.Code, rec.Body)
 	}
+	if err := env.log.WaitShipped(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	j = do(t, h, "GET", "/v1/customers/C-1/journey", "", bearer("ops")...)
 	journey.Items = nil
 	if err := json.Unmarshal(j.Body.Bytes(), &journey); err != nil || len(journey.Items) != 2 {

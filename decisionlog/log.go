@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -36,6 +37,12 @@ type Log struct {
 	pending map[string]*Record // appended, not yet shipped
 	byReq   map[string]*Record // pending acted-on records by request id
 	ckpt    checkpoint
+
+	// seenReq holds a 64-bit hash of every request id in the hot tier and
+	// appended since, when this process is the database's only writer (the
+	// embedded SQLite): a request id not in it is new without asking the
+	// database. nil with PostgreSQL, where other instances also write.
+	seenReq map[uint64]struct{}
 
 	shipped   chan struct{} // closed and replaced after each shipped batch
 	lastError error
@@ -70,7 +77,41 @@ func Open(dir string, db *store.DB, opts Options) (*Log, error) {
 		w.Close()
 		return nil, err
 	}
+	if db.Dialect == store.SQLite {
+		if err := l.loadRequestIDs(); err != nil {
+			// Without the index every request id is looked up in the database.
+			l.log.Warn("decision log: request id index not loaded; idempotency checks will query the database", "err", err)
+			l.seenReq = nil
+		}
+	}
 	return l, nil
+}
+
+// loadRequestIDs fills seenReq from the hot tier and the unshipped records.
+func (l *Log) loadRequestIDs() error {
+	l.seenReq = map[uint64]struct{}{}
+	rows, err := l.db.Reader().Query(`SELECT request_id FROM decisions WHERE role <> 'shadow'`)
+	if err != nil {
+		return fmt.Errorf("decision log: load request ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		l.seenReq[reqHash(id)] = struct{}{}
+	}
+	for id := range l.byReq {
+		l.seenReq[reqHash(id)] = struct{}{}
+	}
+	return rows.Err()
+}
+
+func reqHash(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
 }
 
 // maxIndexedBacklog bounds how many unshipped records a restart indexes in
@@ -120,6 +161,9 @@ func (l *Log) Append(recs ...*Record) error {
 		l.pending[r.ID] = r
 		if r.RequestID != "" && r.Role != "shadow" {
 			l.byReq[r.RequestID] = r
+			if l.seenReq != nil {
+				l.seenReq[reqHash(r.RequestID)] = struct{}{}
+			}
 		}
 	}
 	l.mu.Unlock()

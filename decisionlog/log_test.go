@@ -143,6 +143,19 @@ func TestShipListAndGet(t *testing.T) {
 		if r, err := l.FindByRequest(ctx, all[3].RequestID); err != nil || r.ID != all[3].ID {
 			t.Fatalf("find by request: %v %v", r, err)
 		}
+		// A new process (no pending records) still finds shipped request ids
+		// and knows an unseen one is new.
+		fresh, err := Open(t.TempDir(), db, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fresh.Close()
+		if r, err := fresh.FindByRequest(ctx, all[7].RequestID); err != nil || r.ID != all[7].ID {
+			t.Fatalf("find shipped request id after restart: %v %v", r, err)
+		}
+		if _, err := fresh.FindByRequest(ctx, "never-seen"); !nirnay.IsKind(err, nirnay.KindNotFound) {
+			t.Fatalf("unseen request id: %v, want not found", err)
+		}
 
 		// Archive the first 30 minutes to the cold tier: they leave the
 		// database and Get still finds them.

@@ -14,41 +14,84 @@ import (
 	"github.com/nirnay/nirnay/store"
 )
 
-// insertRecords writes a batch in one transaction; records already present
-// (by id) are left as they are, so shipping the same record twice is harmless.
+// insertRecords writes a batch in one transaction with multi-row inserts
+// (one statement per chunk: SQLite parses every statement it runs); records
+// already present (by id) are left as they are, so shipping the same record
+// twice is harmless.
 func insertRecords(ctx context.Context, db *store.DB, recs []*Record) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO decisions
-			(id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`)
-		if err != nil {
+		const decCols, ruleCols = 12, 3
+		for start := 0; start < len(recs); start += 200 {
+			chunk := recs[start:min(start+200, len(recs))]
+			args := make([]any, 0, len(chunk)*decCols)
+			for _, r := range chunk {
+				var parent any
+				if r.ParentID != "" {
+					parent = r.ParentID
+				}
+				args = append(args, r.ID, parent, r.RequestID, r.CustomerID, r.Step, r.Outcome,
+					r.PolicyID, r.PolicyVersion, r.Role, r.Score, r.DecidedAt.UnixMicro(), string(r.Body))
+			}
+			q := `INSERT INTO decisions (id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body) VALUES ` +
+				placeholders(db.Dialect, len(chunk), decCols) + ` ON CONFLICT (id) DO NOTHING`
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("insert %d decisions: %w", len(chunk), err)
+			}
+		}
+		var args []any
+		flush := func() error {
+			if len(args) == 0 {
+				return nil
+			}
+			q := `INSERT INTO decision_rules (decision_id, rule_id, decided_at) VALUES ` +
+				placeholders(db.Dialect, len(args)/ruleCols, ruleCols) + ` ON CONFLICT (decision_id, rule_id) DO NOTHING`
+			_, err := tx.ExecContext(ctx, q, args...)
+			args = args[:0]
 			return err
 		}
-		defer ins.Close()
-		rule, err := tx.PrepareContext(ctx, `INSERT INTO decision_rules (decision_id, rule_id, decided_at)
-			VALUES ($1, $2, $3) ON CONFLICT (decision_id, rule_id) DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		defer rule.Close()
 		for _, r := range recs {
-			var parent any
-			if r.ParentID != "" {
-				parent = r.ParentID
-			}
-			at := r.DecidedAt.UnixMicro()
-			if _, err := ins.ExecContext(ctx, r.ID, parent, r.RequestID, r.CustomerID, r.Step, r.Outcome,
-				r.PolicyID, r.PolicyVersion, r.Role, r.Score, at, string(r.Body)); err != nil {
-				return fmt.Errorf("insert decision %s: %w", r.ID, err)
-			}
 			for _, id := range r.Rules {
-				if _, err := rule.ExecContext(ctx, r.ID, id, at); err != nil {
-					return fmt.Errorf("insert decision %s rule %s: %w", r.ID, id, err)
+				args = append(args, r.ID, id, r.DecidedAt.UnixMicro())
+				if len(args) >= 500*ruleCols {
+					if err := flush(); err != nil {
+						return fmt.Errorf("insert decision rules: %w", err)
+					}
 				}
 			}
 		}
+		if err := flush(); err != nil {
+			return fmt.Errorf("insert decision rules: %w", err)
+		}
 		return nil
 	})
+}
+
+// placeholders returns "($1, $2, …), (…)" for rows of cols parameters, or
+// "(?, ?, …)" for SQLite, which looks up every numbered parameter by name
+// (quadratic in a statement with thousands of them).
+func placeholders(d store.Dialect, rows, cols int) string {
+	var b strings.Builder
+	n := 1
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			if d == store.SQLite {
+				b.WriteByte('?')
+				continue
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			n++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 const recordColumns = `d.id, d.parent_id, d.request_id, d.customer_id, d.step, d.outcome, d.policy_id, d.policy_version, d.role, d.score, d.decided_at, d.body`
@@ -102,9 +145,14 @@ func (l *Log) Get(ctx context.Context, id string) (*Record, error) {
 func (l *Log) FindByRequest(ctx context.Context, requestID string) (*Record, error) {
 	l.mu.Lock()
 	r, ok := l.byReq[requestID]
+	_, maybe := l.seenReq[reqHash(requestID)]
+	known := l.seenReq == nil || maybe
 	l.mu.Unlock()
 	if ok {
 		return r, nil
+	}
+	if !known {
+		return nil, nirnay.Errorf(nirnay.KindNotFound, "no decision for request %s", requestID)
 	}
 	row := l.db.Reader().QueryRowContext(ctx, `SELECT `+recordColumns+` FROM decisions d
 		WHERE d.request_id = $1 AND d.role <> 'shadow' ORDER BY d.decided_at LIMIT 1`, requestID)

@@ -17,9 +17,12 @@ import (
 	"sync"
 )
 
-// Segment files hold one record a line: "<crc32 hex> <record JSON>\n". A line
-// cut short by a crash (no newline, or a checksum that does not match) ends
-// the readable part of a segment; the writer truncates it on open.
+// Segment files hold one record a line: "<crc32 hex> <header JSON>\t<body>\n",
+// the header being the record without its body and the body its JSON as
+// given (compact JSON holds no raw tab or newline), so neither writing nor
+// reading re-parses a body. A line cut short by a crash (no newline, or a
+// checksum that does not match) ends the readable part of a segment; the
+// writer truncates it on open.
 
 const (
 	segPrefix = "seg-"
@@ -57,17 +60,21 @@ func listSegments(dir string) ([]uint64, error) {
 }
 
 func encodeLine(r *Record) ([]byte, error) {
-	body, err := json.Marshal(r)
+	hdr := *r
+	hdr.Body = nil
+	head, err := json.Marshal(&hdr)
 	if err != nil {
 		return nil, err
 	}
-	line := make([]byte, 0, len(body)+10)
-	var sum [4]byte
-	c := crc32.Checksum(body, crcTable)
-	sum[0], sum[1], sum[2], sum[3] = byte(c>>24), byte(c>>16), byte(c>>8), byte(c)
-	line = hex.AppendEncode(line, sum[:])
-	line = append(line, ' ')
-	line = append(line, body...)
+	body := r.Body
+	if len(body) == 0 {
+		body = json.RawMessage("null")
+	}
+	line := make([]byte, 9, 9+len(head)+1+len(body)+1)
+	line = append(append(append(line, head...), '\t'), body...)
+	c := crc32.Checksum(line[9:], crcTable)
+	hex.Encode(line[:8], []byte{byte(c >> 24), byte(c >> 16), byte(c >> 8), byte(c)})
+	line[8] = ' '
 	return append(line, '\n'), nil
 }
 
@@ -82,15 +89,20 @@ func decodeLine(line []byte) (*Record, error) {
 	if _, err := hex.Decode(sum[:], line[:8]); err != nil {
 		return nil, errTorn
 	}
-	body := line[9:]
+	payload := line[9:]
 	want := uint32(sum[0])<<24 | uint32(sum[1])<<16 | uint32(sum[2])<<8 | uint32(sum[3])
-	if crc32.Checksum(body, crcTable) != want {
+	if crc32.Checksum(payload, crcTable) != want {
+		return nil, errTorn
+	}
+	head, body, ok := bytes.Cut(payload, []byte{'\t'})
+	if !ok {
 		return nil, errTorn
 	}
 	var r Record
-	if err := json.Unmarshal(body, &r); err != nil {
+	if err := json.Unmarshal(head, &r); err != nil {
 		return nil, errTorn
 	}
+	r.Body = json.RawMessage(bytes.Clone(body))
 	return &r, nil
 }
 

@@ -27,6 +27,9 @@ type LocalStore struct {
 
 	mu     sync.RWMutex
 	series map[seriesKey]map[string]float64 // aggregate field → value
+	// latest, when set (KeepInMemory), holds every entity's current online
+	// values so reads never touch the database: the embedded default.
+	latest map[EntityKey]map[int]Entry
 
 	applyMu sync.Mutex // serialises Apply
 	wb      writeBehind
@@ -92,19 +95,102 @@ func (s *LocalStore) load(ctx context.Context) error {
 	return rows.Err()
 }
 
+// KeepInMemory loads every current online value into memory and serves
+// reads from there from now on; writes keep both the database and memory
+// current. It is for the embedded default, where this process is the only
+// writer and the data fits in memory; the database remains the durable copy.
+func (s *LocalStore) KeepInMemory(ctx context.Context) error {
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT entity, entity_id, name, value FROM feature_values`)
+	if err != nil {
+		return fmt.Errorf("load feature values: %w", err)
+	}
+	defer rows.Close()
+	latest := map[EntityKey]map[int]Entry{}
+	for rows.Next() {
+		var ent, id, name, value string
+		if err := rows.Scan(&ent, &id, &name, &value); err != nil {
+			return fmt.Errorf("load feature values: %w", err)
+		}
+		f, ok := s.cat.Lookup(name)
+		if !ok || string(f.Entity) != ent || f.Source != rules.SourceOnline {
+			continue
+		}
+		if e, ok := decodeEntry(f, value); ok {
+			k := EntityKey{Entity: ent, ID: id}
+			if latest[k] == nil {
+				latest[k] = map[int]Entry{}
+			}
+			latest[k][e.Slot] = e
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load feature values: %w", err)
+	}
+	s.mu.Lock()
+	s.latest = latest
+	s.mu.Unlock()
+	return nil
+}
+
 // Read returns the stored and aggregate values of each key, in order, as
 // of now (aggregate windows end at now). An entity with nothing stored
 // gives an empty slice.
 func (s *LocalStore) Read(ctx context.Context, keys []EntityKey, now time.Time) ([][]Entry, error) {
 	out := make([][]Entry, len(keys))
 	for i, k := range keys {
-		entries, err := s.readOnline(ctx, k, `SELECT name, value FROM feature_values WHERE entity = $1 AND entity_id = $2`, k.Entity, k.ID)
-		if err != nil {
-			return nil, err
+		entries, ok := s.readMemory(k)
+		if !ok {
+			var err error
+			entries, err = s.readOnline(ctx, k, `SELECT name, value FROM feature_values WHERE entity = $1 AND entity_id = $2`, k.Entity, k.ID)
+			if err != nil {
+				return nil, err
+			}
 		}
 		out[i] = s.readAggregates(k, now, entries)
 	}
 	return out, nil
+}
+
+// readMemory returns k's online values from memory; ok is false when the
+// store does not keep them there.
+func (s *LocalStore) readMemory(k EntityKey) ([]Entry, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.latest == nil {
+		return nil, false
+	}
+	m := s.latest[k]
+	out := make([]Entry, 0, len(m))
+	for _, e := range m {
+		out = append(out, e)
+	}
+	return out, true
+}
+
+// remember applies committed writes to the in-memory copy: a value older
+// than the one held does not replace it, as in the database.
+func (s *LocalStore) remember(ws []Write, encs [][]encoded) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.latest == nil {
+		return
+	}
+	for i, w := range ws {
+		for _, e := range encs[i] {
+			entry, ok := decodeEntry(e.f, e.enc)
+			if !ok {
+				continue
+			}
+			m := s.latest[w.Key]
+			if m == nil {
+				m = map[int]Entry{}
+				s.latest[w.Key] = m
+			}
+			if old, had := m[entry.Slot]; !had || old.AsOf <= entry.AsOf {
+				m[entry.Slot] = entry
+			}
+		}
+	}
 }
 
 // ReadAsOf returns key's values as they were at t: for each stored feature
@@ -190,7 +276,7 @@ func (s *LocalStore) Write(ctx context.Context, ws []Write, now time.Time) error
 		}
 		encs[i] = e
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		for i, w := range ws {
 			for _, e := range encs[i] {
 				micros := e.asOf / 1000
@@ -208,4 +294,8 @@ ON CONFLICT (entity, entity_id, name, as_of) DO UPDATE SET value = excluded.valu
 		}
 		return nil
 	})
+	if err == nil {
+		s.remember(ws, encs)
+	}
+	return err
 }

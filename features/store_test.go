@@ -109,13 +109,27 @@ func asNirnay(err error, target **nirnay.Error) bool {
 }
 
 func TestLocalStoreTypedRoundTripAndHistory(t *testing.T) {
+	t.Run("database reads", func(t *testing.T) { testLocalRoundTrip(t, false) })
+	t.Run("in-memory reads", func(t *testing.T) { testLocalRoundTrip(t, true) })
+}
+
+func testLocalRoundTrip(t *testing.T, inMemory bool) {
 	b := fpBuilder(t)
 	dir := t.TempDir()
 	clk := newFakeClock()
-	s, err := NewLocalStore(context.Background(), fpDB(t, dir), b.Catalog(), clk.Now)
-	if err != nil {
-		t.Fatal(err)
+	open := func() *LocalStore {
+		s, err := NewLocalStore(context.Background(), fpDB(t, dir), b.Catalog(), clk.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inMemory {
+			if err := s.KeepInMemory(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return s
 	}
+	s := open()
 	defer s.Close(context.Background())
 	ctx := context.Background()
 	vals := map[string]any{"bureau_score": 750, "city": "Pune", "apps": []any{"a", "b"}, "kyc_at": "2026-01-02T03:04:05Z", "salaried": true, "ratio": 0.25}
@@ -154,10 +168,7 @@ func TestLocalStoreTypedRoundTripAndHistory(t *testing.T) {
 		}
 	}
 	// The values survive a restart.
-	s2, err := NewLocalStore(ctx, fpDB(t, dir), b.Catalog(), clk.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := open()
 	defer s2.Close(context.Background())
 	got2, err := s2.Read(ctx, []EntityKey{key}, fpT0.Add(2*time.Hour))
 	if err != nil || !reflect.DeepEqual(fpEntries(b.Catalog(), got2[0]), want) {

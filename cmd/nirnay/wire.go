@@ -66,7 +66,12 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	}
 	scfg := features.SourceConfig{Builder: s.builder, Store: s.local, Registerer: reg, Logger: log}
 	var agg consume.Aggregator = s.local
-	if rdb != nil {
+	if rdb == nil {
+		// The embedded default serves decisions from memory; SQLite keeps the durable copy.
+		if err := s.local.KeepInMemory(ctx); err != nil {
+			return nil, fmt.Errorf("feature store: %w", err)
+		}
+	} else {
 		rs, err := features.NewRedisStore(rdb, "nirnay:", s.catalog, time.Now)
 		if err != nil {
 			return nil, fmt.Errorf("redis feature store: %w", err)
