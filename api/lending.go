@@ -24,9 +24,9 @@ import (
 //	POST /v1/loans/applications                  service
 //	GET  /v1/loans/{id}                          service, ops
 //	GET  /v1/loans/{id}/kfs                      service, ops (JSON; HTML with Accept: text/html)
-//	POST /v1/loans/{id}/accept                   service
+//	POST /v1/loans/{id}/accept                   service (Idempotency-Key)
 //	POST /v1/loans/{id}/cancel                   service
-//	POST /v1/loans/{id}/disburse                 service
+//	POST /v1/loans/{id}/disburse                 service (Idempotency-Key)
 //	POST /v1/loans/{id}/payments                 service (Idempotency-Key)
 //	GET  /v1/loans/{id}/payments                 service, ops
 //	POST /v1/loans/{id}/payments/{pid}/bounce    service
@@ -37,11 +37,15 @@ import (
 //	POST /v1/loans/{id}/write-off                admin
 //	GET  /v1/customers/{id}/loans                service, ops
 //	GET  /v1/credit-lines/{id}                   service, ops
-//	POST /v1/credit-lines/{id}/accept            service
+//	POST /v1/credit-lines/{id}/accept            service (Idempotency-Key)
 //	GET  /v1/credit-lines/{id}/kfs               service, ops (?amount=&tenure_months=)
-//	POST /v1/credit-lines/{id}/draws             service
-//	POST /v1/credit-lines/{id}/limit-increase    service
+//	POST /v1/credit-lines/{id}/draws             service (Idempotency-Key)
+//	POST /v1/credit-lines/{id}/limit-increase    service (Idempotency-Key)
 //	POST /v1/day-end                             ops
+//
+// Accept, disburse, draws and limit increases decide once per attempt, named
+// by the Idempotency-Key header or the body's request_id (bindStep): its
+// retries replay the decision; a new key, or none, decides again.
 func (s *Server) MountLending(svc *loans.Service) {
 	h := &lendingHandlers{svc: svc}
 	s.AddJourneySource(h.journey)
@@ -221,9 +225,25 @@ func writeKFS(c *gin.Context, raw json.RawMessage, digest string) {
 	c.JSON(http.StatusOK, gin.H{"kfs": raw, "kfs_digest": digest})
 }
 
+// bindStep decodes the body of a decided step into v; *key (the body's
+// request_id) becomes the attempt key: the Idempotency-Key header or the
+// body's request_id, which must agree when both are given.
+func bindStep(c *gin.Context, v any, key *string) error {
+	if err := bindJSON(c, v); err != nil {
+		return err
+	}
+	switch h := c.GetHeader("Idempotency-Key"); {
+	case h != "" && *key != "" && h != *key:
+		return nirnay.FieldError("request_id", "differs from the Idempotency-Key header")
+	case h != "":
+		*key = h
+	}
+	return nil
+}
+
 func (h *lendingHandlers) accept(c *gin.Context) {
 	var b loans.Consent
-	if err := bindJSON(c, &b); err != nil {
+	if err := bindStep(c, &b, &b.RequestID); err != nil {
 		fail(c, err)
 		return
 	}
@@ -241,18 +261,19 @@ func (h *lendingHandlers) accept(c *gin.Context) {
 
 type disburseBody struct {
 	AccountHash string `json:"account_hash"`
+	RequestID   string `json:"request_id"`
 }
 
 func (h *lendingHandlers) disburse(c *gin.Context) {
 	var b disburseBody
-	if err := bindJSON(c, &b); err != nil {
+	if err := bindStep(c, &b, &b.RequestID); err != nil {
 		fail(c, err)
 		return
 	}
 	if _, ok := h.loanFor(c); !ok {
 		return
 	}
-	l, err := h.svc.Disburse(c.Request.Context(), c.Param("id"), b.AccountHash)
+	l, err := h.svc.DisburseWith(c.Request.Context(), c.Param("id"), loans.DisburseRequest{AccountHash: b.AccountHash, RequestID: b.RequestID})
 	if err != nil {
 		fail(c, err)
 		return
@@ -458,7 +479,7 @@ func (h *lendingHandlers) getLine(c *gin.Context) {
 
 func (h *lendingHandlers) acceptLine(c *gin.Context) {
 	var b loans.Consent
-	if err := bindJSON(c, &b); err != nil {
+	if err := bindStep(c, &b, &b.RequestID); err != nil {
 		fail(c, err)
 		return
 	}
@@ -502,11 +523,12 @@ type drawBody struct {
 	AccountHash  string `json:"account_hash"`
 	KFSDigest    string `json:"kfs_digest"`
 	Agreed       bool   `json:"agreed"`
+	RequestID    string `json:"request_id"`
 }
 
 func (h *lendingHandlers) draw(c *gin.Context) {
 	var b drawBody
-	if err := bindJSON(c, &b); err != nil {
+	if err := bindStep(c, &b, &b.RequestID); err != nil {
 		fail(c, err)
 		return
 	}
@@ -519,7 +541,7 @@ func (h *lendingHandlers) draw(c *gin.Context) {
 		return
 	}
 	l, err := h.svc.Draw(c.Request.Context(), c.Param("id"), loans.DrawRequest{Amount: amount, TenureMonths: b.TenureMonths,
-		AccountHash: b.AccountHash, KFSDigest: b.KFSDigest, Agreed: b.Agreed})
+		AccountHash: b.AccountHash, KFSDigest: b.KFSDigest, Agreed: b.Agreed, RequestID: b.RequestID})
 	if err != nil {
 		fail(c, err)
 		return
@@ -528,13 +550,14 @@ func (h *lendingHandlers) draw(c *gin.Context) {
 }
 
 type limitBody struct {
-	Limit   string `json:"limit"`
-	Consent bool   `json:"consent"`
+	Limit     string `json:"limit"`
+	Consent   bool   `json:"consent"`
+	RequestID string `json:"request_id"`
 }
 
 func (h *lendingHandlers) limitIncrease(c *gin.Context) {
 	var b limitBody
-	if err := bindJSON(c, &b); err != nil {
+	if err := bindStep(c, &b, &b.RequestID); err != nil {
 		fail(c, err)
 		return
 	}
@@ -546,7 +569,7 @@ func (h *lendingHandlers) limitIncrease(c *gin.Context) {
 	if _, ok := h.lineFor(c); !ok {
 		return
 	}
-	l, err := h.svc.LimitIncrease(c.Request.Context(), c.Param("id"), limit, b.Consent)
+	l, err := h.svc.LimitIncrease(c.Request.Context(), c.Param("id"), limit, b.Consent, b.RequestID)
 	if err != nil {
 		fail(c, err)
 		return

@@ -16,15 +16,21 @@ import (
 	"github.com/nirnay/nirnay/store"
 )
 
-// stepDecider approves every step except those given a stopping verdict.
+// stepDecider approves every step except those given a stopping verdict,
+// and records the request id last asked per step.
 type stepDecider struct {
 	mu   sync.Mutex
 	stop map[string]loans.Verdict
+	ids  map[string]string
 }
 
 func (d *stepDecider) Decide(_ context.Context, step, _, requestID string, _ map[string]any) (loans.Verdict, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.ids == nil {
+		d.ids = map[string]string{}
+	}
+	d.ids[step] = requestID
 	if v, ok := d.stop[step]; ok {
 		return v, nil
 	}
@@ -218,6 +224,45 @@ func TestLendingDecisionStops(t *testing.T) {
 	}
 	if rec := e.call(t, "POST", "/v1/loans/applications", `{"customer_id":"C-2","product_id":"personal-loan","amount":"50000","tenure_months":6}`, "tok-c1"); rec.Code != 404 {
 		t.Errorf("a customer token applying for another customer: %d, want 404", rec.Code)
+	}
+}
+
+// TestLendingAttemptKeys: the Idempotency-Key header or the body's
+// request_id names the attempt the decision is asked for; they must agree.
+func TestLendingAttemptKeys(t *testing.T) {
+	e := newLendingEnv(t)
+	rec := e.call(t, "POST", "/v1/loans/applications", `{"customer_id":"C-1","product_id":"personal-loan","amount":"50000","tenure_months":6}`, "svc")
+	var app struct{ Loan loans.Loan }
+	decodeInto(t, rec, &app)
+	base := "/v1/loans/" + app.Loan.ID
+	consent := func(key string) string {
+		return `{"kfs_digest":"` + app.Loan.KFSDigest + `","agreed":true,"account_hash":"h-1","account_verified":true` + key + `}`
+	}
+	e.dec.stop[loans.StepOfferAccept] = loans.Verdict{DecisionID: "dec_no", Outcome: "decline", Reasons: []string{"REPAYMENT_MANDATE_NOT_ACTIVE"}}
+	if rec := e.call(t, "POST", base+"/accept", consent(""), "svc", "Idempotency-Key", "a-1"); rec.Code != 422 {
+		t.Fatalf("declined accept: %d %s, want 422", rec.Code, rec.Body)
+	}
+	if got, want := e.dec.ids[loans.StepOfferAccept], "offer_accept:"+app.Loan.ID+":a-1"; got != want {
+		t.Errorf("decision request id from the header: %q, want %q", got, want)
+	}
+	if rec := e.call(t, "POST", base+"/accept", consent(`,"request_id":"a-2"`), "svc", "Idempotency-Key", "a-3"); rec.Code != 400 {
+		t.Errorf("request_id a-2 with Idempotency-Key a-3: %d %s, want 400", rec.Code, rec.Body)
+	}
+	delete(e.dec.stop, loans.StepOfferAccept)
+	if rec := e.call(t, "POST", base+"/accept", consent(`,"request_id":"a-2"`), "svc"); rec.Code != 200 {
+		t.Fatalf("new attempt a-2: %d %s, want 200", rec.Code, rec.Body)
+	}
+	if got, want := e.dec.ids[loans.StepOfferAccept], "offer_accept:"+app.Loan.ID+":a-2"; got != want {
+		t.Errorf("decision request id from the body: %q, want %q", got, want)
+	}
+	if rec := e.call(t, "POST", base+"/accept", consent(""), "svc", "Idempotency-Key", "a-2"); rec.Code != 200 {
+		t.Errorf("retry of the accepting attempt a-2: %d %s, want 200", rec.Code, rec.Body)
+	}
+	if rec := e.call(t, "POST", base+"/disburse", `{"account_hash":"h-1"}`, "svc", "Idempotency-Key", "d-1"); rec.Code != 200 {
+		t.Fatalf("disburse: %d %s, want 200", rec.Code, rec.Body)
+	}
+	if got, want := e.dec.ids[loans.StepDisbursal], "disbursal:"+app.Loan.ID+":d-1"; got != want {
+		t.Errorf("disbursal request id: %q, want %q", got, want)
 	}
 }
 

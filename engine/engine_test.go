@@ -14,6 +14,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/rules"
 )
@@ -90,8 +91,8 @@ func TestDecideErrors(t *testing.T) {
 	if _, err := e.Decide(ctx, Request{Step: "login"}); !errors.Is(err, ErrNoDeployment) {
 		t.Errorf("undeployed step: got %v, want ErrNoDeployment", err)
 	}
-	if _, err := e.Decide(ctx, Request{Step: "application", Input: map[string]any{"device_id": 7}}); err == nil || !strings.Contains(err.Error(), `"device_id"`) {
-		t.Errorf("mistyped request feature: got %v, want an error naming device_id", err)
+	if _, err := e.Decide(ctx, Request{Step: "application", Input: map[string]any{"device_id": 7}}); !nirnay.IsKind(err, nirnay.KindInvalid) || !strings.Contains(err.Error(), "input.device_id") {
+		t.Errorf("mistyped request feature: got %v, want an invalid-request error naming input.device_id", err)
 	}
 	reg := NewRegistry()
 	c := fx.compile(t, policyVersion(1, "21"))

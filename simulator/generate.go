@@ -162,6 +162,7 @@ func customer(seed uint64, i int, layout *blockLayout) Record {
 		g.device(&p, at)
 		g.bank(&p)
 	}
+	g.payments(&p, seed, i)
 	rec.Features = g.f
 	rec.Input = g.input(&p, rec.Entities["device"])
 	rec.Labels = g.labels(&p, rec.Input)
@@ -473,7 +474,28 @@ func (g *gen) bank(p *person) {
 		g.f["distinct_payers_7d"] = g.i(5, 60)
 		g.f["bank_account_mule_flag"] = g.p(0.2)
 	}
-	g.f["mandate_status"] = g.pick([]string{"none", "active", "pending", "failed"}, []float64{70, 20, 8, 2})
+	// Genuine applicants set up the repayment mandate (eNACH/UPI Autopay)
+	// with the application; fraudsters often leave it pending, failed or
+	// not started. (The draw is made for everyone, so the values drawn
+	// after it stay as they were.)
+	mandate := g.pick([]string{"none", "active", "pending", "failed"}, []float64{40, 30, 20, 10})
+	if !p.fraud {
+		mandate = "active"
+	}
+	g.f["mandate_status"] = mandate
+}
+
+// payments draws the features of the customer's repayment instrument from
+// its own stream (seed, i), so adding them leaves every other value as it
+// was: the risk score of the account or VPA they pay from is low for most,
+// high for fraud-ring members.
+func (g *gen) payments(p *person, seed uint64, i int) {
+	rng := rand.New(rand.NewPCG(seed^0x7061796d656e74, uint64(i)))
+	risk := int64(min(100, rng.ExpFloat64()*10))
+	if p.ring >= 0 {
+		risk = int64(40 + rng.IntN(56))
+	}
+	g.f["payment_source_risk"] = risk
 }
 
 var tenures = []int64{3, 6, 9, 12, 18, 24, 36}

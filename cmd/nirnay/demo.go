@@ -52,8 +52,13 @@ const (
 
 // seedDemoCustomers writes the online features of the demo customers and
 // their devices, PANs, phones and bank accounts into the feature store, fresh
-// as of now, and prints a decision to try.
+// as of now, and prints a decision to try. Each customer is seeded as if
+// their application were being decided now: timestamps (KYC completed,
+// bureau pulled, device first seen…) keep their distance from the
+// generated decision time but end at now, so the demo's lending steps see
+// them as recent as the generator meant.
 func (s *service) seedDemoCustomers(ctx context.Context, w io.Writer) error {
+	now := time.Now().UTC()
 	var batch []features.Write
 	flush := func() error {
 		if len(batch) == 0 {
@@ -73,6 +78,9 @@ func (s *service) seedDemoCustomers(ctx context.Context, w io.Writer) error {
 			f, ok := s.catalog.Lookup(name)
 			if !ok || f.Source != rules.SourceOnline {
 				continue
+			}
+			if ts, isTime := v.(time.Time); isTime {
+				v = ts.Add(now.Sub(rec.DecidedAt))
 			}
 			ent := string(f.Entity)
 			if byEntity[ent] == nil {

@@ -146,13 +146,20 @@ func (s *Service) AcceptLine(ctx context.Context, lineID string, c Consent) (*Cr
 		return nil, err
 	}
 	if line.Status != StatusOffered {
+		if acceptedBy(line.Consent, c.RequestID) {
+			return s.GetLine(ctx, lineID) // a retry of the attempt that accepted it
+		}
 		return nil, conflict("credit line %s is %s; only an offered line can be accepted", line.ID, line.Status)
 	}
 	if err := c.check(""); err != nil {
 		return nil, err
 	}
-	v, err := s.decide(ctx, StepOfferAccept, line.CustomerID, "offer_accept:"+line.ID,
-		map[string]any{"amount": rupees(line.Limit), "credit_line_id": line.ID, "consent": true})
+	// A line has no KFS of its own: each draw's KFS is acknowledged before
+	// that draw, so accepting the line acknowledges only its key facts.
+	input := offerFacts(line.Limit, line.Offer, line.CreatedAt)
+	input["credit_line_id"], input["kfs_acknowledged"] = line.ID, c.Agreed
+	input["loan_agreement_esigned"], input["consent"] = c.Agreed, c.Agreed
+	v, err := s.decide(ctx, StepOfferAccept, line.CustomerID, attemptID(StepOfferAccept, line.ID, c.RequestID), input)
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +173,9 @@ func (s *Service) AcceptLine(ctx context.Context, lineID string, c Consent) (*Cr
 		}
 		now := s.now().UTC()
 		rec := map[string]any{"agreed": true, "account_hash": c.AccountHash, "account_verified": true, "ip": c.IP, "at": now, "decision_id": v.DecisionID}
+		if c.RequestID != "" {
+			rec["request_id"] = c.RequestID
+		}
 		line.Status, line.Consent, line.AccountHash, line.UpdatedAt = StatusActive, json.RawMessage(jsonText(rec)), c.AccountHash, now
 		if err := s.saveLine(ctx, tx, line); err != nil {
 			return err
@@ -214,6 +224,10 @@ type DrawRequest struct {
 	// was shown, with Agreed.
 	KFSDigest string
 	Agreed    bool
+	// RequestID is the client's idempotency key of this attempt (at most
+	// 128 characters): retries with the same key replay its decision.
+	// Without one, every call is a new attempt.
+	RequestID string
 }
 
 // DrawKFS is the Key Fact Statement of a prospective draw from today, and
@@ -248,6 +262,9 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 	if req.TenureMonths <= 0 {
 		return nil, invalid("tenure_months", "must be a positive number of months")
 	}
+	if err := maxLen("request_id", req.RequestID, maxAttemptKey); err != nil {
+		return nil, err
+	}
 	kfs, dig, err := s.DrawKFS(ctx, lineID, req.Amount, req.TenureMonths)
 	if err != nil {
 		return nil, err
@@ -264,9 +281,9 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 	case req.AccountHash != line.AccountHash:
 		return nil, unprocessable("a draw goes only to the borrower's own verified account recorded at acceptance")
 	}
-	reqID := "disbursal:" + lineID + ":" + dig
-	v, err := s.decide(ctx, StepDisbursal, line.CustomerID, reqID,
-		map[string]any{"amount": rupees(req.Amount), "credit_line_id": lineID, "account_hash": req.AccountHash})
+	v, err := s.decide(ctx, StepDisbursal, line.CustomerID, attemptID(StepDisbursal, lineID, req.RequestID),
+		map[string]any{"amount": rupees(req.Amount), "credit_line_id": lineID, "account_hash": req.AccountHash, "account_verified": true,
+			"tenure_months": int64(req.TenureMonths), "kfs_digest": dig})
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +335,12 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 // LimitIncrease raises an active line's limit, only with the borrower's
 // explicit consent recorded, after the engine approves (step
 // limit_increase): new limit = min(requested, offer limit, product max).
-func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested money.Paise, consent bool) (*CreditLine, error) {
+// requestID is the client's idempotency key of the attempt (see
+// Consent.RequestID); "" makes every call a new attempt.
+func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested money.Paise, consent bool, requestID string) (*CreditLine, error) {
+	if err := maxLen("request_id", requestID, maxAttemptKey); err != nil {
+		return nil, err
+	}
 	if requested <= 0 {
 		return nil, invalid("limit", "must be greater than zero")
 	}
@@ -342,8 +364,9 @@ func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested mo
 	if err := p.CheckLimit(requested); err != nil {
 		return nil, unprocessable("%s", err.Error())
 	}
-	v, err := s.decide(ctx, StepLimitIncrease, line.CustomerID, "limit_increase:"+line.ID+":"+line.Limit.String()+":"+requested.String(),
-		map[string]any{"amount": rupees(requested), "current_limit": rupees(line.Limit), "credit_line_id": line.ID, "consent": true})
+	v, err := s.decide(ctx, StepLimitIncrease, line.CustomerID, attemptID(StepLimitIncrease, line.ID, requestID),
+		map[string]any{"amount": rupees(requested), "current_limit": rupees(line.Limit), "current_rate_bps": line.AnnualRateBPS,
+			"credit_line_id": line.ID, "consent": true, "limit_increase_consent": true})
 	if err != nil {
 		return nil, err
 	}

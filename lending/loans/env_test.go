@@ -13,13 +13,17 @@ import (
 )
 
 // fakeDecider approves everything unless told otherwise per step, and
-// records what it was asked.
+// records what it was asked. Like the decision service it is idempotent by
+// request id: a repeated id answers the first verdict again.
 type fakeDecider struct {
 	mu      sync.Mutex
 	stop    map[string]loans.Verdict // step → verdict to answer
 	offer   map[string]any
 	calls   []string
 	counter int
+	decided map[string]loans.Verdict  // request id → the verdict answered
+	ids     []string                  // request ids asked, in order
+	inputs  map[string]map[string]any // step → the last input asked
 }
 
 func (f *fakeDecider) Decide(_ context.Context, step, customerID, requestID string, input map[string]any) (loans.Verdict, error) {
@@ -27,14 +31,37 @@ func (f *fakeDecider) Decide(_ context.Context, step, customerID, requestID stri
 	defer f.mu.Unlock()
 	f.counter++
 	f.calls = append(f.calls, step)
-	if v, ok := f.stop[step]; ok {
+	f.ids = append(f.ids, requestID)
+	if f.inputs == nil {
+		f.inputs, f.decided = map[string]map[string]any{}, map[string]loans.Verdict{}
+	}
+	f.inputs[step] = input
+	if v, ok := f.decided[requestID]; ok && requestID != "" {
 		return v, nil
 	}
-	v := loans.Verdict{DecisionID: "dec_" + step + "_" + requestID, Outcome: "approve"}
-	if step == loans.StepApplication || step == loans.StepLimitIncrease {
-		v.Offer = f.offer
+	v, ok := f.stop[step]
+	if !ok {
+		v = loans.Verdict{DecisionID: "dec_" + step + "_" + requestID, Outcome: "approve"}
+		if step == loans.StepApplication || step == loans.StepLimitIncrease {
+			v.Offer = f.offer
+		}
 	}
+	f.decided[requestID] = v
 	return v, nil
+}
+
+// lastID is the request id of the latest decision asked.
+func (f *fakeDecider) lastID() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ids[len(f.ids)-1]
+}
+
+// input is the latest input asked at step.
+func (f *fakeDecider) input(step string) map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.inputs[step]
 }
 
 // clock is a settable test clock.

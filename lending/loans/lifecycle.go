@@ -253,6 +253,11 @@ type Consent struct {
 	AccountHash     string `json:"account_hash"`
 	AccountVerified bool   `json:"account_verified"`
 	IP              string `json:"ip,omitempty"`
+	// RequestID is the client's idempotency key of this acceptance
+	// attempt (at most 128 characters): retries with the same key replay
+	// its decision, and a retry after it succeeded answers the accepted
+	// loan again. Without one, every call is a new attempt.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 func (c Consent) check(kfsDigest string) error {
@@ -266,26 +271,49 @@ func (c Consent) check(kfsDigest string) error {
 	case !c.AccountVerified:
 		return unprocessable("the account is not verified as the borrower's own; disbursal goes only to a verified account of the borrower")
 	}
-	return maxLen("account_hash", c.AccountHash, 128)
+	return errors.Join(maxLen("account_hash", c.AccountHash, 128), maxLen("request_id", c.RequestID, maxAttemptKey))
+}
+
+// acceptedBy reports whether a loan or line's recorded consent was given
+// by the attempt with the client key key.
+func acceptedBy(consent json.RawMessage, key string) bool {
+	if key == "" || len(consent) == 0 {
+		return false
+	}
+	var rec struct {
+		RequestID string `json:"request_id"`
+	}
+	return json.Unmarshal(consent, &rec) == nil && rec.RequestID == key
 }
 
 // Accept records the borrower's acceptance of a loan offer with its consent,
-// after the engine approves (step offer_accept). Errors: KindNotFound,
-// KindConflict unless the loan is offered, KindUnprocessable for missing
-// consent or a KFS digest that does not match, *StoppedError.
+// after the engine approves (step offer_accept). The decision's input
+// carries what the lending core knows: amount (accepted), offer_limit,
+// offer_generated_at, tenure_months, kfs_digest, kfs_acknowledged,
+// loan_agreement_esigned and consent. Each attempt is its own decision
+// (see Consent.RequestID), so an acceptance declined earlier can be made
+// again once its cause is fixed. Errors: KindNotFound, KindConflict unless
+// the loan is offered, KindUnprocessable for missing consent or a KFS
+// digest that does not match, *StoppedError.
 func (s *Service) Accept(ctx context.Context, loanID string, c Consent) (*Loan, error) {
 	l, err := getLoan(ctx, s.db.Reader(), loanID)
 	if err != nil {
 		return nil, err
 	}
 	if l.Status != StatusOffered {
+		if acceptedBy(l.Consent, c.RequestID) {
+			return l, nil // a retry of the attempt that accepted it
+		}
 		return nil, conflict("loan %s is %s; only an offered loan can be accepted", l.ID, l.Status)
 	}
 	if err := c.check(l.KFSDigest); err != nil {
 		return nil, err
 	}
-	v, err := s.decide(ctx, StepOfferAccept, l.CustomerID, "offer_accept:"+l.ID,
-		map[string]any{"amount": rupees(l.Amount), "loan_id": l.ID, "consent": true, "kfs_acknowledged": true, "tenure_months": int64(l.TenureMonths)})
+	input := offerFacts(l.Amount, l.Offer, l.CreatedAt)
+	input["loan_id"], input["tenure_months"], input["kfs_digest"] = l.ID, int64(l.TenureMonths), c.KFSDigest
+	input["kfs_acknowledged"] = c.KFSDigest == l.KFSDigest
+	input["loan_agreement_esigned"], input["consent"] = c.Agreed, c.Agreed
+	v, err := s.decide(ctx, StepOfferAccept, l.CustomerID, attemptID(StepOfferAccept, l.ID, c.RequestID), input)
 	if err != nil {
 		return nil, err
 	}
@@ -301,6 +329,9 @@ func (s *Service) Accept(ctx context.Context, loanID string, c Consent) (*Loan, 
 		now := s.now().UTC()
 		rec := map[string]any{"kfs_digest": c.KFSDigest, "agreed": true, "account_hash": c.AccountHash, "account_verified": true,
 			"ip": c.IP, "at": now, "decision_id": v.DecisionID}
+		if c.RequestID != "" {
+			rec["request_id"] = c.RequestID
+		}
 		l.Status, l.Consent, l.AccountHash, l.UpdatedAt = StatusAccepted, json.RawMessage(jsonText(rec)), c.AccountHash, now
 		if err := updateLoan(ctx, tx, l); err != nil {
 			return err
@@ -347,12 +378,35 @@ func disbursal(p *product.Product, amount money.Paise, tenure int, bps int64, on
 	return d, nil
 }
 
-// Disburse pays an accepted loan out to the borrower's verified account
-// (accountHash must be the one recorded with the consent) after the engine
-// approves (step disbursal). The schedule runs from today. Errors:
-// KindNotFound, KindConflict unless accepted, KindUnprocessable for another
-// account, *StoppedError.
+// DisburseRequest is one attempt at paying a loan out.
+type DisburseRequest struct {
+	// AccountHash is the account to pay into; it must be the borrower's
+	// own verified account recorded with the consent.
+	AccountHash string
+	// RequestID is the client's idempotency key of this attempt (at most
+	// 128 characters): retries with the same key replay its decision.
+	// Without one, every call is a new attempt.
+	RequestID string
+}
+
+// Disburse is DisburseWith without a client key: each call is a new attempt.
 func (s *Service) Disburse(ctx context.Context, loanID, accountHash string) (*Loan, error) {
+	return s.DisburseWith(ctx, loanID, DisburseRequest{AccountHash: accountHash})
+}
+
+// DisburseWith pays an accepted loan out to the borrower's verified account
+// after the engine approves (step disbursal; its input carries amount,
+// loan_id, account_hash, naming the bank_account entity, and
+// account_verified). The schedule runs from today. Each attempt is its own
+// decision, so a disbursal referred earlier can be tried again once a
+// reviewer has cleared its cause. Errors: KindInvalid, KindNotFound,
+// KindConflict unless accepted, KindUnprocessable for another account,
+// *StoppedError.
+func (s *Service) DisburseWith(ctx context.Context, loanID string, req DisburseRequest) (*Loan, error) {
+	if err := maxLen("request_id", req.RequestID, maxAttemptKey); err != nil {
+		return nil, err
+	}
+	accountHash := req.AccountHash
 	l, err := getLoan(ctx, s.db.Reader(), loanID)
 	if err != nil {
 		return nil, err
@@ -366,8 +420,8 @@ func (s *Service) Disburse(ctx context.Context, loanID, accountHash string) (*Lo
 	if accountHash != l.AccountHash {
 		return nil, unprocessable("disbursal goes only to the borrower's own verified account recorded at acceptance")
 	}
-	v, err := s.decide(ctx, StepDisbursal, l.CustomerID, "disbursal:"+l.ID,
-		map[string]any{"amount": rupees(l.Amount), "loan_id": l.ID, "account_hash": accountHash})
+	v, err := s.decide(ctx, StepDisbursal, l.CustomerID, attemptID(StepDisbursal, l.ID, req.RequestID),
+		map[string]any{"amount": rupees(l.Amount), "loan_id": l.ID, "account_hash": accountHash, "account_verified": true})
 	if err != nil {
 		return nil, err
 	}

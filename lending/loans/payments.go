@@ -96,7 +96,9 @@ func replay(ctx context.Context, q queryer, loanID string, req PaymentRequest, k
 // an advance or prepays principal as the product says. It is idempotent by
 // (loan, key): the same request again returns the recorded payment with
 // replayed true and changes nothing; the same key with another amount or
-// date is KindConflict. Errors: KindInvalid (zero or negative amount, no
+// date is KindConflict. The repayment decision's input carries amount,
+// paid_on, payment_mode and what the borrower owes on paid_on
+// (loan_outstanding, loan_overdue). Errors: KindInvalid (zero or negative amount, no
 // key), KindNotFound, KindConflict (loan not active), KindUnprocessable (a
 // date in the future or before the loan's last event), *StoppedError.
 func (s *Service) Pay(ctx context.Context, loanID string, req PaymentRequest) (*Payment, bool, error) {
@@ -117,7 +119,12 @@ func (s *Service) Pay(ctx context.Context, loanID string, req PaymentRequest) (*
 	if err != nil {
 		return nil, false, err
 	}
-	input := map[string]any{"amount": rupees(req.Amount), "loan_id": l.ID, "paid_on": on.String()}
+	evs, _, err := loadEvents(ctx, s.db.Reader(), loanID)
+	if err != nil {
+		return nil, false, err
+	}
+	input := repaymentFacts(Fold(evs), on)
+	input["amount"], input["loan_id"], input["paid_on"] = rupees(req.Amount), l.ID, on.String()
 	if req.Mode != "" {
 		input["payment_mode"] = req.Mode
 	}
