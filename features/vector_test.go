@@ -145,7 +145,7 @@ func TestWithInputAndStatic(t *testing.T) {
 	if _, ok := lookup(t, v, "amount", now); ok {
 		t.Error("WithInput modified the shared vector")
 	}
-	if _, err := src.Vector(context.Background(), Request{Input: map[string]any{"amount": "x"}, Now: now}); err == nil || !strings.Contains(err.Error(), `input "amount"`) {
+	if _, err := src.Vector(context.Background(), Request{Input: map[string]any{"amount": "x"}, Now: now}); err == nil || !strings.Contains(err.Error(), "input.amount") {
 		t.Errorf("bad request value: got %v", err)
 	}
 	same, _ := v.WithInput(map[string]any{"other": 1}, now)
