@@ -239,11 +239,10 @@ func combine(fn string, cur float64, have bool, n float64) float64 {
 
 // folder computes a window's value from a series' fields as of now.
 type folder struct {
-	spec   *aggSpec
-	now    int64 // unix seconds
-	acc    float64
-	have   bool
-	single map[string]struct{}
+	spec *aggSpec
+	now  int64 // unix seconds
+	acc  float64
+	have bool
 }
 
 func newFolder(s *aggSpec, now time.Time) folder {
