@@ -41,6 +41,13 @@ func (s *Service) mutate(ctx context.Context, loanID string, fn func(tx *sql.Tx,
 		if err != nil {
 			return err
 		}
+		if l.CreditLineID != "" {
+			// A draw's money changes move its line's drawn amount: hold the
+			// line as Draw does, so a draw never sees a stale drawn amount.
+			if _, err := s.lockLine(ctx, tx, l.CreditLineID, true); err != nil {
+				return err
+			}
+		}
 		evs, seq, err := loadEvents(ctx, tx, loanID)
 		if err != nil {
 			return err
