@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"sync"
+	"time"
+
 	"cel.dev/cel-go/common/functions"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
@@ -33,53 +36,68 @@ func (s StaticLists) Contains(list, value string) (bool, error) {
 }
 
 // activation resolves CEL names for one evaluation straight from the
-// vector's slots: no map is built per decision.
+// vector's slots: no map is built per decision, and `now` and `input` are
+// converted to CEL only when a rule reads them. Activations are pooled:
+// one is used by one goroutine for one Evaluate, then released.
 type activation struct {
-	cat    *rules.Catalog
+	vars   *varSlots
 	vec    *features.Vector
 	now    int64
-	nowVal ref.Val
-	input  ref.Val
+	nowT   time.Time
+	nowVal ref.Val // nil until `now` is read
+	in     map[string]any
+	input  ref.Val // nil until `input` is read
 	lists  Lists
-	inList functions.LateBoundOp
+	inList functions.LateBoundOp // bound to this activation once, when pooled
 }
 
 var emptyInput = types.NewStringInterfaceMap(types.DefaultTypeAdapter, map[string]any{})
 
-func newActivation(vec *features.Vector, in *Inputs) *activation {
-	a := &activation{
-		cat:    vec.Catalog(),
-		vec:    vec,
-		now:    in.Now.UnixNano(),
-		nowVal: types.Timestamp{Time: in.Now},
-		input:  emptyInput,
-		lists:  in.Lists,
-	}
-	if in.Input != nil {
-		a.input = types.NewStringInterfaceMap(types.DefaultTypeAdapter, in.Input)
-	}
+var activations = sync.Pool{New: func() any {
+	a := &activation{}
 	a.inList = a.callInList
 	return a
+}}
+
+func newActivation(vec *features.Vector, in *Inputs) *activation {
+	a := activations.Get().(*activation)
+	a.vars = varSlotsOf(vec.Catalog())
+	a.vec = vec
+	a.now, a.nowT = in.Now.UnixNano(), in.Now
+	a.in = in.Input
+	a.lists = in.Lists
+	return a
+}
+
+// release returns a to the pool; it must not be used afterwards.
+func (a *activation) release() {
+	inList := a.inList
+	*a = activation{inList: inList}
+	activations.Put(a)
 }
 
 // ResolveName implements interpreter.Activation. A missing or stale feature
 // without a default is not found, so a rule reading it errors.
 func (a *activation) ResolveName(name string) (any, bool) {
+	if slot, ok := a.vars.slot(name); ok {
+		return a.vec.Lookup(slot, a.now)
+	}
 	switch name {
 	case rules.VarInput:
+		if a.input == nil {
+			a.input = emptyInput
+			if a.in != nil {
+				a.input = types.NewStringInterfaceMap(types.DefaultTypeAdapter, a.in)
+			}
+		}
 		return a.input, true
 	case rules.VarNow:
+		if a.nowVal == nil {
+			a.nowVal = types.Timestamp{Time: a.nowT}
+		}
 		return a.nowVal, true
 	}
-	slot, ok := a.cat.SlotOfVar(name)
-	if !ok {
-		return nil, false
-	}
-	v, ok := a.vec.Lookup(slot, a.now)
-	if !ok {
-		return nil, false
-	}
-	return v, true
+	return nil, false
 }
 
 // Parent implements interpreter.Activation.

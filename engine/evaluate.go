@@ -9,6 +9,7 @@ import (
 
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/interpreter"
 
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/rules"
@@ -68,6 +69,16 @@ func Evaluate(c *rules.Compiled, in Inputs) (Result, error) {
 	}
 	p := c.Policy
 	act := newActivation(in.Vector, &in)
+	defer act.release()
+	// One execution frame serves every program of the policy: the late
+	// bound in_list is looked up once, not once per rule. The programs have
+	// no default variables and track no cost, so a shared frame is exactly
+	// what each Eval would have built.
+	frame, err := interpreter.NewExecutionFrame(act)
+	if err != nil {
+		return Result{}, err
+	}
+	defer frame.Close()
 
 	// state per rule: 0 not fired, 1 fired, 2 errored.
 	var stackState [256]uint8
@@ -84,7 +95,7 @@ func Evaluate(c *rules.Compiled, in Inputs) (Result, error) {
 	}
 	for i := range c.Rules {
 		cr := &c.Rules[i]
-		out, _, err := cr.Program.Eval(act)
+		out, _, err := cr.Program.Eval(frame)
 		st := uint8(0)
 		if err == nil {
 			if b, ok := out.(types.Bool); ok {
@@ -145,8 +156,22 @@ func Evaluate(c *rules.Compiled, in Inputs) (Result, error) {
 	}
 	res.Outcome = final
 
-	// Reasons and actions, in file order, without duplicates.
-	res.Reasons, res.Actions = []string{}, []string{}
+	// Reasons and actions, in file order, without duplicates; sized once
+	// for the most they can hold.
+	nReasons, nActions := 0, 0
+	for i, st := range state {
+		r := c.Rules[i].Rule
+		switch {
+		case st == 1 && r.Outcome == final:
+			nReasons, nActions = nReasons+len(r.Reasons), nActions+len(r.Actions)
+		case st == 2 && p.OnError == final:
+			nReasons++
+		}
+	}
+	if band != nil && band.Outcome == final {
+		nReasons += len(band.Reasons)
+	}
+	res.Reasons, res.Actions = make([]string, 0, nReasons), make([]string, 0, nActions)
 	for i, st := range state {
 		r := c.Rules[i].Rule
 		switch {
@@ -162,7 +187,7 @@ func Evaluate(c *rules.Compiled, in Inputs) (Result, error) {
 	}
 
 	if final == rules.Approve && len(c.Offer) > 0 {
-		offer, ok := evalOffer(c, act)
+		offer, ok := evalOffer(c, frame)
 		if ok {
 			res.Offer = offer
 		} else {
@@ -219,11 +244,11 @@ func appendNew(dst []string, codes ...string) []string {
 // wrong type. limit, annual_rate_bps and tenure_months are integers (a
 // whole double is accepted); other fields may be int, double, string or
 // bool.
-func evalOffer(c *rules.Compiled, act *activation) (map[string]any, bool) {
+func evalOffer(c *rules.Compiled, frame *interpreter.ExecutionFrame) (map[string]any, bool) {
 	offer := make(map[string]any, len(c.Offer))
 	for i := range c.Offer {
 		of := &c.Offer[i]
-		out, _, err := of.Program.Eval(act)
+		out, _, err := of.Program.Eval(frame)
 		if err != nil {
 			return nil, false
 		}

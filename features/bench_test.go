@@ -85,8 +85,8 @@ var benchInput = map[string]any{"device_id": "d1", "pan_hash": "p1", "phone_hash
 
 // BenchmarkL1Hit measures Source.Vector for a 200-feature vector of five
 // entities, all in L1: without request features (the vector is served as
-// cached) and with two request features (WithInput copies the vector and
-// recomputes the derived features that depend on them).
+// cached) and with two request features (WithInput overlays them on the
+// cached vector and computes the derived features that depend on them).
 func BenchmarkL1Hit(b *testing.B) {
 	bld := bench200Builder(b)
 	st := fpLocal(b, bld, time.Now)

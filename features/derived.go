@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
+	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -121,21 +123,29 @@ func zeroOf(t rules.FeatureType) any {
 }
 
 // computeDerived fills derived slots that have no value. With onlyRequest
-// it recomputes only formulas that depend on request features. A formula
-// whose inputs are missing, that fails, or that gives a non-finite or
-// mistyped result leaves the slot missing; it never panics.
+// it computes only the formulas that depend on request features, writing
+// them to v's overlay (v must have one). A formula whose inputs are
+// missing, that fails, or that gives a non-finite or mistyped result
+// leaves the slot missing; it never panics.
 func (b *Builder) computeDerived(v *Vector, nowNanos int64, onlyRequest bool) {
 	if len(b.derived) == 0 {
 		return
 	}
-	var env map[string]any
-	for i := range b.derived {
-		d := &b.derived[i]
-		if v.vals[d.slot] != nil || (onlyRequest && !d.onRequest) {
+	var run *derivedRun
+	n := len(b.derived)
+	if onlyRequest {
+		n = len(b.reqDerived)
+	}
+	for k := 0; k < n; k++ {
+		d := &b.derived[k]
+		if onlyRequest {
+			d = &b.derived[b.reqDerived[k]]
+		}
+		if cur, _ := v.raw(d.slot); cur != nil {
 			continue
 		}
-		if env == nil {
-			env = make(map[string]any, 8)
+		if run == nil {
+			run = derivedRuns.Get().(*derivedRun)
 		}
 		oldest := nowNanos
 		ok := true
@@ -145,15 +155,15 @@ func (b *Builder) computeDerived(v *Vector, nowNanos int64, onlyRequest bool) {
 				ok = false
 				break
 			}
-			env[b.cat.Features[dep].Name] = exprValue(val)
-			if v.vals[dep] != nil && v.asOf[dep] < oldest {
-				oldest = v.asOf[dep]
+			run.env[b.cat.Features[dep].Name] = exprValue(val)
+			if stored, at := v.raw(dep); stored != nil && at < oldest {
+				oldest = at
 			}
 		}
 		if !ok {
 			continue
 		}
-		out, err := runSafely(d.prog, env)
+		out, err := run.vm.Run(d.prog, run.env) // recovers a formula's panic as an error
 		if err != nil {
 			continue
 		}
@@ -161,28 +171,49 @@ func (b *Builder) computeDerived(v *Vector, nowNanos int64, onlyRequest bool) {
 		if err != nil {
 			continue
 		}
-		v.vals[d.slot] = toVal(val)
-		v.asOf[d.slot] = oldest
+		if onlyRequest {
+			v.ov[b.ovIdx[d.slot]] = overlaid{val: toVal(val), asOf: oldest}
+		} else {
+			v.vals[d.slot] = toVal(val)
+			v.asOf[d.slot] = oldest
+		}
+	}
+	if run != nil {
+		run.release()
 	}
 }
 
-func runSafely(p *vm.Program, env map[string]any) (out any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("derived formula panicked: %v", r)
-		}
-	}()
-	return expr.Run(p, env)
+// derivedRun is the scratch space of one computeDerived call: the
+// expr-lang environment (formula inputs by name) and a machine to run the
+// formulas on (it resets itself at every run). It is pooled, so a call
+// builds no map; one goroutine uses it at a time, and release clears the
+// environment before it goes back to the pool.
+type derivedRun struct {
+	env map[string]any
+	vm  vm.VM
+}
+
+var derivedRuns = sync.Pool{New: func() any { return &derivedRun{env: make(map[string]any, 8)} }}
+
+func (r *derivedRun) release() {
+	clear(r.env)
+	derivedRuns.Put(r)
 }
 
 // exprValue converts a CEL value to what expr-lang computes with (int, not
 // int64, so arithmetic mixes freely).
 func exprValue(v ref.Val) any {
-	x := v.Value()
-	if n, ok := x.(int64); ok {
-		return int(n)
+	switch x := v.(type) {
+	case types.Int:
+		return int(x)
+	case types.Double:
+		return float64(x)
+	case types.String:
+		return string(x)
+	case types.Bool:
+		return bool(x)
 	}
-	return x
+	return v.Value()
 }
 
 // coerceDerived converts a formula's result to the feature's type. A float

@@ -313,15 +313,11 @@ func (s *Source) Vector(ctx context.Context, req Request) (*Vector, error) {
 	return s.withInput(v, req.Input, now)
 }
 
-// withInput adds the request features of input to v; when input carries
-// none (only entity keys, say), v itself is returned without a copy.
+// withInput adds the request features of input to v as an overlay (see
+// Vector.WithInput); when input carries none (only entity keys, say), v
+// itself is returned.
 func (s *Source) withInput(v *Vector, input map[string]any, now time.Time) (*Vector, error) {
-	for _, slot := range s.b.request {
-		if x, ok := input[s.cat.Features[slot].Name]; ok && x != nil {
-			return v.WithInput(input, now)
-		}
-	}
-	return v, nil
+	return v.WithInput(input, now)
 }
 
 // read reads keys from the store within the deadline, through the

@@ -17,12 +17,33 @@ import (
 // Vector is one entity's feature values, one slot per catalog feature, each
 // converted once to its CEL value, with the time it was observed. A Vector
 // is immutable after it is built and safe for concurrent use; build it once
-// and reuse it (the engine never copies it unless the catalog has request
-// features).
+// and reuse it. A decision's request features are an overlay (see
+// WithInput): the base slots are shared, never copied.
 type Vector struct {
 	b    *Builder
 	vals []ref.Val // nil: no value
 	asOf []int64   // unix nanoseconds the value was observed
+	// ov, when not nil, overrides the overlay slots (request features and
+	// the derived features that depend on them), indexed by b.ovIdx; an
+	// entry without a value leaves the base slot in effect.
+	ov []overlaid
+}
+
+// overlaid is one overlay slot's value.
+type overlaid struct {
+	val  ref.Val // nil: the base slot applies
+	asOf int64
+}
+
+// raw is a slot's stored value (nil when none) and its as-of time, the
+// overlay first.
+func (v *Vector) raw(slot int) (ref.Val, int64) {
+	if v.ov != nil {
+		if i := v.b.ovIdx[slot]; i >= 0 && v.ov[i].val != nil {
+			return v.ov[i].val, v.ov[i].asOf
+		}
+	}
+	return v.vals[slot], v.asOf[slot]
 }
 
 // Catalog is the catalog the vector was built against.
@@ -32,8 +53,9 @@ func (v *Vector) Catalog() *rules.Catalog { return v.b.cat }
 // is absent or older than the feature's max_age, else the catalog default,
 // else not found. nowNanos is now in unix nanoseconds.
 func (v *Vector) Lookup(slot int, nowNanos int64) (ref.Val, bool) {
-	if val := v.vals[slot]; val != nil {
-		if max := v.b.maxAge[slot]; max == 0 || nowNanos-v.asOf[slot] <= max {
+	val, at := v.raw(slot)
+	if val != nil {
+		if max := v.b.maxAge[slot]; max == 0 || nowNanos-at <= max {
 			return val, true
 		}
 	}
@@ -66,8 +88,8 @@ type Observation struct {
 func (v *Vector) Observe(slot int, now time.Time) Observation {
 	f := &v.b.cat.Features[slot]
 	o := Observation{Name: f.Name, State: Missing}
-	if val := v.vals[slot]; val != nil {
-		age := time.Duration(now.UnixNano() - v.asOf[slot])
+	if val, at := v.raw(slot); val != nil {
+		age := time.Duration(now.UnixNano() - at)
 		if max := v.b.maxAge[slot]; max == 0 || int64(age) <= max {
 			o.Value, o.Age, o.State = val.Value(), age, Present
 			return o
@@ -95,6 +117,13 @@ type Builder struct {
 	maxAge   []int64
 	request  []int // slots of source: request features
 	derived  []derived
+	// reqDerived indexes the derived formulas that depend, directly or
+	// not, on request features (in derived's order).
+	reqDerived []int
+	// ovIdx maps a slot to its place in a Vector's overlay: request
+	// features and reqDerived formulas' slots; -1 for every other slot.
+	ovIdx []int
+	nOv   int
 }
 
 // NewBuilder prepares a builder for cat, compiling its derived formulas.
@@ -116,6 +145,21 @@ func NewBuilder(cat *rules.Catalog) (*Builder, error) {
 	}
 	if err := b.compileDerived(); err != nil {
 		return nil, err
+	}
+	b.ovIdx = make([]int, cat.Len())
+	for i := range b.ovIdx {
+		b.ovIdx[i] = -1
+	}
+	for _, slot := range b.request {
+		b.ovIdx[slot] = b.nOv
+		b.nOv++
+	}
+	for i := range b.derived {
+		if d := &b.derived[i]; d.onRequest {
+			b.reqDerived = append(b.reqDerived, i)
+			b.ovIdx[d.slot] = b.nOv
+			b.nOv++
+		}
 	}
 	return b, nil
 }
@@ -160,16 +204,18 @@ func (b *Builder) BuildObserved(values map[string]Observed, computedAt time.Time
 }
 
 // WithInput returns the vector with the request features taken from a
-// decision's input (by feature name) and the derived features that depend
-// on them recomputed. Without request features in the catalog it returns v
-// itself, without copying. A request value of the wrong type is an error
-// naming the feature.
+// decision's input (by feature name), observed at now, and the derived
+// features that depend on them computed where v has no value for them.
+// When input holds no request feature it returns v itself. The result
+// shares v's slots and overlays only the request features and their
+// dependent derived features, so v is never copied or modified. A request
+// value of the wrong type is an error naming the feature.
 func (v *Vector) WithInput(input map[string]any, now time.Time) (*Vector, error) {
 	b := v.b
 	if len(b.request) == 0 || len(input) == 0 {
 		return v, nil
 	}
-	nv := &Vector{b: b, vals: append([]ref.Val(nil), v.vals...), asOf: append([]int64(nil), v.asOf...)}
+	var nv *Vector
 	nowNanos := now.UnixNano()
 	for _, slot := range b.request {
 		f := &b.cat.Features[slot]
@@ -181,8 +227,14 @@ func (v *Vector) WithInput(input map[string]any, now time.Time) (*Vector, error)
 		if err != nil {
 			return nil, nirnay.FieldError("input."+f.Name, "%v", err)
 		}
-		nv.vals[slot] = toVal(val)
-		nv.asOf[slot] = nowNanos
+		if nv == nil {
+			nv = &Vector{b: b, vals: v.vals, asOf: v.asOf, ov: make([]overlaid, b.nOv)}
+			copy(nv.ov, v.ov) // an overlay over an overlay keeps the first one's values
+		}
+		nv.ov[b.ovIdx[slot]] = overlaid{val: toVal(val), asOf: nowNanos}
+	}
+	if nv == nil {
+		return v, nil
 	}
 	b.computeDerived(nv, nowNanos, true)
 	return nv, nil

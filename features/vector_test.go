@@ -2,6 +2,7 @@ package features
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -154,6 +155,113 @@ func TestWithInputAndStatic(t *testing.T) {
 		// one is present; a payload without them may share v.
 		if _, ok := lookup(t, same, "amount", now); ok {
 			t.Error("amount present without input")
+		}
+	}
+}
+
+// TestWithInputOverlay checks the request overlay: request features are
+// present with age 0, derived features over them are computed (through a
+// chain), the base is untouched and shared, a payload without request
+// features returns the base itself, and a second overlay keeps the first.
+func TestWithInputOverlay(t *testing.T) {
+	cat, err := rules.ParseCatalog("features.yaml", []byte(`features:
+  - {name: income, type: int, max_age: 24h}
+  - {name: amount, type: int, source: request}
+  - {name: tenure, type: int, source: request}
+  - {name: emi, type: int, source: derived, expr: "amount / tenure"}
+  - {name: emi_share, type: double, source: derived, expr: "emi / income"}
+  - {name: income_k, type: int, source: derived, expr: "income / 1000"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBuilder(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := b.Build(map[string]any{"income": 50000}, now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same, err := base.WithInput(map[string]any{"device_id": "d1"}, now); err != nil || same != base {
+		t.Errorf("WithInput without request features: got %p, %v; want the base %p itself", same, err, base)
+	}
+	v, err := base.WithInput(map[string]any{"amount": 120000, "tenure": 12}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]any{"amount": int64(120000), "emi": int64(10000), "emi_share": 0.2, "income_k": int64(50), "income": int64(50000)} {
+		if got, ok := lookup(t, v, name, now); !ok || got != want {
+			t.Errorf("%s: got %v (%T, found %v), want %v", name, got, got, ok, want)
+		}
+	}
+	for _, name := range []string{"amount", "emi", "emi_share"} {
+		if got, ok := lookup(t, base, name, now); ok {
+			t.Errorf("base %s: got %v, want missing (WithInput must not modify the base)", name, got)
+		}
+	}
+	f, _ := cat.Lookup("amount")
+	if o := v.Observe(f.Slot, now); o.State != Present || o.Age != 0 || o.Value != int64(120000) {
+		t.Errorf("Observe amount: got %+v, want present, age 0, 120000", o)
+	}
+	f, _ = cat.Lookup("emi_share")
+	if o := v.Observe(f.Slot, now); o.State != Present || o.Age != time.Hour {
+		t.Errorf("Observe emi_share: got %+v, want present with the age of its oldest input (1h)", o)
+	}
+	// Division by zero leaves the derived features missing.
+	z, err := base.WithInput(map[string]any{"amount": 1000, "tenure": 0}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := lookup(t, z, "emi", now); ok {
+		t.Errorf("emi with tenure 0: got %v, want missing", got)
+	}
+	// An overlay over an overlay: the new amount applies; emi, computed
+	// already, is kept as a value of the vector given.
+	w, err := v.WithInput(map[string]any{"amount": 60000}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := lookup(t, w, "amount", now); got != int64(60000) {
+		t.Errorf("second overlay amount: got %v, want 60000", got)
+	}
+	if got, _ := lookup(t, w, "tenure", now); got != int64(12) {
+		t.Errorf("second overlay tenure: got %v, want 12 from the first overlay", got)
+	}
+	if got, _ := lookup(t, v, "amount", now); got != int64(120000) {
+		t.Errorf("first overlay amount after the second: got %v, want 120000", got)
+	}
+}
+
+// TestWithInputConcurrent runs overlays of one shared base from several
+// goroutines (run with -race): each sees its own request values.
+func TestWithInputConcurrent(t *testing.T) {
+	b := testBuilder(t)
+	base, err := b.Build(map[string]any{"income": 1000}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan string, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 200 {
+				amount := (g*1000 + i) * 10
+				v, err := base.WithInput(map[string]any{"amount": amount}, now)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				if got, ok := lookup(t, v, "amount_to_income", now); !ok || got != float64(amount)/1000 {
+					errs <- fmt.Sprintf("amount %d: amount_to_income got %v, %v; want %v", amount, got, ok, float64(amount)/1000)
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 8 {
+		if e := <-errs; e != "" {
+			t.Error(e)
 		}
 	}
 }
