@@ -12,54 +12,93 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/nirnay/nirnay/events/ingest"
 )
 
-// Archive keeps every ingested event raw for the long term: one file per
-// customer and day of receipt (ReceivedAt, UTC; At when unset), so one
-// upload of a customer's inbox lands in one file,
+// Archive keeps every ingested event raw for the long term, compressed,
+// by day of receipt (ReceivedAt, UTC; At when unset). Each Archive value
+// (one per consumer process) writes its own segment per day,
 //
-//	<dir>/<YYYY-MM-DD>/<customer>.jsonl.gz
+//	<dir>/<YYYY-MM-DD>/seg.<writer>.jsonl.gz   the events: gzip members of JSON lines
+//	<dir>/<YYYY-MM-DD>/seg.<writer>.idx        one line per member: offset length customer…
 //
-// each a series of gzip members of JSON lines (one event envelope a line;
-// `zcat` reads it). One batch appends one member per file in a single
-// write. A member torn by a crash is cut off the next time this process
-// appends to the file, before appending. Delivery is at least once, so a
-// file may hold an event twice; ReadArchive drops repeated ids.
+// where <writer> names the process and the Archive (host, pid, a counter).
+// One batch appends one gzip member per day it touches (one event envelope
+// a line, as it was on the stream; `zcat` reads it), in a single write, and
+// then the member's index line: its byte offset and length in the segment
+// and the distinct customers it holds. So a customer's events of a day are
+// found through the day's index files (ReadCustomerDay) without reading
+// other members, and a batch costs one compression per day, not one per
+// customer.
+//
+// A member torn by a crash is cut off before this Archive appends to the
+// segment again; segments of dead processes are never appended to, and
+// readers stop at a torn tail. An index line is written only after its
+// member, so it never points at a torn member; a member whose index line was
+// lost to a crash is found by ReadArchive, and its batch, never
+// acknowledged, is appended again with an index line. Delivery is at least
+// once, so the archive may hold an event twice; the readers drop repeated
+// ids.
 //
 // Appends survive a kill -9 of the process once written (the page cache
 // holds them); Sync makes them survive a power loss too, at a cost.
 // Safe for concurrent use.
 type Archive struct {
-	dir  string
-	Sync bool // fsync each file after appending
+	dir    string
+	writer string
+	Sync   bool // fsync each segment and index after appending
 
 	mu      sync.Mutex
-	checked map[string]bool     // files whose tail this process has verified
-	open    map[string]*os.File // recently appended files, kept open
+	checked map[string]bool         // segments whose tail this Archive has verified
+	open    map[string]*segmentFile // segments kept open, by day
 	zw      *gzip.Writer
 	buf     bytes.Buffer
+	idx     []byte
+	seen    map[string]bool
 }
+
+type segmentFile struct {
+	data, idx *os.File
+	size      int64 // the data file's length
+}
+
+// archiveWriters numbers the Archives of this process.
+var archiveWriters atomic.Int64
 
 // NewArchive returns the archive rooted at dir (created when needed).
 func NewArchive(dir string) (*Archive, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("event archive %s: %w", dir, err)
 	}
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "host"
+	}
+	writer := strings.TrimSuffix(fileName(host), ".jsonl.gz") + "-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(archiveWriters.Add(1), 10)
 	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
-	return &Archive{dir: dir, checked: map[string]bool{}, open: map[string]*os.File{}, zw: zw}, nil
+	return &Archive{dir: dir, writer: writer, checked: map[string]bool{}, open: map[string]*segmentFile{}, zw: zw, seen: map[string]bool{}}, nil
 }
 
 // Dir is the archive's root directory.
 func (a *Archive) Dir() string { return a.dir }
 
-// fileName maps a customer id to a file name: ingest.ValidID ids keep
-// letters, digits, '_' and '-'; any other byte becomes %XX, so two ids never
-// share a file and no id escapes the directory.
+// segment is the path of this Archive's segment for day (without the
+// .jsonl.gz or .idx suffix).
+func (a *Archive) segment(day string) string {
+	return filepath.Join(a.dir, day, "seg."+a.writer)
+}
+
+// fileName maps an id to a file name: ingest.ValidID ids keep letters,
+// digits, '_' and '-'; any other byte becomes %XX, so two ids never share a
+// name and no id escapes the directory.
 func fileName(customerID string) string {
 	var b strings.Builder
 	for i := 0; i < len(customerID); i++ {
@@ -73,41 +112,48 @@ func fileName(customerID string) string {
 	return b.String() + ".jsonl.gz"
 }
 
-// Handle appends the batch's events to their files.
+// Handle appends the batch's events to the segments of their days.
 func (a *Archive) Handle(ctx context.Context, events []ingest.Event) ([]Refusal, error) {
-	groups := map[string][]int{}
+	var days []string
+	byDay := map[string][]int{}
 	for i := range events {
-		p := filepath.Join(archiveDay(&events[i]), fileName(events[i].CustomerID))
-		groups[p] = append(groups[p], i)
+		d := archiveDay(&events[i])
+		if byDay[d] == nil {
+			days = append(days, d)
+		}
+		byDay[d] = append(byDay[d], i)
 	}
-	paths := make([]string, 0, len(groups))
-	for p := range groups {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
+	sort.Strings(days)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, p := range paths {
+	for _, day := range days {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		a.buf.Reset()
 		a.zw.Reset(&a.buf)
-		for _, i := range groups[p] {
-			line := events[i].Raw
+		clear(a.seen)
+		var custs []string
+		for _, i := range byDay[day] {
+			ev := &events[i]
+			line := ev.Raw
 			if len(line) == 0 || bytes.IndexByte(line, '\n') >= 0 {
 				var err error
-				if line, err = json.Marshal(events[i]); err != nil {
+				if line, err = json.Marshal(ev); err != nil {
 					return nil, err
 				}
 			}
 			a.zw.Write(line)
 			a.zw.Write([]byte{'\n'})
+			if !a.seen[ev.CustomerID] {
+				a.seen[ev.CustomerID] = true
+				custs = append(custs, ev.CustomerID)
+			}
 		}
 		if err := a.zw.Close(); err != nil {
 			return nil, err
 		}
-		if err := a.append(filepath.Join(a.dir, p), a.buf.Bytes()); err != nil {
+		if err := a.append(day, a.buf.Bytes(), custs); err != nil {
 			return nil, err
 		}
 	}
@@ -122,50 +168,97 @@ func archiveDay(ev *ingest.Event) string {
 	return t.UTC().Format("2006-01-02")
 }
 
-func (a *Archive) append(path string, member []byte) error {
-	if !a.checked[path] {
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return fmt.Errorf("archive: %w", err)
-		}
-		if err := repairTail(path); err != nil {
-			return fmt.Errorf("archive %s: %w", path, err)
-		}
-		if len(a.checked) > 100_000 {
-			clear(a.checked)
-		}
-		a.checked[path] = true
+// append writes member to day's segment and then its index line.
+func (a *Archive) append(day string, member []byte, custs []string) error {
+	seg := a.segment(day)
+	sf, err := a.openSegment(day, seg)
+	if err != nil {
+		return err
 	}
-	f := a.open[path]
-	if f == nil {
-		if len(a.open) >= maxOpenFiles {
-			a.closeFiles()
-		}
-		var err error
-		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640); err != nil {
-			return fmt.Errorf("archive: %w", err)
-		}
-		a.open[path] = f
-	}
-	if _, err := f.Write(member); err != nil {
+	fail := func(err error) error {
+		// Whatever was half written is cut off before the next append.
 		a.closeFiles()
-		return fmt.Errorf("archive %s: %w", path, err)
+		delete(a.checked, seg)
+		return fmt.Errorf("archive %s: %w", seg, err)
+	}
+	if _, err := sf.data.Write(member); err != nil {
+		return fail(err)
 	}
 	if a.Sync {
-		if err := f.Sync(); err != nil {
-			a.closeFiles()
-			return fmt.Errorf("archive %s: %w", path, err)
+		if err := sf.data.Sync(); err != nil {
+			return fail(err)
+		}
+	}
+	a.idx = strconv.AppendInt(a.idx[:0], sf.size, 10)
+	a.idx = append(a.idx, ' ')
+	a.idx = strconv.AppendInt(a.idx, int64(len(member)), 10)
+	for _, c := range custs {
+		a.idx = append(a.idx, ' ')
+		a.idx = append(a.idx, c...)
+	}
+	a.idx = append(a.idx, '\n')
+	sf.size += int64(len(member))
+	if _, err := sf.idx.Write(a.idx); err != nil {
+		return fail(err)
+	}
+	if a.Sync {
+		if err := sf.idx.Sync(); err != nil {
+			return fail(err)
 		}
 	}
 	return nil
 }
 
-// maxOpenFiles bounds the files an Archive keeps open between batches.
-const maxOpenFiles = 256
+// openSegment returns day's segment, open for appending, with any torn
+// tail (of the data and of the index) cut off.
+func (a *Archive) openSegment(day, seg string) (*segmentFile, error) {
+	if sf := a.open[day]; sf != nil && a.checked[seg] {
+		return sf, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(seg), 0o750); err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	if !a.checked[seg] {
+		if err := repairTail(seg + ".jsonl.gz"); err != nil {
+			return nil, fmt.Errorf("archive %s: %w", seg, err)
+		}
+		if err := repairIndex(seg + ".idx"); err != nil {
+			return nil, fmt.Errorf("archive %s: %w", seg, err)
+		}
+		a.checked[seg] = true
+	}
+	if len(a.open) >= maxOpenSegments {
+		a.closeFiles()
+	}
+	data, err := os.OpenFile(seg+".jsonl.gz", os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	idx, err := os.OpenFile(seg+".idx", os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		data.Close()
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	st, err := data.Stat()
+	if err != nil {
+		data.Close()
+		idx.Close()
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	sf := &segmentFile{data: data, idx: idx, size: st.Size()}
+	a.open[day] = sf
+	return sf, nil
+}
+
+// maxOpenSegments bounds the days whose segments an Archive keeps open
+// between batches (events arrive for today, sometimes yesterday).
+const maxOpenSegments = 4
 
 func (a *Archive) closeFiles() {
-	for p, f := range a.open {
-		f.Close()
-		delete(a.open, p)
+	for d, sf := range a.open {
+		sf.data.Close()
+		sf.idx.Close()
+		delete(a.open, d)
 	}
 }
 
@@ -261,26 +354,127 @@ func ReadArchive(dir string, fn func(ev ingest.Event) error) error {
 			return fmt.Errorf("read archive: %w", err)
 		}
 		_, err = members(f, func(content []byte) error {
-			for _, line := range bytes.Split(bytes.TrimSpace(content), []byte{'\n'}) {
-				if len(line) == 0 {
-					continue
-				}
-				var ev ingest.Event
-				if err := json.Unmarshal(line, &ev); err != nil {
-					return fmt.Errorf("%s: %w", p, err)
-				}
+			return eachLine(p, content, func(ev ingest.Event) error {
 				if seen[ev.ID] {
-					continue
+					return nil
 				}
 				seen[ev.ID] = true
-				if err := fn(ev); err != nil {
-					return err
-				}
-			}
-			return nil
+				return fn(ev)
+			})
 		})
 		f.Close()
 		if err != nil && !errors.Is(err, errTorn) {
+			return err
+		}
+	}
+	return nil
+}
+
+// repairIndex cuts a torn last line (no newline) off an index file.
+func repairIndex(path string) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(b) == 0 || b[len(b)-1] == '\n' {
+		return nil
+	}
+	return os.Truncate(path, int64(bytes.LastIndexByte(b, '\n')+1))
+}
+
+// ReadCustomerDay calls fn with each of a customer's events archived for
+// day (YYYY-MM-DD, the day of receipt in UTC) once, segment by segment in
+// path order and in file order within one. It reads only the members the
+// day's index files list for the customer. A member whose index line a
+// crash lost is not found here (its batch was archived again with one);
+// ReadArchive reads everything.
+func ReadCustomerDay(dir, day, customerID string, fn func(ev ingest.Event) error) error {
+	if _, err := time.Parse("2006-01-02", day); err != nil {
+		return fmt.Errorf("read archive: day %q is not YYYY-MM-DD", day)
+	}
+	idxs, err := filepath.Glob(filepath.Join(dir, day, "seg.*.idx"))
+	if err != nil {
+		return fmt.Errorf("read archive: %w", err)
+	}
+	sort.Strings(idxs)
+	seen := map[string]bool{}
+	for _, ip := range idxs {
+		index, err := os.ReadFile(ip)
+		if err != nil {
+			return fmt.Errorf("read archive: %w", err)
+		}
+		dp := strings.TrimSuffix(ip, ".idx") + ".jsonl.gz"
+		if err := readIndexed(dp, index, customerID, seen, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readIndexed reads the members of segment path that index lists for
+// customerID.
+func readIndexed(path string, index []byte, customerID string, seen map[string]bool, fn func(ev ingest.Event) error) error {
+	var f *os.File
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	for len(index) > 0 {
+		line := index
+		nl := bytes.IndexByte(index, '\n')
+		if nl < 0 {
+			break // a torn last line
+		}
+		line, index = index[:nl], index[nl+1:]
+		fields := strings.Fields(string(line))
+		if len(fields) < 3 || !slices.Contains(fields[2:], customerID) {
+			continue
+		}
+		off, err1 := strconv.ParseInt(fields[0], 10, 64)
+		n, err2 := strconv.ParseInt(fields[1], 10, 64)
+		if err1 != nil || err2 != nil || off < 0 || n <= 0 {
+			return fmt.Errorf("read archive: %s: bad index line %q", path, line)
+		}
+		if f == nil {
+			var err error
+			if f, err = os.Open(path); err != nil {
+				return fmt.Errorf("read archive: %w", err)
+			}
+		}
+		_, err := members(io.NewSectionReader(f, off, n), func(content []byte) error {
+			return eachLine(path, content, func(ev ingest.Event) error {
+				if ev.CustomerID != customerID || seen[ev.ID] {
+					return nil
+				}
+				seen[ev.ID] = true
+				return fn(ev)
+			})
+		})
+		if err != nil {
+			if errors.Is(err, errTorn) {
+				return fmt.Errorf("read archive: %s: indexed member at %d is not a complete gzip member", path, off)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// eachLine decodes the event lines of a member's content.
+func eachLine(path string, content []byte, fn func(ev ingest.Event) error) error {
+	for _, line := range bytes.Split(bytes.TrimSpace(content), []byte{'\n'}) {
+		if len(line) == 0 {
+			continue
+		}
+		var ev ingest.Event
+		if err := ingest.Decode(line, &ev); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if err := fn(ev); err != nil {
 			return err
 		}
 	}

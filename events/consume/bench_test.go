@@ -36,7 +36,8 @@ func BenchmarkSMSPipelineRedis(b *testing.B) {
 }
 
 // benchPipeline runs the measurement; interleaved spreads consecutive
-// events over all customers (the archive's worst case: one file a message).
+// events over all customers (the worst case: every batch touches every
+// customer's signals and aggregates).
 func benchPipeline(b *testing.B, interleaved bool) {
 	rdb, prefix := testRedis(b)
 	ctx := context.Background()

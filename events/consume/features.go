@@ -85,15 +85,18 @@ func (f *Features) Handle(ctx context.Context, events []ingest.Event) ([]Refusal
 	touched := map[string]bool{}
 	for i := range events {
 		ev := &events[i]
-		cust := map[string]string{"customer": ev.CustomerID}
 		switch {
 		case ev.Type == ingest.TypeSMS:
-			var d ingest.SMS
-			if err := json.Unmarshal(ev.Data, &d); err != nil || d.Body == "" {
+			d, ok := ingest.DecodeSMS(ev.Data)
+			if !ok || d.Body == "" {
 				refused = append(refused, Refusal{Event: *ev, Reason: "sms data is not {sender, body}"})
 				continue
 			}
 			r := sms.Parse(d.Sender, d.Body)
+			var cust map[string]string // shared by the message's aggregate events
+			if r.HasAmount || r.HasBalance {
+				cust = map[string]string{"customer": ev.CustomerID}
+			}
 			if t, ok := smsEventTypes[r.Kind]; ok && r.HasAmount {
 				aggs = append(aggs, features.Event{ID: ev.ID, Type: t, At: ev.At, Entities: cust,
 					Fields: map[string]any{"amount": int64(r.Amount) / 100, "institution": institution(r.Institution)}})

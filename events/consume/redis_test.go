@@ -108,8 +108,8 @@ func TestConsumerCrashLosesNothingAndCountsNothingTwice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The archive append of "b" was torn: half a gzip member at a file's end.
-	tornFile := filepath.Join(arch.Dir(), testNow.Format("2006-01-02"), fileName(evs[0].CustomerID))
+	// The archive append of "b" was torn: half a gzip member at a segment's end.
+	tornFile := arch.segment(testNow.Format("2006-01-02")) + ".jsonl.gz"
 	f, err := os.OpenFile(tornFile, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +117,8 @@ func TestConsumerCrashLosesNothingAndCountsNothingTwice(t *testing.T) {
 	f.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 0x01, 0x02})
 	f.Close()
 
-	// A fresh process (new Archive: it must repair the torn tail) reclaims.
+	// A fresh process reclaims (a new Archive: it writes its own segment;
+	// readers stop at the torn tail of the old one).
 	arch2, err := NewArchive(arch.Dir())
 	if err != nil {
 		t.Fatal(err)

@@ -170,7 +170,7 @@ func (r *Runner) process(ctx context.Context, msgs []stream.Message) error {
 			}
 		}
 		var ev ingest.Event
-		if err := json.Unmarshal(m.Data, &ev); err != nil || ev.ID == "" {
+		if err := ingest.Decode(m.Data, &ev); err != nil || ev.ID == "" {
 			refused = append(refused, Refusal{Event: ingest.Event{ID: "stream:" + m.ID, Data: json.RawMessage(quoteRaw(m.Data))}, Reason: "stream message is not an event envelope"})
 			continue
 		}

@@ -133,15 +133,22 @@ func (r *RedisSignals) Since(ctx context.Context, customers []string, since time
 	}
 	out := make(map[string][]Signal, len(customers))
 	for i, c := range customers {
-		for _, z := range cmds[i].Val() {
+		zs := cmds[i].Val()
+		if len(zs) == 0 {
+			continue
+		}
+		ss := make([]Signal, 0, len(zs))
+		for _, z := range zs {
 			m, _ := z.Member.(string)
-			parts := strings.SplitN(m, "|", 3)
-			if len(parts) != 3 {
+			kind, rest, ok1 := strings.Cut(m, "|")
+			ev, amount, ok2 := strings.Cut(rest, "|")
+			if !ok1 || !ok2 {
 				continue
 			}
-			amt, _ := strconv.ParseInt(parts[2], 10, 64)
-			out[c] = append(out[c], Signal{CustomerID: c, Kind: parts[0], EventID: parts[1], At: time.Unix(int64(z.Score), 0).UTC(), Amount: money.Paise(amt)})
+			amt, _ := strconv.ParseInt(amount, 10, 64)
+			ss = append(ss, Signal{CustomerID: c, Kind: kind, EventID: ev, At: time.Unix(int64(z.Score), 0).UTC(), Amount: money.Paise(amt)})
 		}
+		out[c] = ss
 	}
 	return out, versionsOf(customers, vcmd.Val()), nil
 }

@@ -182,9 +182,11 @@ func ValidateEnvelope(ev *Event, now time.Time) string {
 func validateData(ev *Event) string {
 	switch ev.Type {
 	case TypeSMS:
-		var d SMS
-		if r := strict(ev.Data, &d); r != "" {
-			return r
+		d, ok := plainSMS(ev.Data)
+		if !ok {
+			if r := strict(ev.Data, &d); r != "" {
+				return r
+			}
 		}
 		switch {
 		case d.Sender == "" || len(d.Sender) > maxShortString:

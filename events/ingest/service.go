@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -61,10 +60,17 @@ func (in *Ingester) Ingest(ctx context.Context, events []Event) (Receipt, error)
 	}
 	if len(b.Accepted) > 0 {
 		msgs := make([][]byte, len(b.Accepted))
+		size := 0
 		for i := range b.Accepted {
-			if msgs[i], err = json.Marshal(&b.Accepted[i]); err != nil {
+			size += len(b.Accepted[i].Data) + 256
+		}
+		buf := make([]byte, 0, size)
+		for i := range b.Accepted {
+			start := len(buf)
+			if buf, err = Encode(buf, &b.Accepted[i]); err != nil {
 				return Receipt{}, fmt.Errorf("encode event %s: %w", b.Accepted[i].ID, err)
 			}
+			msgs[i] = buf[start:len(buf):len(buf)]
 		}
 		if _, err := in.Stream.Append(ctx, msgs); err != nil {
 			return Receipt{}, &nirnay.Error{Kind: nirnay.KindUnavailable, Message: "the event stream is unavailable", Err: err}
