@@ -179,8 +179,8 @@ func (l *Log) forget(recs []*Record) {
 	defer l.mu.Unlock()
 	for _, r := range recs {
 		delete(l.pending, r.ID)
-		if l.byReq[r.RequestID] == r {
-			delete(l.byReq, r.RequestID)
+		if x, ok := l.byReq[r.RequestID]; ok && x.ID == r.ID {
+			delete(l.byReq, r.RequestID) // shipped records are decoded copies: match by id
 		}
 	}
 }
@@ -327,8 +327,8 @@ func (l *Log) advance(c checkpoint, recs []*Record) error {
 	l.ckpt = c
 	for _, r := range recs {
 		delete(l.pending, r.ID)
-		if l.byReq[r.RequestID] == r {
-			delete(l.byReq, r.RequestID)
+		if x, ok := l.byReq[r.RequestID]; ok && x.ID == r.ID {
+			delete(l.byReq, r.RequestID) // shipped records are decoded copies: match by id
 		}
 	}
 	if len(recs) > 0 {

@@ -90,6 +90,13 @@ func TestShipListAndGet(t *testing.T) {
 		stop := runShipper(t, l)
 		waitShipped(t, l)
 		stop()
+		// Shipped records leave memory: the request index holds nothing.
+		l.mu.Lock()
+		held := len(l.byReq) + len(l.pending)
+		l.mu.Unlock()
+		if held != 0 {
+			t.Fatalf("after shipping %d records are still held in memory, want 0", held)
+		}
 
 		var n int
 		if err := db.Reader().QueryRow("SELECT COUNT(*) FROM decisions").Scan(&n); err != nil || n != 40 {
