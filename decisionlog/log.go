@@ -18,20 +18,25 @@ import (
 
 // Options configures a Log. Zero values take the defaults shown.
 type Options struct {
-	SegmentBytes int64        // default DefaultSegmentBytes
-	BatchSize    int          // records per database transaction; default 500
-	Logger       *slog.Logger // default slog.Default()
+	SegmentBytes int64 // default DefaultSegmentBytes
+	BatchSize    int   // records per database transaction; default 500
+	// Linger is how long the shipper waits after being woken so that one
+	// transaction carries many records; default 50 ms (reads of unshipped
+	// records are served from memory meanwhile).
+	Linger time.Duration
+	Logger *slog.Logger // default slog.Default()
 }
 
 // Log is the decision log: local segments, the shipper that moves them to
 // the database, and reads across the pending, hot and cold tiers. It is safe
 // for concurrent use. Run must be running for records to reach the database.
 type Log struct {
-	w     *Writer
-	db    *store.DB
-	dir   string
-	batch int
-	log   *slog.Logger
+	w      *Writer
+	db     *store.DB
+	dir    string
+	batch  int
+	linger time.Duration
+	log    *slog.Logger
 
 	mu      sync.Mutex
 	pending map[string]*Record // appended, not yet shipped
@@ -65,6 +70,9 @@ func Open(dir string, db *store.DB, opts Options) (*Log, error) {
 		pending: map[string]*Record{}, byReq: map[string]*Record{}, shipped: make(chan struct{})}
 	if l.batch <= 0 {
 		l.batch = 500
+	}
+	if l.linger = opts.Linger; l.linger <= 0 {
+		l.linger = 50 * time.Millisecond
 	}
 	if l.log == nil {
 		l.log = slog.Default()
@@ -262,6 +270,11 @@ func (l *Log) Run(ctx context.Context) {
 				l.drain()
 				return
 			case <-l.w.Notify():
+				// Let more records arrive: one transaction for many.
+				select {
+				case <-ctx.Done():
+				case <-time.After(l.linger):
+				}
 			}
 		}
 	}
