@@ -1,10 +1,10 @@
-// Package decisionstest builds a small, fully real engine for tests of the
-// decision service and the API.
+// Package decisionstest builds small, fully real engines for tests of the
+// decision service, the API and the simulator.
 package decisionstest
 
 import (
+	"io/fs"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,19 +13,19 @@ import (
 	"github.com/nirnay/nirnay/rules"
 )
 
-// NewEngine builds an engine over the small catalog and policies in
-// dir (features.yaml, credit-v1.yaml, credit-v2.yaml, deployments.yaml) with
-// one fixed vector for every customer. For tests of this and other packages.
-func NewEngine(t testing.TB, dir string, feats map[string]any, clock func() time.Time) *engine.Engine {
+// Compiled is a catalog and policy versions compiled from a bundle.
+type Compiled struct {
+	Env      *rules.Env
+	Builder  *features.Builder
+	Registry *engine.Registry
+	fsys     fs.FS
+}
+
+// Bundle compiles fsys's features.yaml and the named policy files into a
+// registry; any failure ends the test.
+func Bundle(t testing.TB, fsys fs.FS, policyFiles ...string) *Compiled {
 	t.Helper()
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	cat, err := rules.ParseCatalog("features.yaml", read("features.yaml"))
+	cat, err := rules.ParseCatalog("features.yaml", read(t, fsys, "features.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,8 +34,8 @@ func NewEngine(t testing.TB, dir string, feats map[string]any, clock func() time
 		t.Fatal(err)
 	}
 	reg := engine.NewRegistry()
-	for _, f := range []string{"credit-v1.yaml", "credit-v2.yaml"} {
-		p, err := rules.ParsePolicy(f, read(f))
+	for _, f := range policyFiles {
+		p, err := rules.ParsePolicy(f, read(t, fsys, f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,23 +47,47 @@ func NewEngine(t testing.TB, dir string, feats map[string]any, clock func() time
 			t.Fatal(err)
 		}
 	}
-	deps, err := rules.ParseDeployments("deployments.yaml", read("deployments.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.NewDeploymentSet(reg, deps)
-	if err != nil {
-		t.Fatal(err)
-	}
 	b, err := features.NewBuilder(cat)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vec, err := b.Build(feats, clock())
+	return &Compiled{Env: env, Builder: b, Registry: reg, fsys: fsys}
+}
+
+// Deployments resolves the bundle's deployments.yaml against the registry.
+func (c *Compiled) Deployments(t testing.TB) *engine.DeploymentSet {
+	t.Helper()
+	deps, err := rules.ParseDeployments("deployments.yaml", read(t, c.fsys, "deployments.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := engine.NewDeploymentSet(c.Registry, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func read(t testing.TB, fsys fs.FS, name string) []byte {
+	t.Helper()
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// NewEngine builds an engine over the small catalog and policies in
+// dir (features.yaml, credit-v1.yaml, credit-v2.yaml, deployments.yaml) with
+// one fixed vector for every customer.
+func NewEngine(t testing.TB, dir string, feats map[string]any, clock func() time.Time) *engine.Engine {
+	t.Helper()
+	c := Bundle(t, os.DirFS(dir), "credit-v1.yaml", "credit-v2.yaml")
+	vec, err := c.Builder.Build(feats, clock())
 	if err != nil {
 		t.Fatal(err)
 	}
 	eng := engine.New(engine.Config{Features: features.NewStatic(vec), Clock: clock})
-	eng.Activate(set)
+	eng.Activate(c.Deployments(t))
 	return eng
 }

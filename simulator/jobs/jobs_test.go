@@ -1,7 +1,6 @@
 package jobs_test
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,10 +8,10 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/decisions/decisionstest"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/policies"
-	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/simulator/jobs"
 )
 
@@ -20,40 +19,8 @@ import (
 // credit-underwriting versions.
 func shipped(t *testing.T) (*features.Builder, *engine.Registry) {
 	t.Helper()
-	read := func(name string) []byte {
-		b, err := fs.ReadFile(policies.FS, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	cat, err := rules.ParseCatalog("features.yaml", read("features.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := rules.NewEnv(cat, rules.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := engine.NewRegistry()
-	for _, f := range []string{"credit-underwriting-v1.yaml", "credit-underwriting-v2.yaml"} {
-		p, err := rules.ParsePolicy(f, read(f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := env.Compile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := reg.Add(c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := features.NewBuilder(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, reg
+	c := decisionstest.Bundle(t, policies.FS, "credit-underwriting-v1.yaml", "credit-underwriting-v2.yaml")
+	return c.Builder, c.Registry
 }
 
 func waitDone(t *testing.T, m *jobs.Manager, id string) jobs.Job {

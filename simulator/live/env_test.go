@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/decisions"
+	"github.com/nirnay/nirnay/decisions/decisionstest"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/lending/loans"
@@ -93,47 +93,8 @@ func newWorld(t *testing.T, decisionsStart time.Time) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	cat, err := rules.ParseCatalog("features.yaml", read("features.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := rules.NewEnv(cat, rules.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := engine.NewRegistry()
-	for _, f := range []string{"credit-v1.yaml", "credit-v2.yaml", "credit-v3.yaml"} {
-		p, err := rules.ParsePolicy(f, read(f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := env.Compile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := reg.Add(c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deps, err := rules.ParseDeployments("deployments.yaml", read("deployments.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := engine.NewDeploymentSet(reg, deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := features.NewBuilder(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := decisionstest.Bundle(t, os.DirFS("testdata"), "credit-v1.yaml", "credit-v2.yaml", "credit-v3.yaml")
+	env, b, reg, set := c.Env, c.Builder, c.Registry, c.Deployments(t)
 	w := &world{db: db, log: l, env: env, build: b, reg: reg,
 		feats: &perCustomer{b: b, vals: map[string]map[string]any{}, asOf: map[string]time.Time{}}}
 	clk := &stepClock{t: decisionsStart}
