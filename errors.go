@@ -15,16 +15,16 @@ type Kind string
 
 // The error kinds. Their string values are part of problem+json "type" URIs.
 const (
-	KindInvalid         Kind = "invalid-request"  // malformed input (400)
-	KindUnauthenticated Kind = "unauthenticated"  // missing or unknown credentials (401)
-	KindForbidden       Kind = "forbidden"        // authenticated but not allowed (403)
-	KindNotFound        Kind = "not-found"        // no such object, or not visible to the caller (404)
-	KindConflict        Kind = "conflict"         // state or idempotency conflict (409)
-	KindTooLarge        Kind = "too-large"        // request body over the limit (413)
-	KindUnprocessable   Kind = "unprocessable"    // valid input that cannot be acted on (422)
-	KindRateLimited     Kind = "rate-limited"     // too many requests (429)
-	KindUnavailable     Kind = "unavailable"      // a dependency is down (503)
-	KindInternal        Kind = "internal"         // anything else (500); message never shown
+	KindInvalid         Kind = "invalid-request" // malformed input (400)
+	KindUnauthenticated Kind = "unauthenticated" // missing or unknown credentials (401)
+	KindForbidden       Kind = "forbidden"       // authenticated but not allowed (403)
+	KindNotFound        Kind = "not-found"       // no such object, or not visible to the caller (404)
+	KindConflict        Kind = "conflict"        // state or idempotency conflict (409)
+	KindTooLarge        Kind = "too-large"       // request body over the limit (413)
+	KindUnprocessable   Kind = "unprocessable"   // valid input that cannot be acted on (422)
+	KindRateLimited     Kind = "rate-limited"    // too many requests (429)
+	KindUnavailable     Kind = "unavailable"     // a dependency is down (503)
+	KindInternal        Kind = "internal"        // anything else (500); message never shown
 )
 
 // Error is an error with a kind and a client-safe message.

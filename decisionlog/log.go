@@ -1,6 +1,7 @@
 package decisionlog
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,12 @@ type Options struct {
 	// records are served from memory meanwhile).
 	Linger time.Duration
 	Logger *slog.Logger // default slog.Default()
+	// Unpaced ships flat out even while keeping up. By default a shipper
+	// writing to SQLite (in this process, on the same processors as the
+	// requests) rests between small runs of rows as long as each run took,
+	// so shipping never takes more than half a processor away from the
+	// requests; a backlog of more than a batch ships flat out.
+	Unpaced bool
 }
 
 // Log is the decision log: local segments, the shipper that moves them to
@@ -36,12 +43,20 @@ type Log struct {
 	dir    string
 	batch  int
 	linger time.Duration
+	paced  bool
 	log    *slog.Logger
 
 	mu      sync.Mutex
 	pending map[string]*Record // appended, not yet shipped
 	byReq   map[string]*Record // pending acted-on records by request id
-	ckpt    checkpoint
+	ckpt    Position           // segments are shipped up to here
+	// queue holds appends in file order, so the shipper takes them from
+	// memory instead of reading and decoding the segment again. It is
+	// bounded; past the bound (a long database outage) the shipper reads
+	// the segments until it has caught up.
+	queue   []queued
+	queued  int // records in queue
+	readBuf *bufio.Reader
 
 	// seenReq holds a 64-bit hash of every request id in the hot tier and
 	// appended since, when this process is the database's only writer (the
@@ -54,9 +69,10 @@ type Log struct {
 	lag       time.Duration
 }
 
-type checkpoint struct {
-	seg    uint64
-	offset int64
+// queued is one append not yet shipped, with where it sits in the segments.
+type queued struct {
+	recs       []*Record
+	after, end Position
 }
 
 // Open opens the log under dir (segments in dir/segments, cold files in
@@ -66,13 +82,14 @@ func Open(dir string, db *store.DB, opts Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{w: w, db: db, dir: dir, batch: opts.BatchSize, log: opts.Logger,
-		pending: map[string]*Record{}, byReq: map[string]*Record{}, shipped: make(chan struct{})}
+	l := &Log{w: w, db: db, dir: dir, batch: opts.BatchSize, log: opts.Logger, paced: !opts.Unpaced,
+		pending: map[string]*Record{}, byReq: map[string]*Record{}, shipped: make(chan struct{}),
+		readBuf: bufio.NewReaderSize(nil, readBufferBytes)}
 	if l.batch <= 0 {
-		l.batch = 500
+		l.batch = 1000
 	}
 	if l.linger = opts.Linger; l.linger <= 0 {
-		l.linger = 50 * time.Millisecond
+		l.linger = 200 * time.Millisecond
 	}
 	if l.log == nil {
 		l.log = slog.Default()
@@ -136,14 +153,14 @@ func (l *Log) indexUnshipped() error {
 		return err
 	}
 	for _, n := range nums {
-		if n < l.ckpt.seg {
+		if n < l.ckpt.Seg {
 			continue
 		}
 		off := int64(0)
-		if n == l.ckpt.seg {
-			off = l.ckpt.offset
+		if n == l.ckpt.Seg {
+			off = l.ckpt.Offset
 		}
-		recs, _, err := readFrom(filepath.Join(l.w.Dir(), segName(n)), off, maxIndexedBacklog-len(l.pending))
+		recs, _, err := readFrom(filepath.Join(l.w.Dir(), segName(n)), off, maxIndexedBacklog-len(l.pending), l.readBuf)
 		if err != nil {
 			return err
 		}
@@ -175,11 +192,53 @@ func (l *Log) Append(recs ...*Record) error {
 		}
 	}
 	l.mu.Unlock()
-	if err := l.w.Append(recs...); err != nil {
+	if err := l.w.Append(func(after, end Position) { l.enqueue(recs, after, end) }, recs...); err != nil {
 		l.forget(recs)
 		return err
 	}
 	return nil
+}
+
+// enqueue records an append for the shipper; it runs under the writer's
+// lock, so the queue is in file order.
+func (l *Log) enqueue(recs []*Record, after, end Position) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.queued+len(recs) > maxIndexedBacklog {
+		return // the shipper reads these from the segment
+	}
+	l.queue = append(l.queue, queued{recs: recs, after: after, end: end})
+	l.queued += len(recs)
+}
+
+// fromMemory takes up to max queued records that continue exactly from the
+// checkpoint, and the position just past them; ok is false when the next
+// records to ship are only in the segments. Queued appends the checkpoint
+// has passed are dropped.
+func (l *Log) fromMemory(max int) (recs []*Record, end Position, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.ckpt
+	drop := 0
+	for drop < len(l.queue) && !c.Before(l.queue[drop].end) {
+		l.queued -= len(l.queue[drop].recs)
+		drop++
+	}
+	l.queue = l.queue[drop:]
+	end = c
+	take := 0
+	for take < len(l.queue) && l.queue[take].after == end && len(recs) < max {
+		recs = append(recs, l.queue[take].recs...)
+		end = l.queue[take].end
+		take++
+	}
+	if take == 0 {
+		return nil, c, false
+	}
+	clear(l.queue[:take])
+	l.queue = l.queue[take:]
+	l.queued -= len(recs)
+	return recs, end, true
 }
 
 func (l *Log) forget(recs []*Record) {
@@ -198,34 +257,34 @@ func (l *Log) Close() error { return l.w.Close() }
 
 func (l *Log) ckptPath() string { return filepath.Join(l.dir, "shipped.checkpoint") }
 
-func (l *Log) readCheckpoint() (checkpoint, error) {
+func (l *Log) readCheckpoint() (Position, error) {
 	b, err := os.ReadFile(l.ckptPath())
 	if errors.Is(err, os.ErrNotExist) {
-		return checkpoint{}, nil
+		return Position{}, nil
 	}
 	if err != nil {
-		return checkpoint{}, err
+		return Position{}, err
 	}
 	f := strings.Fields(string(b))
 	if len(f) != 2 {
-		return checkpoint{}, fmt.Errorf("decision log checkpoint %s: malformed", l.ckptPath())
+		return Position{}, fmt.Errorf("decision log checkpoint %s: malformed", l.ckptPath())
 	}
 	seg, err1 := strconv.ParseUint(f[0], 10, 64)
 	off, err2 := strconv.ParseInt(f[1], 10, 64)
 	if err1 != nil || err2 != nil {
-		return checkpoint{}, fmt.Errorf("decision log checkpoint %s: malformed", l.ckptPath())
+		return Position{}, fmt.Errorf("decision log checkpoint %s: malformed", l.ckptPath())
 	}
-	return checkpoint{seg, off}, nil
+	return Position{seg, off}, nil
 }
 
 // writeCheckpoint replaces the checkpoint atomically (write, sync, rename).
-func (l *Log) writeCheckpoint(c checkpoint) error {
+func (l *Log) writeCheckpoint(c Position) error {
 	tmp := l.ckptPath() + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(f, "%d %d\n", c.seg, c.offset); err != nil {
+	if _, err := fmt.Fprintf(f, "%d %d\n", c.Seg, c.Offset); err != nil {
 		f.Close()
 		return err
 	}
@@ -294,6 +353,19 @@ func (l *Log) drain() {
 
 // shipOnce ships at most one batch. more reports whether it moved forward.
 func (l *Log) shipOnce(ctx context.Context) (more bool, err error) {
+	if recs, end, ok := l.fromMemory(l.batch); ok {
+		if err := insertRecords(ctx, l.db, recs, l.pace(recs)); err != nil {
+			return false, err
+		}
+		sealed := end.Seg > l.ckpt.Seg
+		if err := l.advance(end, recs); err != nil {
+			return false, err
+		}
+		if sealed {
+			l.removeShipped(end.Seg)
+		}
+		return true, nil
+	}
 	nums, err := listSegments(l.w.Dir())
 	if err != nil {
 		return false, err
@@ -301,30 +373,30 @@ func (l *Log) shipOnce(ctx context.Context) (more bool, err error) {
 	active := l.w.active()
 	c := l.ckpt
 	for _, n := range nums {
-		if n < c.seg {
+		if n < c.Seg {
 			// Fully shipped before the checkpoint moved on; remove it.
 			_ = os.Remove(filepath.Join(l.w.Dir(), segName(n)))
 			continue
 		}
-		if n > c.seg {
-			c = checkpoint{seg: n}
+		if n > c.Seg {
+			c = Position{Seg: n}
 		}
-		recs, end, err := readFrom(filepath.Join(l.w.Dir(), segName(n)), c.offset, l.batch)
+		recs, end, err := readFrom(filepath.Join(l.w.Dir(), segName(n)), c.Offset, l.batch, l.readBuf)
 		if err != nil {
 			return false, err
 		}
 		if len(recs) > 0 {
-			if err := insertRecords(ctx, l.db, recs); err != nil {
+			if err := insertRecords(ctx, l.db, recs, l.pace(recs)); err != nil {
 				return false, err
 			}
-			c.offset = end
+			c.Offset = end
 			return true, l.advance(c, recs)
 		}
 		if n == active {
 			return false, nil
 		}
 		// A sealed segment is fully shipped: move past it and delete it.
-		if err := l.advance(checkpoint{seg: n + 1}, nil); err != nil {
+		if err := l.advance(Position{Seg: n + 1}, nil); err != nil {
 			return false, err
 		}
 		_ = os.Remove(filepath.Join(l.w.Dir(), segName(n)))
@@ -332,7 +404,31 @@ func (l *Log) shipOnce(ctx context.Context) (more bool, err error) {
 	return false, nil
 }
 
-func (l *Log) advance(c checkpoint, recs []*Record) error {
+// pace reports whether shipping recs should rest between runs of rows: when
+// it is keeping up (no more than these records are waiting).
+func (l *Log) pace(recs []*Record) bool {
+	if !l.paced {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.pending) <= len(recs)+l.batch
+}
+
+// removeShipped deletes the segments before seg, all shipped.
+func (l *Log) removeShipped(seg uint64) {
+	nums, err := listSegments(l.w.Dir())
+	if err != nil {
+		return
+	}
+	for _, n := range nums {
+		if n < seg {
+			_ = os.Remove(filepath.Join(l.w.Dir(), segName(n)))
+		}
+	}
+}
+
+func (l *Log) advance(c Position, recs []*Record) error {
 	if err := l.writeCheckpoint(c); err != nil {
 		return fmt.Errorf("decision log checkpoint: %w", err)
 	}

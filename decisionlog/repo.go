@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -18,11 +19,23 @@ import (
 // (one statement per chunk: SQLite parses every statement it runs); records
 // already present (by id) are left as they are, so shipping the same record
 // twice is harmless.
-func insertRecords(ctx context.Context, db *store.DB, recs []*Record) error {
+func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool) error {
+	if db.Dialect == store.SQLite {
+		// A local file cannot hang; without a cancellable context the
+		// driver does not start a watcher goroutine for every statement.
+		ctx = context.WithoutCancel(ctx)
+	}
+	if db.Dialect == store.SQLite {
+		return insertPrepared(ctx, db, recs, pace)
+	}
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		const decCols, ruleCols = 12, 3
-		for start := 0; start < len(recs); start += 200 {
-			chunk := recs[start:min(start+200, len(recs))]
+		for start := 0; start < len(recs); start += insertChunk {
+			chunk := recs[start:min(start+insertChunk, len(recs))]
+			// Let request goroutines run between chunks: on a small
+			// machine a long batch would otherwise hold a processor
+			// for a scheduler time slice.
+			runtime.Gosched()
 			args := make([]any, 0, len(chunk)*decCols)
 			for _, r := range chunk {
 				var parent any
@@ -65,6 +78,54 @@ func insertRecords(ctx context.Context, db *store.DB, recs []*Record) error {
 		return nil
 	})
 }
+
+// insertPrepared writes a batch row by row through prepared statements:
+// for SQLite, where a statement is a local call, preparing once beats
+// parsing a long multi-row statement for every chunk. When pace is set it
+// rests after every paceRows records as long as they took.
+func insertPrepared(ctx context.Context, db *store.DB, recs []*Record, pace bool) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		dec, err := tx.PrepareContext(ctx, `INSERT INTO decisions (id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer dec.Close()
+		rule, err := tx.PrepareContext(ctx, `INSERT INTO decision_rules (decision_id, rule_id, decided_at) VALUES (?, ?, ?) ON CONFLICT (decision_id, rule_id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer rule.Close()
+		run := time.Now()
+		for i, r := range recs {
+			if pace && i > 0 && i%paceRows == 0 {
+				time.Sleep(time.Since(run))
+				run = time.Now()
+			}
+			var parent any
+			if r.ParentID != "" {
+				parent = r.ParentID
+			}
+			at := r.DecidedAt.UnixMicro()
+			if _, err := dec.ExecContext(ctx, r.ID, parent, r.RequestID, r.CustomerID, r.Step, r.Outcome,
+				r.PolicyID, r.PolicyVersion, r.Role, r.Score, at, string(r.Body)); err != nil {
+				return fmt.Errorf("insert decision %s: %w", r.ID, err)
+			}
+			for _, id := range r.Rules {
+				if _, err := rule.ExecContext(ctx, r.ID, id, at); err != nil {
+					return fmt.Errorf("insert decision rules: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// paceRows is how many records a paced shipper writes between rests.
+const paceRows = 32
+
+// insertChunk is the number of decisions a multi-row insert carries.
+const insertChunk = 25
 
 // placeholders returns "($1, $2, …), (…)" for rows of cols parameters, or
 // "(?, ?, …)" for SQLite, which looks up every numbered parameter by name

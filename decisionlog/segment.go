@@ -59,23 +59,26 @@ func listSegments(dir string) ([]uint64, error) {
 	return nums, nil
 }
 
-func encodeLine(r *Record) ([]byte, error) {
+func encodeLine(r *Record) ([]byte, error) { return appendLine(nil, r) }
+
+// appendLine appends the segment line of r to dst.
+func appendLine(dst []byte, r *Record) ([]byte, error) {
 	hdr := *r
 	hdr.Body = nil
 	head, err := json.Marshal(&hdr)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	body := r.Body
 	if len(body) == 0 {
 		body = json.RawMessage("null")
 	}
-	line := make([]byte, 9, 9+len(head)+1+len(body)+1)
-	line = append(append(append(line, head...), '\t'), body...)
-	c := crc32.Checksum(line[9:], crcTable)
-	hex.Encode(line[:8], []byte{byte(c >> 24), byte(c >> 16), byte(c >> 8), byte(c)})
-	line[8] = ' '
-	return append(line, '\n'), nil
+	at := len(dst)
+	dst = append(dst, "00000000 "...)
+	dst = append(append(append(dst, head...), '\t'), body...)
+	c := crc32.Checksum(dst[at+9:], crcTable)
+	hex.Encode(dst[at:at+8], []byte{byte(c >> 24), byte(c >> 16), byte(c >> 8), byte(c)})
+	return append(dst, '\n'), nil
 }
 
 var errTorn = errors.New("torn record")
@@ -108,7 +111,8 @@ func decodeLine(line []byte) (*Record, error) {
 
 // readFrom reads whole, valid records from path starting at offset, at most
 // max of them. It returns the records and the offset just past the last one.
-func readFrom(path string, offset int64, max int) ([]*Record, int64, error) {
+// br, when not nil, is reused as the read buffer.
+func readFrom(path string, offset int64, max int, br *bufio.Reader) ([]*Record, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, offset, err
@@ -117,7 +121,12 @@ func readFrom(path string, offset int64, max int) ([]*Record, int64, error) {
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		return nil, offset, err
 	}
-	br := bufio.NewReaderSize(f, 256<<10)
+	if br == nil {
+		br = bufio.NewReaderSize(f, readBufferBytes)
+	} else {
+		br.Reset(f)
+		defer br.Reset(nil)
+	}
 	var out []*Record
 	for len(out) < max {
 		line, err := br.ReadSlice('\n')
@@ -141,6 +150,8 @@ func readFrom(path string, offset int64, max int) ([]*Record, int64, error) {
 	return out, offset, nil
 }
 
+const readBufferBytes = 256 << 10
+
 // Writer appends records to the active segment. It is safe for concurrent use.
 type Writer struct {
 	dir      string
@@ -152,6 +163,8 @@ type Writer struct {
 	size   int64
 	closed bool
 	notify chan struct{}
+
+	sealing sync.WaitGroup // syncs of sealed segments in flight
 }
 
 // OpenWriter opens dir (creating it), repairs a torn tail in the newest
@@ -184,7 +197,7 @@ func OpenWriter(dir string, maxBytes int64) (*Writer, error) {
 
 // repairTail truncates a segment after its last whole, valid record.
 func repairTail(path string) error {
-	_, end, err := readFrom(path, 0, int(^uint(0)>>1))
+	_, end, err := readFrom(path, 0, int(^uint(0)>>1), nil)
 	if err != nil {
 		return err
 	}
@@ -208,9 +221,15 @@ func (w *Writer) openSegment(num uint64) error {
 		f.Close()
 		return err
 	}
-	if w.f != nil {
-		_ = w.f.Sync()
-		w.f.Close()
+	if old := w.f; old != nil {
+		// Sync the sealed segment off the append path: flushing tens of
+		// megabytes takes milliseconds, and appends wait on w.mu.
+		w.sealing.Add(1)
+		go func() {
+			defer w.sealing.Done()
+			_ = old.Sync()
+			old.Close()
+		}()
 	}
 	w.f, w.num, w.size = f, num, st.Size()
 	return nil
@@ -219,32 +238,61 @@ func (w *Writer) openSegment(num uint64) error {
 // ErrClosed is returned by Append after Close.
 var ErrClosed = errors.New("decision log closed")
 
+// linePool recycles the buffers appends encode their lines into.
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// Position is a place in the segments: a segment number and a byte offset.
+type Position struct {
+	Seg    uint64
+	Offset int64
+}
+
+// Before reports whether p comes before q in the segments.
+func (p Position) Before(q Position) bool {
+	return p.Seg < q.Seg || p.Seg == q.Seg && p.Offset < q.Offset
+}
+
 // Append writes records to the active segment with one write, so they are in
 // the operating system's hands (and survive a kill -9 of this process) when
-// it returns. It rolls to a new segment past the size limit.
-func (w *Writer) Append(recs ...*Record) error {
-	var buf []byte
+// it returns. It rolls to a new segment past the size limit. written, when
+// not nil, is called under the writer's lock (so in file order) with the
+// position the write began after — the end of the previous write, in the
+// previous segment if this write rolled — and the position it ended at.
+func (w *Writer) Append(written func(after, end Position), recs ...*Record) error {
+	bp := linePool.Get().(*[]byte)
+	buf := (*bp)[:0]
+	defer func() {
+		if cap(buf) <= 1<<20 {
+			*bp = buf
+			linePool.Put(bp)
+		}
+	}()
 	for _, r := range recs {
-		line, err := encodeLine(r)
-		if err != nil {
+		var err error
+		if buf, err = appendLine(buf, r); err != nil {
 			return fmt.Errorf("encode decision %s: %w", r.ID, err)
 		}
-		buf = append(buf, line...)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return ErrClosed
 	}
+	after := Position{w.num, w.size}
 	if w.size > 0 && w.size+int64(len(buf)) > w.maxBytes {
 		if err := w.openSegment(w.num + 1); err != nil {
 			return fmt.Errorf("roll decision log segment: %w", err)
 		}
 	}
-	n, err := w.f.Write(buf)
-	w.size += int64(n)
-	if err != nil {
+	if _, err := w.f.Write(buf); err != nil {
+		// Cut a partial line off, so later records are not stranded
+		// behind it (readers stop at the first torn line).
+		_ = w.f.Truncate(w.size)
 		return fmt.Errorf("append decision log: %w", err)
+	}
+	w.size += int64(len(buf))
+	if written != nil {
+		written(after, Position{w.num, w.size})
 	}
 	select {
 	case w.notify <- struct{}{}:
@@ -275,5 +323,6 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	err := w.f.Sync()
+	w.sealing.Wait()
 	return errors.Join(err, w.f.Close())
 }

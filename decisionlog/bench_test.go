@@ -1,0 +1,59 @@
+package decisionlog
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nirnay/nirnay/store"
+)
+
+// BenchmarkAppendAndShip measures the decision log's cost per decision on
+// the embedded SQLite: appending a champion record (≈3 KB body, three rules)
+// and its shadow (≈350 B), then shipping both to the database in batches.
+func BenchmarkAppendAndShip(b *testing.B) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, "", b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	l, err := Open(b.TempDir(), db, Options{Linger: time.Millisecond, Unpaced: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	runCtx, cancel := context.WithCancel(ctx)
+	go func() { l.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done; close(stop) }()
+
+	body := `{"response":{"outcome":"decline"},"features":[` + strings.Repeat(`{"name":"bureau_score","value":643,"age_ms":2781,"state":"present"},`, 45) + `{}]}`
+	start := time.Now()
+	b.ResetTimer()
+	for i := range b.N {
+		at := start.Add(time.Duration(i) * time.Microsecond)
+		r := rec(at, "C00000001", "application", "decline", "weak_bureau", "short_credit_history", "income_not_verified")
+		r.Body = []byte(body)
+		s := rec(at, "C00000001", "application", "decline", "weak_bureau")
+		s.ID, s.ParentID, s.Role, s.RequestID = r.ID+".s1", r.ID, "shadow", r.RequestID
+		if err := l.Append(r, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
+	defer wcancel()
+	if err := l.WaitShipped(wctx); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	var n int
+	if err := db.Reader().QueryRow(`SELECT COUNT(*) FROM decisions`).Scan(&n); err != nil || n != 2*b.N {
+		b.Fatalf("shipped %d rows (err %v), want %d", n, err, 2*b.N)
+	}
+}
