@@ -59,7 +59,7 @@ type DeadLetterSink interface {
 
 // Runner defaults.
 const (
-	DefaultBatch   = 500
+	DefaultBatch   = 2000
 	DefaultBlock   = 2 * time.Second
 	DefaultMinIdle = 30 * time.Second
 	maxBackoff     = 5 * time.Second
@@ -73,7 +73,7 @@ type Runner struct {
 	Handler  Handler
 	Dead     DeadLetterSink
 	Logger   *slog.Logger
-	// Batch is the most messages handled at once (default 500); Block how
+	// Batch is the most messages handled at once (default 2,000); Block how
 	// long a read waits for new messages (2 s); MinIdle how long a message
 	// must sit pending before another consumer claims it (30 s).
 	Batch   int
