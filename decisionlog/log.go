@@ -28,9 +28,9 @@ type Options struct {
 	Logger *slog.Logger // default slog.Default()
 	// Unpaced ships flat out even while keeping up. By default a shipper
 	// writing to SQLite (in this process, on the same processors as the
-	// requests) rests between small runs of rows as long as each run took,
-	// so shipping never takes more than half a processor away from the
-	// requests; a backlog of more than a batch ships flat out.
+	// requests) rests between small runs of rows twice as long as each run
+	// took, so shipping never takes more than a third of a processor away
+	// from the requests; a backlog of more than a batch ships flat out.
 	Unpaced bool
 }
 

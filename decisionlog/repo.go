@@ -82,7 +82,7 @@ func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool)
 // insertPrepared writes a batch row by row through prepared statements:
 // for SQLite, where a statement is a local call, preparing once beats
 // parsing a long multi-row statement for every chunk. When pace is set it
-// rests after every paceRows records as long as they took.
+// rests after every paceRows records (see restFactor).
 func insertPrepared(ctx context.Context, db *store.DB, recs []*Record, pace bool) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		dec, err := tx.PrepareContext(ctx, `INSERT INTO decisions (id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body)
@@ -99,7 +99,7 @@ func insertPrepared(ctx context.Context, db *store.DB, recs []*Record, pace bool
 		run := time.Now()
 		for i, r := range recs {
 			if pace && i > 0 && i%paceRows == 0 {
-				time.Sleep(time.Since(run))
+				time.Sleep(restFactor * time.Since(run))
 				run = time.Now()
 			}
 			var parent any
@@ -121,8 +121,12 @@ func insertPrepared(ctx context.Context, db *store.DB, recs []*Record, pace bool
 	})
 }
 
-// paceRows is how many records a paced shipper writes between rests.
-const paceRows = 32
+// A paced shipper writes paceRows records, then rests restFactor times as
+// long as they took: shipping takes at most a third of a processor.
+const (
+	paceRows   = 16
+	restFactor = 2
+)
 
 // insertChunk is the number of decisions a multi-row insert carries.
 const insertChunk = 25
