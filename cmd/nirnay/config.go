@@ -170,6 +170,19 @@ func parseLevel(s string) (slog.Level, error) {
 // newLogger builds the service logger: JSON unless writing to a terminal
 // (or as the format setting says).
 func (c *config) newLogger(w io.Writer) *slog.Logger {
+	return slog.New(c.logHandler(w, w))
+}
+
+// newBufferedLogger is newLogger for the service: lines are batched (see
+// logBuffer); run buf.Run while serving.
+func (c *config) newBufferedLogger(w io.Writer) (*slog.Logger, *logBuffer) {
+	buf := newLogBuffer(w)
+	return slog.New(flushOnWarn{c.logHandler(w, buf), buf}), buf
+}
+
+// logHandler writes to out in the configured format; "auto" is text when
+// the final destination w is a terminal.
+func (c *config) logHandler(w, out io.Writer) slog.Handler {
 	level, _ := parseLevel(c.LogLevel)
 	format := c.LogFormat
 	if format == "auto" {
@@ -180,9 +193,9 @@ func (c *config) newLogger(w io.Writer) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.NewTextHandler(out, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.NewJSONHandler(out, opts)
 }
 
 // rareGCPercent is the collector's growth target under a memory limit: a

@@ -88,7 +88,11 @@ func openDatabase(ctx context.Context, cfg config) (*store.DB, error) {
 }
 
 func serve(ctx context.Context, cfg config, demo bool, cmd *cobra.Command) error {
-	log := cfg.newLogger(os.Stderr)
+	log, logBuf := cfg.newBufferedLogger(os.Stderr)
+	logCtx, stopLog := context.WithCancel(context.Background())
+	logDone := make(chan struct{})
+	go func() { logBuf.Run(logCtx); close(logDone) }()
+	defer func() { stopLog(); <-logDone }()
 	// Take the port first: a port in use fails before anything is written.
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
