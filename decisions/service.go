@@ -156,21 +156,10 @@ func classify(err error) error {
 // records builds the log records of a decision: the acted-on one, then one
 // per shadow evaluation (ids <decision id>.s1, .s2 …).
 func records(d engine.Decision, resp []byte, hash string) ([]*decisionlog.Record, error) {
-	obs := d.Log.Features()
-	used := make([]FeatureUsed, len(obs))
-	for i, o := range obs {
-		used[i] = FeatureUsed{Name: o.Name, Value: o.Value, AgeMS: o.Age.Milliseconds(), State: string(o.State)}
-	}
-	// The response is already valid, compact JSON: splice it in rather than
-	// have encoding/json re-validate it (Body's "response" field).
-	rest, err := json.Marshal(Body{Input: MaskInput(d.Log.Input), Features: used, RequestHash: hash,
-		FetchUS: d.Log.FetchNanos / 1e3, EvalUS: d.Log.EvalNanos / 1e3})
+	body, err := appendBody(make([]byte, 0, len(resp)+4096), d, resp, hash)
 	if err != nil {
 		return nil, fmt.Errorf("encode decision log body: %w", err)
 	}
-	const nullResponse = `{"response":null`
-	body := make([]byte, 0, len(resp)+len(rest))
-	body = append(append(append(body, `{"response":`...), resp...), rest[len(nullResponse):]...)
 	main := &decisionlog.Record{ID: d.DecisionID, RequestID: d.RequestID, CustomerID: d.CustomerID, Step: d.Step,
 		Outcome: d.Outcome, PolicyID: d.Policy.ID, PolicyVersion: d.Policy.Version, Role: d.Policy.Role,
 		Score: d.Score, DecidedAt: d.EvaluatedAt, Rules: ruleIDs(d.Rules), Body: body}
