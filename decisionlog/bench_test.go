@@ -27,11 +27,7 @@ func BenchmarkAppendAndShip(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	runCtx, cancel := context.WithCancel(ctx)
-	go func() { l.Run(runCtx); close(done) }()
-	defer func() { cancel(); <-done; close(stop) }()
+	defer runShipper(b, l)()
 
 	body := `{"response":{"outcome":"decline"},"features":[` + strings.Repeat(`{"name":"bureau_score","value":643,"age_ms":2781,"state":"present"},`, 45) + `{}]}`
 	start := time.Now()

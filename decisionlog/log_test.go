@@ -47,7 +47,7 @@ func rec(at time.Time, customer, step, outcome string, rules ...string) *Record 
 		Rules: rules, Body: body}
 }
 
-func runShipper(t *testing.T, l *Log) (stop func()) {
+func runShipper(t testing.TB, l *Log) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { l.Run(ctx); close(done) }()

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -15,27 +14,20 @@ import (
 	"github.com/nirnay/nirnay/store"
 )
 
-// insertRecords writes a batch in one transaction with multi-row inserts
-// (one statement per chunk: SQLite parses every statement it runs); records
-// already present (by id) are left as they are, so shipping the same record
-// twice is harmless.
+// insertRecords writes a batch in one transaction: row by row through
+// prepared statements on SQLite (insertPrepared), with multi-row inserts on
+// PostgreSQL (one statement per chunk); records already present (by id) are
+// left as they are, so shipping the same record twice is harmless.
 func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool) error {
 	if db.Dialect == store.SQLite {
 		// A local file cannot hang; without a cancellable context the
 		// driver does not start a watcher goroutine for every statement.
-		ctx = context.WithoutCancel(ctx)
-	}
-	if db.Dialect == store.SQLite {
-		return insertPrepared(ctx, db, recs, pace)
+		return insertPrepared(context.WithoutCancel(ctx), db, recs, pace)
 	}
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		const decCols, ruleCols = 12, 3
 		for start := 0; start < len(recs); start += insertChunk {
 			chunk := recs[start:min(start+insertChunk, len(recs))]
-			// Let request goroutines run between chunks: on a small
-			// machine a long batch would otherwise hold a processor
-			// for a scheduler time slice.
-			runtime.Gosched()
 			args := make([]any, 0, len(chunk)*decCols)
 			for _, r := range chunk {
 				var parent any
@@ -46,7 +38,7 @@ func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool)
 					r.PolicyID, r.PolicyVersion, r.Role, r.Score, r.DecidedAt.UnixMicro(), string(r.Body))
 			}
 			q := `INSERT INTO decisions (id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body) VALUES ` +
-				placeholders(db.Dialect, len(chunk), decCols) + ` ON CONFLICT (id) DO NOTHING`
+				placeholders(len(chunk), decCols) + ` ON CONFLICT (id) DO NOTHING`
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return fmt.Errorf("insert %d decisions: %w", len(chunk), err)
 			}
@@ -57,7 +49,7 @@ func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool)
 				return nil
 			}
 			q := `INSERT INTO decision_rules (decision_id, rule_id, decided_at) VALUES ` +
-				placeholders(db.Dialect, len(args)/ruleCols, ruleCols) + ` ON CONFLICT (decision_id, rule_id) DO NOTHING`
+				placeholders(len(args)/ruleCols, ruleCols) + ` ON CONFLICT (decision_id, rule_id) DO NOTHING`
 			_, err := tx.ExecContext(ctx, q, args...)
 			args = args[:0]
 			return err
@@ -129,12 +121,10 @@ const (
 )
 
 // insertChunk is the number of decisions a multi-row insert carries.
-const insertChunk = 25
+const insertChunk = 200
 
-// placeholders returns "($1, $2, …), (…)" for rows of cols parameters, or
-// "(?, ?, …)" for SQLite, which looks up every numbered parameter by name
-// (quadratic in a statement with thousands of them).
-func placeholders(d store.Dialect, rows, cols int) string {
+// placeholders returns "($1, $2, …), (…)" for rows of cols parameters.
+func placeholders(rows, cols int) string {
 	var b strings.Builder
 	n := 1
 	for r := range rows {
@@ -145,10 +135,6 @@ func placeholders(d store.Dialect, rows, cols int) string {
 		for c := range cols {
 			if c > 0 {
 				b.WriteString(", ")
-			}
-			if d == store.SQLite {
-				b.WriteByte('?')
-				continue
 			}
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n))
