@@ -16,11 +16,20 @@ import (
 )
 
 // drain waits until every group has nothing pending and nothing unread.
-func drain(t testing.TB, st interface {
-	Pending(ctx context.Context, group string) (int64, int64, error)
-}, groups ...string) {
+func drain(t testing.TB, st pendingReader, groups ...string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	waitDrained(t, st, 60*time.Second, 20*time.Millisecond, groups...)
+}
+
+type pendingReader interface {
+	Pending(ctx context.Context, group string) (int64, int64, error)
+}
+
+// waitDrained polls every poll until each group has nothing pending and
+// nothing unread, failing after timeout.
+func waitDrained(t testing.TB, st pendingReader, timeout, poll time.Duration, groups ...string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	for _, g := range groups {
 		for {
 			p, lag, err := st.Pending(context.Background(), g)
@@ -33,7 +42,7 @@ func drain(t testing.TB, st interface {
 			if time.Now().After(deadline) {
 				t.Fatalf("group %s not drained: %d pending, %d unread", g, p, lag)
 			}
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(poll)
 		}
 	}
 }
