@@ -138,21 +138,26 @@ func (s *RedisStore) Read(ctx context.Context, keys []EntityKey, now time.Time) 
 
 // writeScript stores values unless a newer one is stored, and announces
 // the keys. ARGV[1] channel, ARGV[2] payload, then per key: the number of
-// fields n, and n times field, value, as-of (unix µs).
+// fields n, and n times field, value, as-of (unix µs). Each key costs one
+// HMGET and at most one HSET.
 var writeScript = redis.NewScript(`
 local a = 3
 for i = 1, #KEYS do
   local n = tonumber(ARGV[a])
-  a = a + 1
-  for _ = 1, n do
-    local field, v, asof = ARGV[a], ARGV[a+1], tonumber(ARGV[a+2])
-    a = a + 3
-    local cur = redis.call('HGET', KEYS[i], field)
-    local curAsOf = cur and tonumber(string.match(cur, '^.(%-?%d+):'))
-    if (not curAsOf) or curAsOf <= asof then
-      redis.call('HSET', KEYS[i], field, v)
+  local fields = {}
+  for j = 1, n do fields[j] = ARGV[a + 3*j - 2] end
+  local cur = redis.call('HMGET', KEYS[i], unpack(fields))
+  local set = {}
+  for j = 1, n do
+    local c = cur[j]
+    local curAsOf = c and tonumber(string.match(c, '^.(%-?%d+):'))
+    if (not curAsOf) or curAsOf <= tonumber(ARGV[a + 3*j]) then
+      set[#set+1] = fields[j]
+      set[#set+1] = ARGV[a + 3*j - 1]
     end
   end
+  if #set > 0 then redis.call('HSET', KEYS[i], unpack(set)) end
+  a = a + 1 + 3*n
 end
 redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
@@ -305,6 +310,18 @@ end
 return 1
 `)
 
+// idempotent reports whether applying us twice leaves what applying them
+// once does: min, max and distinct (a member's latest time) are; count and
+// sum are not, so only events updating those need their id remembered.
+func idempotent(us []aggUpdate) bool {
+	for _, u := range us {
+		if u.spec.fn == "count" || u.spec.fn == "sum" {
+			return false
+		}
+	}
+	return true
+}
+
 // eventsPerScript bounds the events one script call applies (Redis runs a
 // script without interleaving other clients' commands).
 const eventsPerScript = 64
@@ -312,7 +329,8 @@ const eventsPerScript = 64
 // Apply updates the aggregates from events: scripts of up to 64 events,
 // each event applied atomically, all pipelined in one round trip. An event
 // whose id was applied before (while it could still count in a window) is
-// skipped. Malformed events are reported in an EventErrors and the others
+// skipped; one that only updates min, max or distinct aggregates changes
+// nothing when applied again, so its id is not recorded. Malformed events are reported in an EventErrors and the others
 // applied; any other error means the batch may be retried (safe for events
 // with ids). The keys of one script may span hash slots, so under Redis
 // Cluster use one shard per prefix (see docs/features.md).
@@ -349,7 +367,7 @@ func (s *RedisStore) Apply(ctx context.Context, events ...Event) error {
 		if len(us) == 0 {
 			continue
 		}
-		if ev.ID != "" {
+		if ev.ID != "" && !idempotent(us) {
 			// Applied ids go to a set per hour of the event's time and
 			// dedupe ttl; it expires when every window the event touched
 			// has passed that hour, so a replay (same id, same time) finds
@@ -359,6 +377,7 @@ func (s *RedisStore) Apply(ctx context.Context, events ...Event) error {
 			// The store's clock, not Redis's, dates the expiry.
 			body = append(body, ev.ID, max(1, (hour+1)*3600+ttl-now), len(us))
 		} else {
+			// Without an id, or when applying twice changes nothing.
 			body = append(body, "", 0, len(us))
 		}
 		for _, u := range us {

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -216,6 +218,20 @@ func TestRedisAggregatesDedupeAndScriptReload(t *testing.T) {
 	}
 	if got := read(EntityKey{"customer", "C1"}, fpT0.Add(90*time.Minute))["apps_1h"]; got != int64(1) {
 		t.Errorf("apps_1h 90 min later = %v, want 1", got)
+	}
+	// Only events that update a count or a sum are remembered: replaying
+	// a min, max or distinct update changes nothing.
+	var recorded []string
+	aeKeys, err := rdb.Keys(ctx, prefix+"ae:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range aeKeys {
+		recorded = append(recorded, rdb.SMembers(ctx, k).Val()...)
+	}
+	sort.Strings(recorded)
+	if want := []string{"a1", "a2", "e1", "e2"}; !slices.Equal(recorded, want) {
+		t.Errorf("recorded event ids = %v, want %v", recorded, want)
 	}
 	f, _ := rs.cat.Lookup("apps_1h")
 	if ttl, err := rdb.TTL(ctx, rs.aggKey(f, "C1")).Result(); err != nil || ttl <= 0 || ttl > time.Hour+2*time.Minute {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -15,6 +14,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/nirnay/nirnay/internal/gctune"
 )
 
 // config is the service configuration. Every field comes from a flag, or,
@@ -198,20 +199,6 @@ func (c *config) logHandler(w, out io.Writer) slog.Handler {
 	return slog.NewJSONHandler(out, opts)
 }
 
-// rareGCPercent is the collector's growth target under a memory limit: a
-// new cycle starts when the heap is 11× what the last one left live (or
-// nears the limit). The service's live heap is tens of megabytes and it
-// allocates some tens of kilobytes a decision, so at 2,000 decisions/s this
-// means a collection every few seconds instead of several a second.
-const rareGCPercent = 1000
-
-// applyMemoryLimit tunes the garbage collector for serving: rare
-// collections below the limit. GOGC or GOMEMLIMIT in the environment leave
-// the runtime as they set it.
-func (c *config) applyMemoryLimit() {
-	if c.MemoryLimit <= 0 || os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	debug.SetMemoryLimit(c.MemoryLimit)
-	debug.SetGCPercent(rareGCPercent)
-}
+// applyMemoryLimit tunes the garbage collector for serving (see
+// gctune.Serving).
+func (c *config) applyMemoryLimit() { gctune.Serving(c.MemoryLimit) }

@@ -195,3 +195,60 @@ func TestEmbeddedPipelineMatchesRecomputation(t *testing.T) {
 		t.Fatalf("C-0 sms_salary_median_3m = 0, want a salary: %v", got["C-0"])
 	}
 }
+
+// TestRunnerGathersABacklog: while reads come back full the runner reads
+// on and handles what it gathered as one batch, up to GatherMessages
+// messages or GatherBytes bytes; a short read ends the gathering.
+func TestRunnerGathersABacklog(t *testing.T) {
+	ctx := context.Background()
+	evs := smsEvents(t, 25, 5, "g")
+	for _, tc := range []struct {
+		name                           string
+		n, batch, gatherN, gatherBytes int
+		want                           []int
+	}{
+		{"by count", 25, 4, 10, 1 << 20, []int{10, 10, 5}},
+		{"by bytes", 12, 4, 100, 1, []int{4, 4, 4}},
+		{"by bytes after two reads", 12, 4, 100, -1, []int{8, 4}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := testDB(t, t.TempDir())
+			defer db.Close()
+			log, err := stream.OpenSQL(ctx, db, clock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := log.EnsureGroup(ctx, "g"); err != nil {
+				t.Fatal(err)
+			}
+			in := &ingest.Ingester{Stream: log, Dead: NewDeadLetters(db, clock), Clock: clock}
+			if _, err := in.Ingest(ctx, evs[:tc.n]); err != nil {
+				t.Fatal(err)
+			}
+			if tc.gatherBytes < 0 { // just past what the first read brings
+				msgs, err := log.Read(ctx, "probe", "p", 4, time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range msgs {
+					tc.gatherBytes += len(m.Data)
+				}
+				tc.gatherBytes += 2
+			}
+			var mu sync.Mutex
+			var sizes []int
+			rctx, cancel := context.WithCancel(ctx)
+			r := &Runner{Group: "g", Consumer: "c", Log: log, Handler: &recorder{seen: map[string]int{}}, Logger: quietLog,
+				Batch: tc.batch, GatherMessages: tc.gatherN, GatherBytes: tc.gatherBytes, Block: 20 * time.Millisecond,
+				OnBatch: func(n int) { mu.Lock(); sizes = append(sizes, n); mu.Unlock() }}
+			done := make(chan struct{})
+			go func() { r.Run(rctx); close(done) }()
+			drain(t, log, "g")
+			cancel()
+			<-done
+			if !reflect.DeepEqual(sizes, tc.want) {
+				t.Errorf("batches handled = %v, want %v", sizes, tc.want)
+			}
+		})
+	}
+}

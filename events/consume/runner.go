@@ -24,7 +24,7 @@ import (
 )
 
 // Log is what a Runner needs of the stream; *stream.Redis and *stream.SQL
-// satisfy it.
+// satisfy it. A Read with a negative block returns at once.
 type Log interface {
 	EnsureGroup(ctx context.Context, group string) error
 	Read(ctx context.Context, group, consumer string, count int, block time.Duration) ([]stream.Message, error)
@@ -59,10 +59,12 @@ type DeadLetterSink interface {
 
 // Runner defaults.
 const (
-	DefaultBatch   = 2000
-	DefaultBlock   = 2 * time.Second
-	DefaultMinIdle = 30 * time.Second
-	maxBackoff     = 5 * time.Second
+	DefaultBatch          = 2000
+	DefaultGatherMessages = 10_000
+	DefaultGatherBytes    = 4 << 20
+	DefaultBlock          = 2 * time.Second
+	DefaultMinIdle        = 30 * time.Second
+	maxBackoff            = 5 * time.Second
 )
 
 // Runner feeds one consumer group's messages to a handler.
@@ -73,12 +75,20 @@ type Runner struct {
 	Handler  Handler
 	Dead     DeadLetterSink
 	Logger   *slog.Logger
-	// Batch is the most messages handled at once (default 2,000); Block how
-	// long a read waits for new messages (2 s); MinIdle how long a message
-	// must sit pending before another consumer claims it (30 s).
-	Batch   int
-	Block   time.Duration
-	MinIdle time.Duration
+	// Batch is the most messages one read takes (default 2,000). While
+	// reads come back full (a backlog), the runner reads on and handles
+	// what it gathered as one batch, until it holds GatherMessages messages
+	// (10,000) or GatherBytes bytes (4 MiB): handlers then do their per-batch
+	// work (a customer's features, a write, an acknowledgement) once for
+	// many messages, and memory stays bounded by GatherBytes plus one read.
+	// Block is how long a read waits for new messages (2 s); MinIdle how
+	// long a message must sit pending before another consumer claims it
+	// (30 s).
+	Batch          int
+	GatherMessages int
+	GatherBytes    int
+	Block          time.Duration
+	MinIdle        time.Duration
 	// OnBatch, if set, is called after a batch is acknowledged with its
 	// size (for tests and metrics).
 	OnBatch func(n int)
@@ -91,6 +101,12 @@ type Runner struct {
 func (r *Runner) Run(ctx context.Context) error {
 	if r.Batch <= 0 {
 		r.Batch = DefaultBatch
+	}
+	if r.GatherMessages <= 0 {
+		r.GatherMessages = max(DefaultGatherMessages, r.Batch)
+	}
+	if r.GatherBytes <= 0 {
+		r.GatherBytes = DefaultGatherBytes
 	}
 	if r.Block <= 0 {
 		r.Block = DefaultBlock
@@ -126,6 +142,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		if err == nil && len(msgs) == 0 {
 			msgs, err = r.Log.Read(ctx, r.Group, r.Consumer, r.Batch, r.Block)
+			if err == nil {
+				msgs = r.gather(ctx, msgs)
+			}
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -156,6 +175,28 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}
 	return ctx.Err()
+}
+
+// gather reads on at once while the last read came back full, up to
+// GatherMessages messages or GatherBytes bytes. A failed read ends the
+// gathering: what it may have delivered stays pending and is claimed
+// later.
+func (r *Runner) gather(ctx context.Context, msgs []stream.Message) []stream.Message {
+	size := 0
+	for _, m := range msgs {
+		size += len(m.Data)
+	}
+	for last := len(msgs); last == r.Batch && len(msgs) < r.GatherMessages && size < r.GatherBytes; {
+		more, err := r.Log.Read(ctx, r.Group, r.Consumer, min(r.Batch, r.GatherMessages-len(msgs)), -1)
+		if err != nil {
+			break
+		}
+		for _, m := range more {
+			size += len(m.Data)
+		}
+		msgs, last = append(msgs, more...), len(more)
+	}
+	return msgs
 }
 
 // process handles and acknowledges one batch.
