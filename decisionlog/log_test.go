@@ -382,3 +382,36 @@ func TestShipFromMemoryAcrossSegments(t *testing.T) {
 		}
 	})
 }
+
+// TestManyRulesShippedTwice: a decision with more rules than one rule
+// statement carries is shipped whole, and shipping it again adds nothing.
+func TestManyRulesShippedTwice(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for i := range maxRuleRows + 5 {
+		rules = append(rules, fmt.Sprintf("rule_%02d", i))
+	}
+	r := rec(time.Now(), "C1", "application", "decline", rules...)
+	for range 2 {
+		if err := insertRecords(ctx, db, []*Record{r}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := db.Reader().QueryRow(`SELECT COUNT(*) FROM decision_rules WHERE decision_id = $1`, r.ID).Scan(&n); err != nil || n != len(rules) {
+		t.Fatalf("%d rule rows (err %v), want %d", n, err, len(rules))
+	}
+	l := &Log{db: db}
+	got, _, err := l.List(ctx, Filter{Rule: rules[len(rules)-1]})
+	if err != nil || len(got) != 1 || got[0].ID != r.ID {
+		t.Fatalf("List by the last rule = %v, %v; want %s", got, err, r.ID)
+	}
+}

@@ -14,7 +14,9 @@ import (
 )
 
 // Record is one logged decision. The indexed fields are copied out of the
-// decision so the log can be filtered without parsing Body.
+// decision so the log can be filtered without parsing Body. A record is
+// not modified once appended (the log shares it, and its Body, until it is
+// shipped).
 type Record struct {
 	ID            string          `json:"id"`
 	ParentID      string          `json:"parent_id,omitempty"` // for a shadow: the acted-on decision

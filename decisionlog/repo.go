@@ -6,9 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/store"
@@ -83,16 +85,19 @@ func insertPrepared(ctx context.Context, db *store.DB, recs []*Record, pace bool
 			return err
 		}
 		defer dec.Close()
-		rule, err := tx.PrepareContext(ctx, `INSERT INTO decision_rules (decision_id, rule_id, decided_at) VALUES (?, ?, ?) ON CONFLICT (decision_id, rule_id) DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		defer rule.Close()
+		rules := ruleInserts{tx: tx}
+		defer rules.close()
 		run := time.Now()
 		for i, r := range recs {
-			if pace && i > 0 && i%paceRows == 0 {
-				time.Sleep(restFactor * time.Since(run))
-				run = time.Now()
+			if pace && i > 0 {
+				if i%paceRows == 0 {
+					time.Sleep(restFactor * time.Since(run))
+					run = time.Now()
+				} else {
+					// Requests that became runnable meanwhile go first: a
+					// run of rows never holds a processor for long.
+					runtime.Gosched()
+				}
 			}
 			var parent any
 			if r.ParentID != "" {
@@ -100,17 +105,65 @@ func insertPrepared(ctx context.Context, db *store.DB, recs []*Record, pace bool
 			}
 			at := r.DecidedAt.UnixMicro()
 			if _, err := dec.ExecContext(ctx, r.ID, parent, r.RequestID, r.CustomerID, r.Step, r.Outcome,
-				r.PolicyID, r.PolicyVersion, r.Role, r.Score, at, string(r.Body)); err != nil {
+				r.PolicyID, r.PolicyVersion, r.Role, r.Score, at, bodyText(r.Body)); err != nil {
 				return fmt.Errorf("insert decision %s: %w", r.ID, err)
 			}
-			for _, id := range r.Rules {
-				if _, err := rule.ExecContext(ctx, r.ID, id, at); err != nil {
-					return fmt.Errorf("insert decision rules: %w", err)
-				}
+			if err := rules.insert(ctx, r.ID, at, r.Rules); err != nil {
+				return fmt.Errorf("insert decision rules: %w", err)
 			}
 		}
 		return nil
 	})
+}
+
+// ruleInserts writes a decision's rule rows with one statement: a
+// prepared multi-row insert per row count, up to maxRuleRows rows a
+// statement (one statement costs about as much as a row).
+type ruleInserts struct {
+	tx    *sql.Tx
+	stmts [maxRuleRows + 1]*sql.Stmt
+	args  []any
+}
+
+const maxRuleRows = 16
+
+func (ri *ruleInserts) insert(ctx context.Context, id string, at int64, ruleIDs []string) error {
+	for len(ruleIDs) > 0 {
+		n := min(len(ruleIDs), maxRuleRows)
+		st := ri.stmts[n]
+		if st == nil {
+			q := `INSERT INTO decision_rules (decision_id, rule_id, decided_at) VALUES (?, ?, ?)` +
+				strings.Repeat(`, (?, ?, ?)`, n-1) + ` ON CONFLICT (decision_id, rule_id) DO NOTHING`
+			var err error
+			if st, err = ri.tx.PrepareContext(ctx, q); err != nil {
+				return err
+			}
+			ri.stmts[n] = st
+		}
+		ri.args = ri.args[:0]
+		for _, rule := range ruleIDs[:n] {
+			ri.args = append(ri.args, id, rule, at)
+		}
+		if _, err := st.ExecContext(ctx, ri.args...); err != nil {
+			return err
+		}
+		ruleIDs = ruleIDs[n:]
+	}
+	return nil
+}
+
+func (ri *ruleInserts) close() {
+	for _, st := range ri.stmts {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// bodyText is body as a string without copying it (the driver copies it
+// into the statement): a Record's Body is never modified once built.
+func bodyText(body []byte) string {
+	return unsafe.String(unsafe.SliceData(body), len(body))
 }
 
 // A paced shipper writes paceRows records, then rests restFactor times as

@@ -4,6 +4,7 @@
 package decisions
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -156,7 +157,13 @@ func classify(err error) error {
 // records builds the log records of a decision: the acted-on one, then one
 // per shadow evaluation (ids <decision id>.s1, .s2 …).
 func records(d engine.Decision, resp []byte, hash string) ([]*decisionlog.Record, error) {
-	body, err := appendBody(make([]byte, 0, len(resp)+4096), d, resp, hash)
+	scratch := bodyPool.Get().(*[]byte)
+	buf, err := appendBody((*scratch)[:0], d, resp, hash)
+	body := bytes.Clone(buf) // its own, exactly sized: the log keeps it until shipped
+	if cap(buf) <= 64<<10 { // a rare huge input does not stay pinned
+		*scratch = buf
+		bodyPool.Put(scratch)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encode decision log body: %w", err)
 	}
@@ -180,6 +187,9 @@ func records(d engine.Decision, resp []byte, hash string) ([]*decisionlog.Record
 	}
 	return out, nil
 }
+
+// bodyPool holds scratch buffers for building log bodies.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
 
 func ruleIDs(rs []engine.RuleResult) []string {
 	ids := make([]string, 0, len(rs))

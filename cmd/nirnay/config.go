@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/nirnay/nirnay/internal/gctune"
+	"github.com/nirnay/nirnay/internal/tune"
 )
 
 // config is the service configuration. Every field comes from a flag, or,
@@ -33,7 +33,7 @@ type config struct {
 	MaxBodyBytes    int64         // NIRNAY_MAX_BODY_BYTES; default 1 MiB
 	DecisionHotAge  time.Duration // NIRNAY_DECISION_HOT_AGE; default 720h: older decisions move to the cold tier
 	DebugAddr       string        // NIRNAY_DEBUG_ADDR; default "" = no profiling endpoint
-	MemoryLimit     int64         // NIRNAY_MEMORY_LIMIT; default 1 GiB: see applyMemoryLimit
+	MemoryLimit     int64         // NIRNAY_MEMORY_LIMIT; default 1 GiB: see tuneRuntime
 }
 
 // setting describes one configuration field for flags, env and help.
@@ -199,6 +199,6 @@ func (c *config) logHandler(w, out io.Writer) slog.Handler {
 	return slog.NewJSONHandler(out, opts)
 }
 
-// applyMemoryLimit tunes the garbage collector for serving (see
-// gctune.Serving).
-func (c *config) applyMemoryLimit() { gctune.Serving(c.MemoryLimit) }
+// tuneRuntime tunes the garbage collector and processors for serving (see
+// tune.Serving).
+func (c *config) tuneRuntime() { tune.Serving(c.MemoryLimit) }

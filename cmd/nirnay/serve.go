@@ -38,7 +38,7 @@ NIRNAY_REDIS_URL for production. Pending migrations are applied at start.`,
 			if err := cfg.load(cmd); err != nil {
 				return err
 			}
-			cfg.applyMemoryLimit()
+			cfg.tuneRuntime()
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return serve(ctx, cfg, demo, cmd)

@@ -17,7 +17,7 @@ import (
 
 	"github.com/nirnay/nirnay/events/ingest"
 	"github.com/nirnay/nirnay/events/stream"
-	"github.com/nirnay/nirnay/internal/gctune"
+	"github.com/nirnay/nirnay/internal/tune"
 )
 
 // BenchmarkSMSPipelineRedis measures SMS ingested, parsed and aggregated end
@@ -30,7 +30,7 @@ import (
 // have and the CPU this process (not Redis) spent per
 // message, which does not depend on what else the machine runs. It runs
 // under the garbage collector policy of nirnay serve, which hosts the
-// consumers (gctune.Serving with the default 1 GiB limit). With
+// consumers (tune.Serving with the default 1 GiB limit). With
 // NIRNAY_BENCH_COMMANDSTATS=1 it logs Redis's per-command statistics.
 //
 //	scripts/with-services go test ./events/consume/ -run XXX -bench SMSPipelineRedis -benchtime 3x
@@ -44,7 +44,7 @@ func BenchmarkSMSPipelineRedis(b *testing.B) {
 // customer's signals and aggregates).
 func benchPipeline(b *testing.B, interleaved bool) {
 	rdb, prefix := testRedis(b)
-	defer gctune.Serving(1 << 30)()
+	defer tune.Serving(1 << 30)()
 	ctx := context.Background()
 	dir := b.TempDir()
 	db := testDB(b, filepath.Join(dir, "db"))
