@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nirnay/nirnay/internal/tune"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -303,7 +304,10 @@ func (l *Log) writeCheckpoint(c Position) error {
 // Run ships records to the database until ctx ends, woken by appends rather
 // than by polling; failures are retried with backoff (the records wait safely
 // in their segments). Before returning it makes a last attempt to ship.
+// It runs on a low-priority thread of its own (tune.Background), so when
+// the CPUs are contended requests go first.
 func (l *Log) Run(ctx context.Context) {
+	tune.Background()
 	backoff := 100 * time.Millisecond
 	for {
 		more, err := l.shipOnce(ctx)

@@ -49,3 +49,13 @@ func Serving(limit int64) (restore func()) {
 		}
 	}
 }
+
+// BackgroundNice is how much nicer than the rest of the process background
+// threads run (see Background).
+const BackgroundNice = 10
+
+// backgroundNice is the nice value of a background thread started from a
+// thread at base.
+func backgroundNice(base int) int {
+	return min(base+BackgroundNice, 19)
+}
