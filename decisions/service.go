@@ -160,7 +160,7 @@ func records(d engine.Decision, resp []byte, hash string) ([]*decisionlog.Record
 	scratch := bodyPool.Get().(*[]byte)
 	buf, err := appendBody((*scratch)[:0], d, resp, hash)
 	body := bytes.Clone(buf) // its own, exactly sized: the log keeps it until shipped
-	if cap(buf) <= 64<<10 { // a rare huge input does not stay pinned
+	if cap(buf) <= 64<<10 {  // a rare huge input does not stay pinned
 		*scratch = buf
 		bodyPool.Put(scratch)
 	}
