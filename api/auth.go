@@ -138,7 +138,6 @@ func (s *Server) authenticate(c *gin.Context) {
 		s.keyCache.put(hash, p, now)
 	}
 	if !s.keyCache.allow(p.KeyID) {
-		c.Header("Retry-After", "1")
 		abort(c, nirnay.Errorf(nirnay.KindRateLimited, "rate limit for this API key exceeded"))
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/store"
 )
 
 // Problem is an RFC 9457 problem details body.
@@ -65,13 +66,21 @@ func ProblemFor(err error) Problem {
 }
 
 // abort writes err as problem+json and stops the handler chain. Internal
-// errors are logged here, once, with the request id.
+// errors are logged here, once, with the request id. An error of no kind
+// that says a server could not be reached is a 503; a 503 or 429 carries
+// Retry-After: 1.
 func abort(c *gin.Context, err error) {
+	if nirnay.KindOf(err) == nirnay.KindInternal && store.IsUnavailable(err) {
+		err = &nirnay.Error{Kind: nirnay.KindUnavailable, Message: "a service Nirnay depends on is unavailable; retry shortly", Err: err}
+	}
 	p := ProblemFor(err)
 	p.Instance = c.Request.URL.Path
 	p.RequestID = c.GetString(ctxRequestID)
 	if p.Status >= 500 {
 		loggerFrom(c).Error("request failed", "err", err, "status", p.Status)
+	}
+	if p.Status == http.StatusServiceUnavailable || p.Status == http.StatusTooManyRequests {
+		c.Header("Retry-After", "1")
 	}
 	writeProblem(c, p)
 }

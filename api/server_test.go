@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -60,6 +61,8 @@ func TestErrorKindsMapToProblems(t *testing.T) {
 		{nirnay.Errorf(nirnay.KindTooLarge, "too big"), 413, "too big", "too-large"},
 		{nirnay.Errorf(nirnay.KindUnprocessable, "no policy"), 422, "no policy", "unprocessable"},
 		{nirnay.Errorf(nirnay.KindRateLimited, "slow down"), 429, "slow down", "rate-limited"},
+		{fmt.Errorf("find: %w", &nirnay.Error{Kind: nirnay.KindUnavailable, Message: "the database is unavailable; retry shortly"}), 503, "the database is unavailable; retry shortly", "unavailable"},
+		{fmt.Errorf("load key: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}), 503, "a service Nirnay depends on is unavailable; retry shortly", "unavailable"},
 		{errors.New("pq: password authentication failed for user secret"), 500, "", "internal"},
 	}
 	for _, c := range cases {
@@ -76,6 +79,9 @@ func TestErrorKindsMapToProblems(t *testing.T) {
 			}
 		} else if p.Detail != c.detail {
 			t.Errorf("%v: detail %q, want %q", c.err, p.Detail, c.detail)
+		}
+		if retry := rec.Header().Get("Retry-After"); (retry != "") != (c.status == 429 || c.status == 503) {
+			t.Errorf("%v: Retry-After %q with status %d", c.err, retry, c.status)
 		}
 		if p.RequestID == "" || p.RequestID != rec.Header().Get(HeaderRequestID) {
 			t.Errorf("problem request_id %q does not match header %q", p.RequestID, rec.Header().Get(HeaderRequestID))

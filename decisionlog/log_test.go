@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"net/url"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -413,5 +414,79 @@ func TestManyRulesShippedTwice(t *testing.T) {
 	got, _, err := l.List(ctx, Filter{Rule: rules[len(rules)-1]})
 	if err != nil || len(got) != 1 || got[0].ID != r.ID {
 		t.Fatalf("List by the last rule = %v, %v; want %s", got, err, r.ID)
+	}
+}
+
+// TestPostgresOutageWhileRunning: a running service loses its PostgreSQL
+// (every connection cut, new ones refused). Appends still succeed; a
+// request id the log holds is still found; one it does not hold is
+// KindUnavailable (the caller answers 503: retry), never "not found", which
+// would let the request be decided twice. When the database is back the
+// shipper, still running, ships every record exactly once.
+func TestPostgresOutageWhileRunning(t *testing.T) {
+	ctx := context.Background()
+	u, err := url.Parse(testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.NewProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	q := u.Query()
+	q.Set("connect_timeout", "2")
+	u.RawQuery = q.Encode()
+	db, err := store.Open(ctx, u.String(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Open(t.TempDir(), db, Options{Linger: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	stop := runShipper(t, l)
+	defer stop()
+
+	shipped := rec(time.Now(), "C-1", "kyc", "approve")
+	if err := l.Append(shipped); err != nil {
+		t.Fatal(err)
+	}
+	waitShipped(t, l)
+
+	proxy.Cut()
+	var during []*Record
+	for i := range 50 {
+		r := rec(time.Now(), fmt.Sprintf("C-%d", i), "application", "review")
+		if err := l.Append(r); err != nil {
+			t.Fatalf("append during the outage: %v", err)
+		}
+		during = append(during, r)
+	}
+	if got, err := l.FindByRequest(ctx, during[7].RequestID); err != nil || got.ID != during[7].ID {
+		t.Fatalf("a pending request id during the outage: %v, %v", got, err)
+	}
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := l.FindByRequest(qctx, shipped.RequestID); !nirnay.IsKind(err, nirnay.KindUnavailable) {
+		t.Fatalf("a shipped request id with the database down: err %v (kind %s), want unavailable", err, nirnay.KindOf(err))
+	}
+	if n := l.Stats().Pending; n != len(during) {
+		t.Fatalf("pending during the outage = %d, want %d", n, len(during))
+	}
+
+	proxy.Restore()
+	waitShipped(t, l)
+	var rows, distinct int
+	if err := db.Reader().QueryRowContext(ctx, `SELECT count(*), count(DISTINCT id) FROM decisions`).Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if rows != len(during)+1 || distinct != rows {
+		t.Fatalf("after the outage: %d rows, %d distinct; want %d once each", rows, distinct, len(during)+1)
+	}
+	if got, err := l.FindByRequest(ctx, shipped.RequestID); err != nil || got.ID != shipped.ID {
+		t.Fatalf("after the outage: %v, %v", got, err)
 	}
 }
