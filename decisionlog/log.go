@@ -35,6 +35,11 @@ type Options struct {
 	// took, so shipping never takes more than a third of a processor away
 	// from the requests; a backlog of more than a batch ships flat out.
 	Unpaced bool
+	// MemoryBytes bounds the unshipped records kept in memory for reads
+	// and for the shipper; default DefaultMemoryBytes. Past it (a long
+	// database outage) each further record costs a small index entry and
+	// is read back from its segment.
+	MemoryBytes int64
 }
 
 // Log is the decision log: local segments, the shipper that moves them to
@@ -50,13 +55,12 @@ type Log struct {
 	log    *slog.Logger
 
 	mu      sync.Mutex
-	pending map[string]*Record // appended, not yet shipped
-	byReq   map[string]*Record // pending acted-on records by request id
-	ckpt    Position           // segments are shipped up to here
-	// queue holds appends in file order, so the shipper takes them from
-	// memory instead of reading and decoding the segment again. It is
-	// bounded; past the bound (a long database outage) the shipper reads
-	// the segments until it has caught up.
+	pending *unshipped // appended, not yet shipped
+	ckpt    Position   // segments are shipped up to here
+	// queue holds the appends held in memory, in file order, so the
+	// shipper takes them from memory instead of reading and decoding the
+	// segment again. Appends past the memory budget are not queued; the
+	// shipper reads them from the segments.
 	queue   []queued
 	queued  int // records in queue
 	readBuf *bufio.Reader
@@ -86,10 +90,13 @@ func Open(dir string, db *store.DB, opts Options) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{w: w, db: db, dir: dir, batch: opts.BatchSize, log: opts.Logger, paced: !opts.Unpaced,
-		pending: map[string]*Record{}, byReq: map[string]*Record{}, shipped: make(chan struct{}),
+		pending: newUnshipped(opts.MemoryBytes), shipped: make(chan struct{}),
 		readBuf: bufio.NewReaderSize(nil, readBufferBytes)}
 	if l.batch <= 0 {
 		l.batch = 1000
+	}
+	if l.pending.limit <= 0 {
+		l.pending.limit = DefaultMemoryBytes
 	}
 	if l.linger = opts.Linger; l.linger <= 0 {
 		l.linger = 200 * time.Millisecond
@@ -130,7 +137,7 @@ func (l *Log) loadRequestIDs() error {
 		}
 		l.seenReq[reqHash(id)] = struct{}{}
 	}
-	for id := range l.byReq {
+	for id := range l.pending.byReq {
 		l.seenReq[reqHash(id)] = struct{}{}
 	}
 	return rows.Err()
@@ -142,19 +149,16 @@ func reqHash(id string) uint64 {
 	return h.Sum64()
 }
 
-// maxIndexedBacklog bounds how many unshipped records a restart indexes in
-// memory; past it, reads and idempotency checks of the rest wait for the
-// shipper to catch up.
-const maxIndexedBacklog = 200_000
-
 // indexUnshipped makes the records a previous process appended but did not
 // ship readable at once (Get, FindByRequest), so a retry right after a crash
-// is answered with its first decision rather than decided again.
+// is answered with its first decision rather than decided again. Records
+// past the memory budget are indexed by where they sit.
 func (l *Log) indexUnshipped() error {
 	nums, err := listSegments(l.w.Dir())
 	if err != nil {
 		return err
 	}
+	started := time.Now()
 	for _, n := range nums {
 		if n < l.ckpt.Seg {
 			continue
@@ -163,20 +167,17 @@ func (l *Log) indexUnshipped() error {
 		if n == l.ckpt.Seg {
 			off = l.ckpt.Offset
 		}
-		recs, _, err := readFrom(filepath.Join(l.w.Dir(), segName(n)), off, maxIndexedBacklog-len(l.pending), l.readBuf)
+		_, err := scanFrom(filepath.Join(l.w.Dir(), segName(n)), off, l.readBuf, func(r *Record, at int64) bool {
+			l.pending.add(Position{n, at}, r)
+			return true
+		})
 		if err != nil {
 			return err
 		}
-		for _, r := range recs {
-			l.pending[r.ID] = r
-			if r.RequestID != "" && r.Role != "shadow" {
-				l.byReq[r.RequestID] = r
-			}
-		}
-		if len(l.pending) >= maxIndexedBacklog {
-			l.log.Warn("decision log: large unshipped backlog; indexing only part of it", "indexed", len(l.pending))
-			break
-		}
+	}
+	if n := l.pending.len(); n > 0 {
+		l.log.Info("decision log: unshipped records indexed", "records", n,
+			"held_bytes", l.pending.held, "took", time.Since(started).Round(time.Millisecond))
 	}
 	return nil
 }
@@ -184,31 +185,29 @@ func (l *Log) indexUnshipped() error {
 // Append makes records durable in the local segment (see Writer.Append) and
 // visible to Get until they are shipped.
 func (l *Log) Append(recs ...*Record) error {
-	l.mu.Lock()
-	for _, r := range recs {
-		l.pending[r.ID] = r
-		if r.RequestID != "" && r.Role != "shadow" {
-			l.byReq[r.RequestID] = r
-			if l.seenReq != nil {
+	if err := l.w.Append(func(after, start, end Position) { l.enqueue(recs, after, start, end) }, recs...); err != nil {
+		return err
+	}
+	if l.seenReq != nil {
+		l.mu.Lock()
+		for _, r := range recs {
+			if r.RequestID != "" && r.Role != "shadow" {
 				l.seenReq[reqHash(r.RequestID)] = struct{}{}
 			}
 		}
-	}
-	l.mu.Unlock()
-	if err := l.w.Append(func(after, end Position) { l.enqueue(recs, after, end) }, recs...); err != nil {
-		l.forget(recs)
-		return err
+		l.mu.Unlock()
 	}
 	return nil
 }
 
-// enqueue records an append for the shipper; it runs under the writer's
-// lock, so the queue is in file order.
-func (l *Log) enqueue(recs []*Record, after, end Position) {
+// enqueue indexes an append and, when it is held in memory, queues it for
+// the shipper; it runs under the writer's lock, so the queue is in file
+// order.
+func (l *Log) enqueue(recs []*Record, after, start, end Position) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.queued+len(recs) > maxIndexedBacklog {
-		return // the shipper reads these from the segment
+	if !l.pending.add(start, recs...) {
+		return // past the memory budget: the shipper reads these from the segment
 	}
 	l.queue = append(l.queue, queued{recs: recs, after: after, end: end})
 	l.queued += len(recs)
@@ -242,17 +241,6 @@ func (l *Log) fromMemory(max int) (recs []*Record, end Position, ok bool) {
 	l.queue = l.queue[take:]
 	l.queued -= len(recs)
 	return recs, end, true
-}
-
-func (l *Log) forget(recs []*Record) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, r := range recs {
-		delete(l.pending, r.ID)
-		if x, ok := l.byReq[r.RequestID]; ok && x.ID == r.ID {
-			delete(l.byReq, r.RequestID) // shipped records are decoded copies: match by id
-		}
-	}
 }
 
 // Close stops accepting appends. Call it after Run has returned.
@@ -418,7 +406,7 @@ func (l *Log) pace(recs []*Record) bool {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.pending) <= len(recs)+l.batch
+	return l.pending.len() <= len(recs)+l.batch
 }
 
 // removeShipped deletes the segments before seg, all shipped.
@@ -441,10 +429,7 @@ func (l *Log) advance(c Position, recs []*Record) error {
 	l.mu.Lock()
 	l.ckpt = c
 	for _, r := range recs {
-		delete(l.pending, r.ID)
-		if x, ok := l.byReq[r.RequestID]; ok && x.ID == r.ID {
-			delete(l.byReq, r.RequestID) // shipped records are decoded copies: match by id
-		}
+		l.pending.remove(r)
 	}
 	if len(recs) > 0 {
 		l.lag = time.Since(recs[len(recs)-1].DecidedAt)
@@ -458,6 +443,7 @@ func (l *Log) advance(c Position, recs []*Record) error {
 // Stats describes the shipper's state for metrics and readiness.
 type Stats struct {
 	Pending   int           // records appended but not yet in the database
+	HeldBytes int64         // of them, the bytes held in memory (Options.MemoryBytes)
 	Lag       time.Duration // age of the newest shipped record when it was shipped
 	LastError error
 }
@@ -466,14 +452,14 @@ type Stats struct {
 func (l *Log) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return Stats{Pending: len(l.pending), Lag: l.lag, LastError: l.lastError}
+	return Stats{Pending: l.pending.len(), HeldBytes: l.pending.held, Lag: l.lag, LastError: l.lastError}
 }
 
 // WaitShipped blocks until nothing appended before the call is pending, or ctx ends.
 func (l *Log) WaitShipped(ctx context.Context) error {
 	for {
 		l.mu.Lock()
-		n, ch := len(l.pending), l.shipped
+		n, ch := l.pending.len(), l.shipped
 		l.mu.Unlock()
 		if n == 0 {
 			return nil

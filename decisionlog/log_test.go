@@ -94,7 +94,7 @@ func TestShipListAndGet(t *testing.T) {
 		stop()
 		// Shipped records leave memory: the request index holds nothing.
 		l.mu.Lock()
-		held := len(l.byReq) + len(l.pending)
+		held := len(l.pending.byReq) + l.pending.len() + int(l.pending.held)
 		l.mu.Unlock()
 		if held != 0 {
 			t.Fatalf("after shipping %d records are still held in memory, want 0", held)

@@ -222,11 +222,8 @@ func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
 // Get returns a decision by id from wherever it is: not yet shipped, in the
 // database, or in the cold tier. An unknown id gives KindNotFound.
 func (l *Log) Get(ctx context.Context, id string) (*Record, error) {
-	l.mu.Lock()
-	r, ok := l.pending[id]
-	l.mu.Unlock()
-	if ok {
-		return r, nil
+	if r, ok, err := l.lookup(id); ok || err != nil {
+		return r, err
 	}
 	row := l.db.Reader().QueryRowContext(ctx, `SELECT `+recordColumns+` FROM decisions d WHERE d.id = $1`, id)
 	r, err := scanRecord(row)
@@ -247,14 +244,13 @@ func (l *Log) Get(ctx context.Context, id string) (*Record, error) {
 // FindByRequest returns the acted-on (non-shadow) decision logged for a
 // client request id, pending or shipped, or KindNotFound.
 func (l *Log) FindByRequest(ctx context.Context, requestID string) (*Record, error) {
+	if r, ok, err := l.lookupRequest(requestID); ok || err != nil {
+		return r, err
+	}
 	l.mu.Lock()
-	r, ok := l.byReq[requestID]
 	_, maybe := l.seenReq[reqHash(requestID)]
 	known := l.seenReq == nil || maybe
 	l.mu.Unlock()
-	if ok {
-		return r, nil
-	}
 	if !known {
 		return nil, nirnay.Errorf(nirnay.KindNotFound, "no decision for request %s", requestID)
 	}

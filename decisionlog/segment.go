@@ -113,13 +113,29 @@ func decodeLine(line []byte) (*Record, error) {
 // max of them. It returns the records and the offset just past the last one.
 // br, when not nil, is reused as the read buffer.
 func readFrom(path string, offset int64, max int, br *bufio.Reader) ([]*Record, int64, error) {
+	if max <= 0 {
+		return nil, offset, nil
+	}
+	var out []*Record
+	end, err := scanFrom(path, offset, br, func(r *Record, _ int64) bool {
+		out = append(out, r)
+		return len(out) < max
+	})
+	return out, end, err
+}
+
+// scanFrom calls fn with each whole, valid record of path from offset on,
+// and the offset its line starts at, until fn returns false. It stops at
+// the end of the file or at a torn line, and returns the offset just past
+// the last record read. br, when not nil, is reused as the read buffer.
+func scanFrom(path string, offset int64, br *bufio.Reader, fn func(r *Record, at int64) bool) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, offset, err
+		return offset, err
 	}
 	defer f.Close()
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return nil, offset, err
+		return offset, err
 	}
 	if br == nil {
 		br = bufio.NewReaderSize(f, readBufferBytes)
@@ -127,8 +143,7 @@ func readFrom(path string, offset int64, max int, br *bufio.Reader) ([]*Record, 
 		br.Reset(f)
 		defer br.Reset(nil)
 	}
-	var out []*Record
-	for len(out) < max {
+	for {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
 			// A record longer than the buffer: read the rest of it.
@@ -144,10 +159,13 @@ func readFrom(path string, offset int64, max int, br *bufio.Reader) ([]*Record, 
 		if derr != nil {
 			break
 		}
-		out = append(out, r)
+		at := offset
 		offset += int64(len(line))
+		if !fn(r, at) {
+			break
+		}
 	}
-	return out, offset, nil
+	return offset, nil
 }
 
 const readBufferBytes = 256 << 10
@@ -257,8 +275,9 @@ func (p Position) Before(q Position) bool {
 // it returns. It rolls to a new segment past the size limit. written, when
 // not nil, is called under the writer's lock (so in file order) with the
 // position the write began after — the end of the previous write, in the
-// previous segment if this write rolled — and the position it ended at.
-func (w *Writer) Append(written func(after, end Position), recs ...*Record) error {
+// previous segment if this write rolled — the position of its first line,
+// and the position it ended at.
+func (w *Writer) Append(written func(after, start, end Position), recs ...*Record) error {
 	bp := linePool.Get().(*[]byte)
 	buf := (*bp)[:0]
 	defer func() {
@@ -284,6 +303,7 @@ func (w *Writer) Append(written func(after, end Position), recs ...*Record) erro
 			return fmt.Errorf("roll decision log segment: %w", err)
 		}
 	}
+	start := Position{w.num, w.size}
 	if _, err := w.f.Write(buf); err != nil {
 		// Cut a partial line off, so later records are not stranded
 		// behind it (readers stop at the first torn line).
@@ -292,7 +312,7 @@ func (w *Writer) Append(written func(after, end Position), recs ...*Record) erro
 	}
 	w.size += int64(len(buf))
 	if written != nil {
-		written(after, Position{w.num, w.size})
+		written(after, start, Position{w.num, w.size})
 	}
 	select {
 	case w.notify <- struct{}{}:

@@ -57,6 +57,9 @@ func New(eng Decider, log *decisionlog.Log, reg prometheus.Registerer) *Service 
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "nirnay_decision_log_lag_seconds", Help: "Age of the newest decision when it reached the database.",
 			}, func() float64 { return log.Stats().Lag.Seconds() }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "nirnay_decision_log_held_bytes", Help: "Bytes of unshipped decisions held in memory (the rest are read back from the segments).",
+			}, func() float64 { return float64(log.Stats().HeldBytes) }),
 		)
 	}
 	return s
