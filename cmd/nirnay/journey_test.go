@@ -155,6 +155,30 @@ func paise(t *testing.T, v any) money.Paise {
 	return p
 }
 
+// TestDemoCreditLineApplication: a customer the shipped champion approves
+// for a personal loan applies for a credit line, which has no tenure of its
+// own; the application is decided on the line's terms (approved with an
+// offer), not referred because a tenure feature was missing.
+func TestDemoCreditLineApplication(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the whole demo service")
+	}
+	d := startDemo(t)
+	a := applyUntilApproved(d, 0)
+	amount := min(paise(t, a.loan["amount"]), money.Paise(10000000))
+	status, out := d.call("POST", "/v1/loans/applications", "service", "", map[string]any{
+		"request_id": "line-" + a.rec.CustomerID, "customer_id": a.rec.CustomerID, "product_id": "credit-line",
+		"amount": amount.String(), "input": map[string]any{"device_id": a.rec.Entities["device"]}})
+	if status != http.StatusCreated {
+		t.Fatalf("credit-line application for %s: status %d: %v", a.rec.CustomerID, status, out)
+	}
+	line, _ := out["credit_line"].(map[string]any)
+	offer, _ := line["offer"].(map[string]any)
+	if line["status"] != "offered" || offer["limit"] == nil || paise(t, line["limit"]) != amount {
+		t.Fatalf("credit-line application answered %v, want an offered line of %s", out, amount)
+	}
+}
+
 // TestDemoLoanJourney walks a demo customer through the whole loan journey
 // on the shipped policies: application, KFS, acceptance, disbursal, a
 // repayment, then reads the loan, its ledger and the customer's journey.

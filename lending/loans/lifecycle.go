@@ -99,8 +99,14 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 		input[k] = v
 	}
 	input["amount"], input["product_id"] = rupees(req.Amount), p.ID
-	if req.TenureMonths > 0 {
+	switch {
+	case req.TenureMonths > 0:
 		input["tenure_months"] = int64(req.TenureMonths)
+	case p.Kind == product.CreditLine:
+		// A line is underwritten as if its whole limit were drawn over the
+		// longest tenure a draw may have, so affordability rules (the EMI
+		// estimate, FOIR) read the same features as for a term loan.
+		input["tenure_months"] = int64(p.TenureMonths.Max)
 	}
 	v, derr := s.decide(ctx, StepApplication, req.CustomerID, req.RequestID, input)
 	var stop *StoppedError
