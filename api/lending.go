@@ -86,6 +86,15 @@ type stoppedProblem struct {
 	SubjectID  string   `json:"subject_id,omitempty"`
 }
 
+// reply writes v as JSON with status, or err (see fail) when it is not nil.
+func reply(c *gin.Context, status int, v any, err error) {
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(status, v)
+}
+
 // fail writes err; a stopped decision gets type .../decision-stopped with
 // its reasons.
 func fail(c *gin.Context, err error) {
@@ -252,11 +261,7 @@ func (h *lendingHandlers) accept(c *gin.Context) {
 	}
 	b.IP = c.ClientIP()
 	l, err := h.svc.Accept(c.Request.Context(), c.Param("id"), b)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, l)
+	reply(c, http.StatusOK, l, err)
 }
 
 type disburseBody struct {
@@ -274,11 +279,7 @@ func (h *lendingHandlers) disburse(c *gin.Context) {
 		return
 	}
 	l, err := h.svc.DisburseWith(c.Request.Context(), c.Param("id"), loans.DisburseRequest{AccountHash: b.AccountHash, RequestID: b.RequestID})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, l)
+	reply(c, http.StatusOK, l, err)
 }
 
 type paymentBody struct {
@@ -383,11 +384,7 @@ func (h *lendingHandlers) bounce(c *gin.Context) {
 		return
 	}
 	l, err := h.svc.Bounce(c.Request.Context(), c.Param("id"), c.Param("pid"), b.On)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, l)
+	reply(c, http.StatusOK, l, err)
 }
 
 func (h *lendingHandlers) ledger(c *gin.Context) {
@@ -412,11 +409,7 @@ func (h *lendingHandlers) quote(c *gin.Context) {
 		return
 	}
 	q, err := h.svc.Quote(c.Request.Context(), c.Param("id"), c.Query("as_of"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, q)
+	reply(c, http.StatusOK, q, err)
 }
 
 func (h *lendingHandlers) waive(c *gin.Context) {
@@ -431,11 +424,7 @@ func (h *lendingHandlers) waive(c *gin.Context) {
 		return
 	}
 	l, err := h.svc.Waive(c.Request.Context(), c.Param("id"), amount, b.On)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, l)
+	reply(c, http.StatusOK, l, err)
 }
 
 func (h *lendingHandlers) writeOff(c *gin.Context) {
@@ -445,11 +434,7 @@ func (h *lendingHandlers) writeOff(c *gin.Context) {
 		return
 	}
 	l, err := h.svc.WriteOff(c.Request.Context(), c.Param("id"), b.On)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, l)
+	reply(c, http.StatusOK, l, err)
 }
 
 func (h *lendingHandlers) customerLoans(c *gin.Context) {
@@ -488,11 +473,7 @@ func (h *lendingHandlers) acceptLine(c *gin.Context) {
 	}
 	b.IP = c.ClientIP()
 	l, err := h.svc.AcceptLine(c.Request.Context(), c.Param("id"), b)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, l)
+	reply(c, http.StatusOK, l, err)
 }
 
 func (h *lendingHandlers) drawKFS(c *gin.Context) {
@@ -542,11 +523,7 @@ func (h *lendingHandlers) draw(c *gin.Context) {
 	}
 	l, err := h.svc.Draw(c.Request.Context(), c.Param("id"), loans.DrawRequest{Amount: amount, TenureMonths: b.TenureMonths,
 		AccountHash: b.AccountHash, KFSDigest: b.KFSDigest, Agreed: b.Agreed, RequestID: b.RequestID})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, l)
+	reply(c, http.StatusCreated, l, err)
 }
 
 type limitBody struct {
@@ -570,11 +547,7 @@ func (h *lendingHandlers) limitIncrease(c *gin.Context) {
 		return
 	}
 	l, err := h.svc.LimitIncrease(c.Request.Context(), c.Param("id"), limit, b.Consent, b.RequestID)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, l)
+	reply(c, http.StatusOK, l, err)
 }
 
 type dayEndBody struct {
@@ -597,11 +570,7 @@ func (h *lendingHandlers) dayEnd(c *gin.Context) {
 		return
 	}
 	rep, err := h.svc.DayEnd(c.Request.Context(), d)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, rep)
+	reply(c, http.StatusOK, rep, err)
 }
 
 // journey lists a customer's lending actions as journey items.

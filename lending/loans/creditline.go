@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/lending/schedule"
 	"github.com/nirnay/nirnay/money"
@@ -105,20 +104,8 @@ func (s *Service) applyLine(ctx context.Context, req ApplicationRequest, p *prod
 		body["credit_line_id"], body["customer_id"], body["status"] = c.ID, c.CustomerID, c.Status
 		return emit(ctx, tx, "credit_line.application_created", c.ID, body, now)
 	})
-	if nirnay.IsKind(err, nirnay.KindConflict) {
-		if app, aerr := s.existingApplication(ctx, req.CustomerID, req.RequestID); app != nil || aerr != nil {
-			return app, aerr
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if stop != nil {
-		stop.SubjectID = c.ID
-		return nil, stop
-	}
 	c.Available = c.Limit
-	return &Application{Line: c}, nil
+	return s.finishApplication(ctx, req, err, stop, c.ID, &Application{Line: c})
 }
 
 // lineEvent appends a credit line's lifecycle event and its outbox message.

@@ -167,20 +167,27 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 		body["loan_id"], body["customer_id"], body["status"] = l.ID, l.CustomerID, l.Status
 		return emit(ctx, tx, "loan.application_created", l.ID, body, now)
 	})
+	return s.finishApplication(ctx, req, err, stop, l.ID, &Application{Loan: l})
+}
+
+// finishApplication ends an application whose transaction returned err: a
+// conflict means a concurrent retry with the same request id won, and is
+// answered with what that one created; a decision that stopped it names
+// the loan or line it recorded (subject); otherwise app.
+func (s *Service) finishApplication(ctx context.Context, req ApplicationRequest, err error, stop *StoppedError, subject string, app *Application) (*Application, error) {
 	if nirnay.IsKind(err, nirnay.KindConflict) {
-		// a concurrent retry with the same request id won
-		if app, aerr := s.existingApplication(ctx, req.CustomerID, req.RequestID); app != nil || aerr != nil {
-			return app, aerr
+		if prev, perr := s.existingApplication(ctx, req.CustomerID, req.RequestID); prev != nil || perr != nil {
+			return prev, perr
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	if stop != nil {
-		stop.SubjectID = l.ID
+		stop.SubjectID = subject
 		return nil, stop
 	}
-	return &Application{Loan: l}, nil
+	return app, nil
 }
 
 // existingApplication answers a repeated application request id with what
