@@ -11,20 +11,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/store"
 )
 
 func testDB(t *testing.T) *store.DB {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.SQLite(t)
 	return db
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/governance"
+	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/policies"
 	"github.com/nirnay/nirnay/simulator/jobs"
 	"github.com/nirnay/nirnay/simulator/live"
@@ -27,14 +28,7 @@ const simCap = 5000
 func simFixture(t *testing.T) http.Handler {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.SQLite(t)
 	for _, k := range []struct{ id, role string }{{"ana", RoleAnalyst}, {"ops", RoleOps}, {"svc", RoleService}, {"root", RoleAdmin}} {
 		if err := db.CreateAPIKey(ctx, store.APIKey{ID: k.id, Name: k.id, Role: k.role, CreatedAt: time.Now()}, k.id); err != nil {
 			t.Fatal(err)

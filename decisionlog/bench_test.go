@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nirnay/nirnay/store"
+	"github.com/nirnay/nirnay/internal/testenv"
 )
 
 // BenchmarkAppendAndShip measures the decision log's cost per decision on
@@ -14,14 +14,7 @@ import (
 // and its shadow (≈350 B), then shipping both to the database in batches.
 func BenchmarkAppendAndShip(b *testing.B) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, "", b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		b.Fatal(err)
-	}
+	db := testenv.SQLite(b)
 	l, err := Open(b.TempDir(), db, Options{Linger: time.Millisecond, Unpaced: true})
 	if err != nil {
 		b.Fatal(err)

@@ -388,14 +388,7 @@ func TestShipFromMemoryAcrossSegments(t *testing.T) {
 // statement carries is shipped whole, and shipping it again adds nothing.
 func TestManyRulesShippedTwice(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.SQLite(t)
 	var rules []string
 	for i := range maxRuleRows + 5 {
 		rules = append(rules, fmt.Sprintf("rule_%02d", i))

@@ -8,22 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nirnay/nirnay/store"
+	"github.com/nirnay/nirnay/internal/testenv"
 )
-
-func openSQLite(t testing.TB) *store.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 // appendPairs appends n decisions, each with its shadow in the same append.
 func appendPairs(t testing.TB, l *Log, n int) []*Record {
@@ -47,7 +33,7 @@ func appendPairs(t testing.TB, l *Log, n int) []*Record {
 // id and by request id, before and after a restart, and ships exactly once.
 func TestMemoryBudgetSpillsToSegments(t *testing.T) {
 	ctx := context.Background()
-	db := openSQLite(t)
+	db := testenv.SQLite(t)
 	dir := t.TempDir()
 	const budget = 8 << 10
 	opts := Options{MemoryBytes: budget, SegmentBytes: 16 << 10, Linger: time.Millisecond}
@@ -116,7 +102,7 @@ func TestMemoryBudgetSpillsToSegments(t *testing.T) {
 // decision with its shadow (≈3 KB and ≈350 B bodies) with nothing held,
 // reporting the heap kept per record.
 func BenchmarkSpilledRecordMemory(b *testing.B) {
-	l, err := Open(filepath.Join(b.TempDir(), "log"), openSQLite(b), Options{MemoryBytes: 1})
+	l, err := Open(filepath.Join(b.TempDir(), "log"), testenv.SQLite(b), Options{MemoryBytes: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

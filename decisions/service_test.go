@@ -13,22 +13,14 @@ import (
 	"github.com/nirnay/nirnay/decisions"
 	"github.com/nirnay/nirnay/decisions/decisionstest"
 	"github.com/nirnay/nirnay/engine"
-	"github.com/nirnay/nirnay/store"
+	"github.com/nirnay/nirnay/internal/testenv"
 )
 
 var now = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
 func newService(t *testing.T, feats map[string]any) (*decisions.Service, *decisionlog.Log) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.SQLite(t)
 	l, err := decisionlog.Open(t.TempDir(), db, decisionlog.Options{})
 	if err != nil {
 		t.Fatal(err)

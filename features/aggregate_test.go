@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nirnay/nirnay/internal/testenv"
 	"reflect"
 	"testing"
 	"time"
@@ -93,7 +94,7 @@ func TestGraphFeaturesAndDedupe(t *testing.T) {
 	b := fpBuilder(t)
 	clk := newFakeClock()
 	dir := t.TempDir()
-	db := fpDB(t, dir)
+	db := testenv.SQLiteAt(t, dir)
 	s, err := NewLocalStore(context.Background(), db, b.Catalog(), clk.Now)
 	if err != nil {
 		t.Fatal(err)

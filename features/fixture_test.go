@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/rules"
-	"github.com/nirnay/nirnay/store"
 )
 
 // fpT0 is the start of every test clock of the feature platform tests.
@@ -75,24 +75,9 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// fpDB opens a migrated SQLite database in dir.
-func fpDB(t testing.TB, dir string) *store.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, "", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
 func fpLocal(t testing.TB, b *Builder, clock func() time.Time) *LocalStore {
 	t.Helper()
-	s, err := NewLocalStore(context.Background(), fpDB(t, t.TempDir()), b.Catalog(), clock)
+	s, err := NewLocalStore(context.Background(), testenv.SQLiteAt(t, t.TempDir()), b.Catalog(), clock)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func testLocalRoundTrip(t *testing.T, inMemory bool) {
 	dir := t.TempDir()
 	clk := newFakeClock()
 	open := func() *LocalStore {
-		s, err := NewLocalStore(context.Background(), fpDB(t, dir), b.Catalog(), clk.Now)
+		s, err := NewLocalStore(context.Background(), testenv.SQLiteAt(t, dir), b.Catalog(), clk.Now)
 		if err != nil {
 			t.Fatal(err)
 		}

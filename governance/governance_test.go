@@ -423,14 +423,7 @@ func TestUploadReportsLines(t *testing.T) {
 // policy, registry sync and activation on an already seeded database.
 func BenchmarkOpenSeeded(b *testing.B) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, "", b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		b.Fatal(err)
-	}
+	db := testenv.SQLite(b)
 	quiet := governance.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if _, err := governance.Open(ctx, db, policies.FS, quiet); err != nil {
 		b.Fatal(err)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/nirnay/nirnay/events/ingest"
 	"github.com/nirnay/nirnay/events/stream"
-	"github.com/nirnay/nirnay/store"
+	"github.com/nirnay/nirnay/internal/testenv"
 )
 
 // TestRelayPublishesOnNotify writes outbox rows as the lending core does,
@@ -18,14 +18,7 @@ import (
 // safety timer.
 func TestRelayPublishesOnNotify(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.SQLite(t)
 	log, err := stream.OpenSQL(ctx, db, nil)
 	if err != nil {
 		t.Fatal(err)

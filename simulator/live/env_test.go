@@ -13,6 +13,7 @@ import (
 	"github.com/nirnay/nirnay/decisions/decisionstest"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/rules"
@@ -79,15 +80,7 @@ type world struct {
 
 func newWorld(t *testing.T, decisionsStart time.Time) *world {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.SQLite(t)
 	l, err := decisionlog.Open(t.TempDir(), db, decisionlog.Options{})
 	if err != nil {
 		t.Fatal(err)
