@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,6 +177,27 @@ func TestDemoCreditLineApplication(t *testing.T) {
 	offer, _ := line["offer"].(map[string]any)
 	if line["status"] != "offered" || offer["limit"] == nil || paise(t, line["limit"]) != amount {
 		t.Fatalf("credit-line application answered %v, want an offered line of %s", out, amount)
+	}
+
+	// A limit increase right after opening is declined on the line's record
+	// (too little history on book), which the lending core sends with the
+	// decision: no rule on behaviour on book errs (the decision lists the
+	// rules that fired or erred).
+	id, account := line["id"].(string), a.rec.Entities["bank_account"]
+	d.must(http.StatusOK, "POST", "/v1/credit-lines/"+id+"/accept", "service", "line-accept-1",
+		map[string]any{"agreed": true, "account_hash": account, "account_verified": true})
+	status, out = d.call("POST", "/v1/credit-lines/"+id+"/limit-increase", "service", "line-li-1",
+		map[string]any{"limit": (amount + money.Paise(2000000)).String(), "consent": true})
+	if status != http.StatusUnprocessableEntity || out["outcome"] != "decline" || !strings.Contains(fmt.Sprint(out["reasons"]), "INSUFFICIENT_HISTORY_ON_BOOK") {
+		t.Fatalf("limit increase on a new line: status %d %v; want declined for history on book", status, out)
+	}
+	dec := d.must(http.StatusOK, "GET", "/v1/decisions/"+out["decision_id"].(string), "ops", "", nil)
+	onBook := map[string]bool{"insufficient_history_on_book": true, "delinquency_on_book": true,
+		"payment_history_below_min": true, "limit_not_utilised": true, "recent_limit_change": true}
+	for _, r := range dec["rules"].([]any) {
+		if r := r.(map[string]any); onBook[r["id"].(string)] && r["error"] != nil {
+			t.Errorf("rule %s on behaviour on book: %v", r["id"], r["error"])
+		}
 	}
 }
 

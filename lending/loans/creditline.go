@@ -351,9 +351,13 @@ func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested mo
 	if err := p.CheckLimit(requested); err != nil {
 		return nil, unprocessable("%s", err.Error())
 	}
-	v, err := s.decide(ctx, StepLimitIncrease, line.CustomerID, attemptID(StepLimitIncrease, line.ID, requestID),
-		map[string]any{"amount": rupees(requested), "current_limit": rupees(line.Limit), "current_rate_bps": line.AnnualRateBPS,
-			"credit_line_id": line.ID, "consent": true, "limit_increase_consent": true})
+	input, err := s.lineBehaviour(ctx, line, s.Today())
+	if err != nil {
+		return nil, err
+	}
+	input["amount"], input["current_limit"], input["current_rate_bps"] = rupees(requested), rupees(line.Limit), line.AnnualRateBPS
+	input["credit_line_id"], input["consent"], input["limit_increase_consent"] = line.ID, true, true
+	v, err := s.decide(ctx, StepLimitIncrease, line.CustomerID, attemptID(StepLimitIncrease, line.ID, requestID), input)
 	if err != nil {
 		return nil, err
 	}
