@@ -39,7 +39,8 @@ type FeatureWriter interface {
 //     lending_apps_installed and betting_apps_installed are written.
 //   - application_created → aggregate event loan_application (customer, and
 //     pan when data.pan_hash is given); payment_received → payment;
-//     dpd_changed → online current_dpd.
+//     dpd_changed → online current_dpd (data.customer_dpd, the worst of
+//     the customer's loans; data.dpd when absent).
 //
 // Other types are ignored. Everything it does is idempotent by event id.
 type Features struct {
@@ -147,15 +148,22 @@ func (f *Features) Handle(ctx context.Context, events []ingest.Event) ([]Refusal
 			aggs = append(aggs, features.Event{ID: ev.ID, Type: typ, At: ev.At, Entities: ents, Fields: d})
 			aggSrc = append(aggSrc, i)
 		case ev.Type == ingest.TypeDPDChanged:
+			// The customer's DPD is the worst of their loans (customer_dpd);
+			// an event without it carries one loan's dpd.
 			var d struct {
-				DPD json.Number `json:"dpd"`
+				DPD         json.Number `json:"dpd"`
+				CustomerDPD json.Number `json:"customer_dpd"`
 			}
 			n, err := int64(0), json.Unmarshal(ev.Data, &d)
 			if err == nil {
-				n, err = d.DPD.Int64()
+				if d.CustomerDPD != "" {
+					n, err = d.CustomerDPD.Int64()
+				} else {
+					n, err = d.DPD.Int64()
+				}
 			}
 			if err != nil || n < 0 {
-				refused = append(refused, Refusal{Event: *ev, Reason: "dpd_changed needs data.dpd, a non-negative integer"})
+				refused = append(refused, Refusal{Event: *ev, Reason: "dpd_changed needs data.dpd (or data.customer_dpd), a non-negative integer"})
 				continue
 			}
 			writes = append(writes, features.Write{Key: features.EntityKey{Entity: "customer", ID: ev.CustomerID}, AsOf: ev.At,

@@ -30,7 +30,8 @@ func TestFeaturesFromAppsAndLendingEvents(t *testing.T) {
 		ev("l1", "application_created", `{"application_id":"app_1","pan_hash":"p-1"}`),
 		ev("l2", "application_created", `{"application_id":"app_2","pan_hash":"p-1"}`),
 		ev("l3", "payment_received", `{"loan_id":"loan_1","amount":"5000.00"}`),
-		ev("l4", "dpd_changed", `{"loan_id":"loan_1","dpd":12}`),
+		// loan_1 is current again; another loan of C-0 is 12 days past due
+		ev("l4", "dpd_changed", `{"loan_id":"loan_1","dpd":0,"customer_dpd":12}`),
 		ev("bad", "dpd_changed", `{"loan_id":"loan_1","dpd":"twelve"}`),
 	}
 	refused, err := f.Handle(ctx, batch)

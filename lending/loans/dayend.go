@@ -175,7 +175,7 @@ func (s *Service) dayEndBorrower(ctx context.Context, tx *sql.Tx, customer strin
 			rep.DPDChanges++
 			if err := emit(ctx, tx, "loan.dpd_changed", l.ID, map[string]any{"loan_id": l.ID, "customer_id": customer,
 				"as_of": d.String(), "dpd_before": it.prevDPD, "dpd": it.dpd, "class_before": it.prevClass, "class": class,
-				"borrower_class": bc}, at); err != nil {
+				"borrower_class": bc, "customer_dpd": worst}, at); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package loans_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -331,6 +332,28 @@ func TestDayEndDelinquency(t *testing.T) {
 		var events int
 		if err := e.db.Reader().QueryRow(`SELECT COUNT(*) FROM outbox WHERE topic = 'loan.dpd_changed'`).Scan(&events); err != nil || events < 4 {
 			t.Fatalf("dpd_changed outbox events: %d (%v); want at least 4", events, err)
+		}
+		// Each carries the borrower's worst DPD across their loans with its own.
+		rows, err := e.db.Reader().Query(`SELECT payload FROM outbox WHERE topic = 'loan.dpd_changed'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst := 0
+		for rows.Next() {
+			var body string
+			var p struct {
+				DPD         *int `json:"dpd"`
+				CustomerDPD *int `json:"customer_dpd"`
+			}
+			if err := rows.Scan(&body); err != nil || json.Unmarshal([]byte(body), &p) != nil ||
+				p.DPD == nil || p.CustomerDPD == nil || *p.CustomerDPD < *p.DPD {
+				t.Fatalf("dpd_changed payload %s (%v): want dpd and customer_dpd ≥ dpd", body, err)
+			}
+			worst = max(worst, *p.CustomerDPD)
+		}
+		rows.Close()
+		if worst != 91 {
+			t.Fatalf("worst customer_dpd in dpd_changed events %d, want 91", worst)
 		}
 		rep, err := e.svc.DayEnd(ctx, schedule.Date(mustDate("2026-05-14")))
 		if err != nil || rep.Skipped != 2 {
