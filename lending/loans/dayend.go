@@ -171,7 +171,9 @@ func (s *Service) dayEndBorrower(ctx context.Context, tx *sql.Tx, customer strin
 		if err := updateLoan(ctx, tx, l); err != nil {
 			return err
 		}
-		if it.dpd != it.prevDPD || class != it.prevClass {
+		// A borrower's first day end announces every loan, so the
+		// customer's current_dpd is known (0) before anything is late.
+		if it.dpd != it.prevDPD || class != it.prevClass || prev == "" {
 			rep.DPDChanges++
 			if err := emit(ctx, tx, "loan.dpd_changed", l.ID, map[string]any{"loan_id": l.ID, "customer_id": customer,
 				"as_of": d.String(), "dpd_before": it.prevDPD, "dpd": it.dpd, "class_before": it.prevClass, "class": class,

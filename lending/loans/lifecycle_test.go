@@ -277,6 +277,12 @@ func TestDayEndDelinquency(t *testing.T) {
 		if l, _ := e.svc.Get(ctx, a.ID); l.DPD != 0 {
 			t.Fatalf("on the due date: DPD %d, want 0", l.DPD)
 		}
+		// The borrower's first day end announces both loans, current, so
+		// the customer's current_dpd is known before anything is late.
+		var first int
+		if err := e.db.Reader().QueryRow(`SELECT COUNT(*) FROM outbox WHERE topic = 'loan.dpd_changed'`).Scan(&first); err != nil || first != 2 {
+			t.Fatalf("dpd_changed events after the first day end: %d (%v), want 2", first, err)
+		}
 		run("2026-02-11")
 		l, _ := e.svc.Get(ctx, a.ID)
 		if l.DPD != 1 || l.AssetClass != loans.ClassSMA0 || len(l.State.Charges) != 1 {
