@@ -399,3 +399,43 @@ func TestReconcileFindsTampering(t *testing.T) {
 		}
 	})
 }
+
+// TestSettledWhilePastDue: a loan settled while past due announces the
+// borrower's DPD without it — the worst of their other loans — so the
+// customer's current_dpd does not keep the settled loan's arrears.
+func TestSettledWhilePastDue(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		a := activeLoan(t, e, "C-6", rs("60000"), 6)
+		b := activeLoan(t, e, "C-6", rs("30000"), 6)
+		e.clk.Set(day("2026-02-15"))
+		if _, err := e.svc.DayEnd(ctx, schedule.Date(mustDate("2026-02-15"))); err != nil {
+			t.Fatal(err)
+		}
+		settle := func(id string) map[string]any {
+			t.Helper()
+			q, err := e.svc.Quote(ctx, id, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := e.svc.Foreclose(ctx, id, loans.PaymentRequest{Key: "fc-" + id, Amount: q.Total}); err != nil {
+				t.Fatal(err)
+			}
+			var body string
+			if err := e.db.Reader().QueryRow(`SELECT payload FROM outbox WHERE topic = 'loan.dpd_changed' AND key = $1 ORDER BY created_at DESC, id DESC LIMIT 1`, id).Scan(&body); err != nil {
+				t.Fatal(err)
+			}
+			var p map[string]any
+			if err := json.Unmarshal([]byte(body), &p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		if p := settle(a.ID); p["dpd"] != 0.0 || p["dpd_before"] != 5.0 || p["customer_dpd"] != 5.0 {
+			t.Fatalf("a settled 5 days past due while b is too: %v; want dpd 0 from 5, customer_dpd 5", p)
+		}
+		if p := settle(b.ID); p["dpd"] != 0.0 || p["customer_dpd"] != 0.0 {
+			t.Fatalf("b settled, no other loan: %v; want customer_dpd 0", p)
+		}
+	})
+}

@@ -97,6 +97,17 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, l *Loan, before, after
 	if l.Status != prevStatus && prevStatus != "" {
 		msgs = append(msgs, message{"loan.status_changed", map[string]any{"from": prevStatus, "to": l.Status}})
 	}
+	if prevStatus == StatusActive && l.DPD > 0 && (l.Status == StatusClosed || l.Status == StatusForeclosed || l.Status == StatusCancelled) {
+		// Settled while past due: the borrower's DPD is now the worst of
+		// their other loans (as of the last day end).
+		var worst sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(dpd) FROM loans WHERE customer_id = $1 AND status = $2 AND id <> $3`,
+			l.CustomerID, StatusActive, l.ID).Scan(&worst); err != nil {
+			return err
+		}
+		msgs = append(msgs, message{"loan.dpd_changed", map[string]any{"as_of": on.String(), "dpd_before": l.DPD, "dpd": 0,
+			"customer_dpd": worst.Int64}})
+	}
 	for _, m := range msgs {
 		p := map[string]any{"loan_id": l.ID, "customer_id": l.CustomerID, "outstanding": l.Outstanding.String()}
 		for k, v := range m.payload {
