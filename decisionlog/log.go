@@ -95,9 +95,6 @@ func Open(dir string, db *store.DB, opts Options) (*Log, error) {
 	if l.batch <= 0 {
 		l.batch = 1000
 	}
-	if l.pending.limit <= 0 {
-		l.pending.limit = DefaultMemoryBytes
-	}
 	if l.linger = opts.Linger; l.linger <= 0 {
 		l.linger = 200 * time.Millisecond
 	}

@@ -36,7 +36,12 @@ const DefaultMemoryBytes = 64 << 20
 // of its records (an append is a decision with its challengers and shadows).
 const spillScanLines = 64
 
+// newUnshipped holds up to limit bytes of records (DefaultMemoryBytes when
+// limit is not positive).
 func newUnshipped(limit int64) *unshipped {
+	if limit <= 0 {
+		limit = DefaultMemoryBytes
+	}
 	return &unshipped{byID: map[string]entry{}, byReq: map[string]string{}, limit: limit}
 }
 

@@ -149,21 +149,8 @@ func limitOn(changes []limitChange, current money.Paise, d schedule.Date) money.
 
 // drawEvents reads the folded events of each of a line's draws.
 func (s *Service) drawEvents(ctx context.Context, lineID string) ([][]Event, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT id FROM loans WHERE credit_line_id = $1 ORDER BY id`, lineID)
+	ids, err := queryStrings(ctx, s.db.Reader(), `SELECT id FROM loans WHERE credit_line_id = $1 ORDER BY id`, lineID)
 	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var out [][]Event

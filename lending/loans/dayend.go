@@ -69,22 +69,9 @@ func (s *Service) DayEnd(ctx context.Context, d schedule.Date) (DayEndReport, er
 	if today := s.Today(); d > today {
 		return rep, unprocessable("date %s is in the future (today is %s)", d, today)
 	}
-	rows, err := s.db.Reader().QueryContext(ctx,
+	customers, err := queryStrings(ctx, s.db.Reader(),
 		`SELECT DISTINCT customer_id FROM loans WHERE status = $1 AND disbursed_on <= $2 ORDER BY customer_id`, StatusActive, d.String())
 	if err != nil {
-		return rep, err
-	}
-	var customers []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return rep, err
-		}
-		customers = append(customers, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return rep, err
 	}
 	for _, c := range customers {
@@ -97,21 +84,11 @@ func (s *Service) DayEnd(ctx context.Context, d schedule.Date) (DayEndReport, er
 }
 
 func (s *Service) dayEndBorrower(ctx context.Context, tx *sql.Tx, customer string, d schedule.Date, rep *DayEndReport) error {
-	q := `SELECT id FROM loans WHERE customer_id = $1 AND status = $2 AND disbursed_on <= $3 ORDER BY id`
-	rows, err := tx.QueryContext(ctx, q, customer, StatusActive, d.String())
+	ids, err := queryStrings(ctx, tx, `SELECT id FROM loans WHERE customer_id = $1 AND status = $2 AND disbursed_on <= $3 ORDER BY id`,
+		customer, StatusActive, d.String())
 	if err != nil {
 		return err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	type loanDPD struct {
 		l         *Loan
 		dpd       int

@@ -66,20 +66,10 @@ JOIN ledger_lines l ON l.journal_id = j.id GROUP BY j.loan_id, j.id HAVING SUM(l
 			Got: money.Paise(d).String(), Want: money.Paise(c).String()})
 	}
 	rows.Close()
-	rows, err = s.db.Reader().QueryContext(ctx, `SELECT id FROM loans WHERE disbursed_on IS NOT NULL ORDER BY id`)
+	ids, err := queryStrings(ctx, s.db.Reader(), `SELECT id FROM loans WHERE disbursed_on IS NOT NULL ORDER BY id`)
 	if err != nil {
 		return 0, nil, err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	for _, id := range ids {
 		d, err := s.reconcileLoan(ctx, id)
 		if err != nil {

@@ -136,6 +136,24 @@ func getLoan(ctx context.Context, q queryer, id string) (*Loan, error) {
 	return l, err
 }
 
+// queryStrings runs a query of one text column and returns its values.
+func queryStrings(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // folded lists the event types Fold reads.
 var folded = map[string]bool{EvDisbursed: true, EvPayment: true, EvBounce: true, EvDayEnd: true, EvForeclose: true, EvWaive: true, EvWriteOff: true}
 
