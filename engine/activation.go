@@ -14,11 +14,14 @@ import (
 )
 
 // Lists answers in_list(name, value) over managed block/allow lists. The
-// engine asks it during evaluation; it must be safe for concurrent use.
+// engine asks it during evaluation, with the decision time; it must be safe
+// for concurrent use.
 type Lists interface {
-	// Contains reports whether value is on the named list. An error makes
-	// the calling rule error (RULE_ERROR).
-	Contains(list, value string) (bool, error)
+	// Contains reports whether value is on the named list at time at (the
+	// decision's now: live decisions ask about the present, replays about
+	// the past, and an entry that has expired by then is not on the list).
+	// An error makes the calling rule error (RULE_ERROR).
+	Contains(list, value string, at time.Time) (bool, error)
 }
 
 // StaticLists is an in-memory Lists: list name → entries. A list it does
@@ -26,7 +29,7 @@ type Lists interface {
 type StaticLists map[string][]string
 
 // Contains implements Lists.
-func (s StaticLists) Contains(list, value string) (bool, error) {
+func (s StaticLists) Contains(list, value string, _ time.Time) (bool, error) {
 	for _, v := range s[list] {
 		if v == value {
 			return true, nil
@@ -105,7 +108,7 @@ func (a *activation) Parent() interpreter.Activation { return nil }
 
 // ResolveFunction supplies the late-bound in_list.
 func (a *activation) ResolveFunction(name string) (functions.LateBoundOp, bool) {
-	if name == rules.FuncInList {
+	if name == rules.FuncListContains {
 		return a.inList, true
 	}
 	return nil, false
@@ -123,7 +126,7 @@ func (a *activation) callInList(_ string, args ...ref.Val) ref.Val {
 	if a.lists == nil {
 		return types.False
 	}
-	in, err := a.lists.Contains(string(list), string(value))
+	in, err := a.lists.Contains(string(list), string(value), a.nowT)
 	if err != nil {
 		return types.NewErr("in_list(%q): %v", string(list), err)
 	}

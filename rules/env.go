@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common"
+	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
@@ -29,6 +31,12 @@ const (
 	VarInput   = "input"
 	VarNow     = "now"
 	FuncInList = "in_list"
+	// FuncListContains is the late-bound function in_list(name, value)
+	// expands to when parsed. It must not be named in_list itself: cel-go
+	// dispatches a function by its name and by its overload ids in one
+	// table, and "in_list" is the overload id of the standard `in` over
+	// lists, so a function of that name would take over every `x in list`.
+	FuncListContains = "nirnay.in_list"
 )
 
 // Env is the CEL environment of one catalog: f.<name> typed per the
@@ -51,8 +59,9 @@ func NewEnv(cat *Catalog, limits Limits) (*Env, error) {
 	opts := []cel.EnvOption{
 		cel.Variable(VarInput, cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable(VarNow, cel.TimestampType),
-		cel.Function(FuncInList,
-			cel.Overload("in_list_string_string", []*cel.Type{cel.StringType, cel.StringType}, cel.BoolType,
+		cel.Macros(cel.GlobalMacro(FuncInList, 2, expandInList)),
+		cel.Function(FuncListContains,
+			cel.Overload("nirnay_in_list_string_string", []*cel.Type{cel.StringType, cel.StringType}, cel.BoolType,
 				cel.LateFunctionBinding())),
 		cel.Function("min",
 			cel.Overload("min_list_int", []*cel.Type{cel.ListType(cel.IntType)}, cel.IntType),
@@ -155,12 +164,18 @@ func (e estimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
 
 func (e estimator) EstimateCallCost(function, _ string, _ *cost.AstNode, args []cost.AstNode) *cost.CallEstimate {
 	switch function {
-	case FuncInList:
+	case FuncListContains:
 		return &cost.CallEstimate{CostEstimate: cost.Estimate{Min: 1, Max: 1}}
 	case "min", "max":
 		return &cost.CallEstimate{CostEstimate: cost.Estimate{Min: 1, Max: e.limits.MaxListSize}}
 	}
 	return nil
+}
+
+// expandInList rewrites in_list(name, value) to the late-bound
+// FuncListContains(name, value) at parse time.
+func expandInList(eh cel.MacroExprFactory, _ celast.Expr, args []celast.Expr) (celast.Expr, *common.Error) {
+	return eh.NewCall(FuncListContains, args...), nil
 }
 
 // celErrors turns CEL issues into Errors positioned in the policy file.
