@@ -264,7 +264,7 @@ func (s *Source) Vector(ctx context.Context, req Request) (*Vector, error) {
 	if s.cache != nil && mkey != "" {
 		if m := s.cache.getMerged(mkey, &keys, clockNow); m != nil {
 			s.m.l1Hit.Inc()
-			return s.withInput(m.vec, req.Input, now)
+			return s.forRequest(m.vec, req, now)
 		}
 	}
 	var parts [numEntities]*part
@@ -310,14 +310,15 @@ func (s *Source) Vector(ctx context.Context, req Request) (*Vector, error) {
 	if complete && s.cache != nil && mkey != "" {
 		s.cache.putMerged(mkey, &merged{gens: gens, vec: v, expires: expires}, s.cat.Len())
 	}
-	return s.withInput(v, req.Input, now)
+	return s.forRequest(v, req, now)
 }
 
-// withInput adds the request features of input to v as an overlay (see
-// Vector.WithInput); when input carries none (only entity keys, say), v
-// itself is returned.
-func (s *Source) withInput(v *Vector, input map[string]any, now time.Time) (*Vector, error) {
-	return v.WithInput(input, now)
+// forRequest overlays what is particular to one request on a stored
+// vector: the per_step features as the request's step reads them (see
+// Vector.ForStep) and the request features of its input (Vector.WithInput).
+// When there is nothing to overlay, v itself is returned.
+func (s *Source) forRequest(v *Vector, req Request, now time.Time) (*Vector, error) {
+	return v.ForStep(req.Step, now).WithInput(req.Input, now)
 }
 
 // read reads keys from the store within the deadline, through the

@@ -116,6 +116,7 @@ type Builder struct {
 	defaults []ref.Val
 	maxAge   []int64
 	request  []int // slots of source: request features
+	perStep  []int // slots of per_step features (rules.Feature.PerStep)
 	derived  []derived
 	// reqDerived indexes the derived formulas that depend, directly or
 	// not, on request features (in derived's order).
@@ -142,6 +143,9 @@ func NewBuilder(cat *rules.Catalog) (*Builder, error) {
 		if f.Source == rules.SourceRequest {
 			b.request = append(b.request, i)
 		}
+		if f.PerStep {
+			b.perStep = append(b.perStep, i)
+		}
 	}
 	if err := b.compileDerived(); err != nil {
 		return nil, err
@@ -151,6 +155,10 @@ func NewBuilder(cat *rules.Catalog) (*Builder, error) {
 		b.ovIdx[i] = -1
 	}
 	for _, slot := range b.request {
+		b.ovIdx[slot] = b.nOv
+		b.nOv++
+	}
+	for _, slot := range b.perStep {
 		b.ovIdx[slot] = b.nOv
 		b.nOv++
 	}
@@ -238,6 +246,34 @@ func (v *Vector) WithInput(input map[string]any, now time.Time) (*Vector, error)
 	}
 	b.computeDerived(nv, nowNanos, true)
 	return nv, nil
+}
+
+// ForStep returns the vector as a decision of step reads it: each per_step
+// feature (rules.Feature.PerStep) holds only the values stored for that
+// step that have not expired at now (rules.PerStepValues), with the stored
+// as-of time. When the vector holds no per_step value it returns v itself;
+// otherwise v is neither copied nor modified (the result overlays it).
+func (v *Vector) ForStep(step string, now time.Time) *Vector {
+	var nv *Vector
+	for _, slot := range v.b.perStep {
+		val, at := v.raw(slot)
+		if val == nil {
+			continue
+		}
+		stored, ok := val.Value().([]string)
+		if !ok {
+			continue
+		}
+		if nv == nil {
+			nv = &Vector{b: v.b, vals: v.vals, asOf: v.asOf, ov: make([]overlaid, v.b.nOv)}
+			copy(nv.ov, v.ov)
+		}
+		nv.ov[v.b.ovIdx[slot]] = overlaid{val: toVal(rules.PerStepValues(stored, step, now.Unix())), asOf: at}
+	}
+	if nv == nil {
+		return v
+	}
+	return nv
 }
 
 // toVal converts a canonical Go value (see rules.CoerceValue) to CEL.

@@ -3,6 +3,8 @@ package features
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -263,5 +265,46 @@ func TestWithInputConcurrent(t *testing.T) {
 		if e := <-errs; e != "" {
 			t.Error(e)
 		}
+	}
+}
+
+func TestForStepReadsOnlyThatStepsUnexpiredValues(t *testing.T) {
+	cat, err := rules.NewCatalog([]rules.Feature{
+		{Name: "step_up_passed", Type: rules.TypeStringList, PerStep: true, Default: []string{}},
+		{Name: "age", Type: rules.TypeInt},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBuilder(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	until := strconv.FormatInt(now.Add(time.Minute).Unix(), 10)
+	gone := strconv.FormatInt(now.Add(-time.Second).Unix(), 10)
+	stored := []string{"login:otp:" + until, "disbursal:otp:" + until, "login:selfie:" + gone, "login:face", "bad", "login::" + until}
+	v, err := b.Build(map[string]any{"step_up_passed": stored, "age": 30}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		step string
+		want []string
+	}{{"login", []string{"otp", "face"}}, {"disbursal", []string{"otp"}}, {"signup", []string{}}} {
+		got := v.ForStep(tt.step, now).Observe(0, now)
+		if !slices.Equal(got.Value.([]string), tt.want) || got.State != Present {
+			t.Errorf("step %s: got %v (%s), want %v present", tt.step, got.Value, got.State, tt.want)
+		}
+	}
+	if got := v.Observe(0, now).Value.([]string); len(got) != len(stored) {
+		t.Errorf("ForStep changed the base vector: %v", got)
+	}
+	empty, _ := b.Build(map[string]any{"age": 30}, now)
+	if empty.ForStep("login", now) != empty {
+		t.Error("a vector without per_step values was copied")
+	}
+	if got := empty.ForStep("login", now).Observe(0, now); got.State != Default || len(got.Value.([]string)) != 0 {
+		t.Errorf("missing per_step feature: got %v (%s), want the empty default", got.Value, got.State)
 	}
 }

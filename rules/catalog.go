@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -59,6 +61,11 @@ type Feature struct {
 	Description string
 	Expr        string     // for source derived
 	Aggregate   *Aggregate // for source aggregate
+	// PerStep marks a list<string> online feature whose stored elements
+	// are "<step>:<value>" or "<step>:<value>:<unix seconds it expires>":
+	// a decision of a step reads the values stored for that step, unexpired
+	// (see PerStepValues). step_up_passed is one.
+	PerStep bool
 	Slot        int        // stable index in the catalog, 0-based, file order
 	Line        int
 }
@@ -142,7 +149,7 @@ func ParseCatalog(file string, data []byte) (*Catalog, error) {
 func (d *decoder) feature(n *yaml.Node, field string) Feature {
 	f := Feature{Entity: "customer", Source: SourceOnline, Line: n.Line}
 	var defNode *yaml.Node
-	keys := []string{"name", "type", "entity", "source", "max_age", "default", "description", "expr", "aggregate"}
+	keys := []string{"name", "type", "entity", "source", "max_age", "default", "description", "expr", "aggregate", "per_step"}
 	// Name first so later errors can use it in the field path.
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -187,6 +194,11 @@ func (d *decoder) feature(n *yaml.Node, field string) Feature {
 			f.Expr = d.str(v, sub)
 		case "aggregate":
 			f.Aggregate = d.aggregate(v, sub)
+		case "per_step":
+			if v.Tag != "!!bool" {
+				d.errorf(v, sub, "must be true or false")
+			}
+			f.PerStep = v.Value == "true"
 		}
 	})
 	if f.Name == "" {
@@ -213,6 +225,8 @@ func (d *decoder) feature(n *yaml.Node, field string) Feature {
 		d.errorf(n, joinField(field, "aggregate"), "an aggregate feature needs aggregate")
 	case f.Source != SourceAggregate && f.Aggregate != nil:
 		d.errorf(n, joinField(field, "aggregate"), "aggregate is only for source: aggregate")
+	case f.PerStep && (f.Type != TypeStringList || f.Source != SourceOnline):
+		d.errorf(n, joinField(field, "per_step"), "per_step is only for list<string> features of source: online")
 	}
 	return f
 }
@@ -336,4 +350,27 @@ func CoerceValue(t FeatureType, v any) (any, error) {
 		return nil, fmt.Errorf("unknown feature type %q", t)
 	}
 	return nil, fmt.Errorf("want %s, got %T %v", t, v, v)
+}
+
+// PerStepValues returns the values of a per_step feature's stored elements
+// (see Feature.PerStep) that belong to step and have not expired at now
+// (unix seconds), in stored order. Elements of other steps, expired ones
+// and malformed ones are left out.
+func PerStepValues(stored []string, step string, now int64) []string {
+	out := make([]string, 0, len(stored))
+	for _, e := range stored {
+		s, rest, ok := strings.Cut(e, ":")
+		if !ok || s != step || rest == "" {
+			continue
+		}
+		if v, exp, ok := strings.Cut(rest, ":"); ok {
+			until, err := strconv.ParseInt(exp, 10, 64)
+			if err != nil || v == "" || until <= now {
+				continue
+			}
+			rest = v
+		}
+		out = append(out, rest)
+	}
+	return out
 }

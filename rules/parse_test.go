@@ -255,3 +255,18 @@ func FuzzCompileExpr(f *testing.F) {
 		_, _ = env.CompileExpr(src)
 	})
 }
+
+func TestPerStepOnlyForOnlineStringLists(t *testing.T) {
+	_, err := ParseCatalog("f.yaml", []byte("features:\n  - {name: a, type: list<string>, per_step: true}\n  - {name: b, type: int, per_step: true}\n  - {name: c, type: list<string>, source: request, per_step: true}\n  - {name: d, type: list<string>, per_step: maybe}\n"))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"features[b].per_step", "features[c].per_step", "features[d].per_step: must be true or false"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "features[a]") {
+		t.Errorf("a valid per_step feature was refused: %v", err)
+	}
+}
