@@ -66,8 +66,8 @@ type Feature struct {
 	// a decision of a step reads the values stored for that step, unexpired
 	// (see PerStepValues). step_up_passed is one.
 	PerStep bool
-	Slot        int        // stable index in the catalog, 0-based, file order
-	Line        int
+	Slot    int // stable index in the catalog, 0-based, file order
+	Line    int
 }
 
 // Catalog is the parsed feature catalog. It is immutable and safe for
