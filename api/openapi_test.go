@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/decisions"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/events/consume"
 	"github.com/nirnay/nirnay/events/ingest"
@@ -364,6 +365,8 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"StoppedProblem", stoppedProblem{}},
 		{"APIKey", keyView{}},
 		{"JourneyItem", JourneyItem{}},
+		{"StepUpRequest", stepUpRequest{}},
+		{"StepUpReport", decisions.StepUpReport{}},
 		{"PolicyVersion", governance.Version{}},
 		{"PolicySummary", governance.PolicySummary{}},
 		{"PolicyIssue", governance.Issue{}},

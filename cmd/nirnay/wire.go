@@ -45,6 +45,7 @@ type service struct {
 	consume  consume.Config
 	declog   *decisionlog.Log
 	decide   *decisions.Service
+	stepUps  *decisions.StepUps
 	api      *api.Server
 	closers  []func()
 }
@@ -99,9 +100,11 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	}
 	s.closers = append(s.closers, func() { s.declog.Close() })
 	s.decide = decisions.New(s.engine, s.declog, reg)
+	s.stepUps = decisions.NewStepUps(db, s.decide, s.features, agg, nil, log)
 
 	srv.MountKeys(db)
 	srv.MountDecisions(s.decide)
+	srv.MountStepUps(s.stepUps)
 	srv.MountFeatures(s.features)
 	srv.MountPolicies(s.gov)
 	products, err := product.Default()

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+)
+
+// TestDemoStepUpCompletion walks the step-up journey on the shipped
+// policies: a login from a new device asks for an OTP; the app reports it
+// passed; the next login is approved, while a disbursal (another step)
+// still asks for its own OTP. Reports for the wrong action, the wrong
+// decision or with the other result are refused.
+func TestDemoStepUpCompletion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the whole demo service")
+	}
+	d := startDemo(t)
+	login := map[string]any{"customer_id": "C00000004", "step": "login", "input": map[string]any{"device_id": "D00000004"}}
+	first := d.must(http.StatusOK, "POST", "/v1/decisions", "service", "", login)
+	if first["outcome"] != "step_up" || !slices.Equal(strs(first["actions"]), []string{"otp"}) {
+		t.Fatalf("login from a new device: %v; want step_up asking for otp", first)
+	}
+	id := first["decision_id"].(string)
+	report := func(decision, action, result string) (int, map[string]any) {
+		return d.call("POST", "/v1/decisions/"+decision+"/step-up", "service", "", map[string]any{"action": action, "result": result})
+	}
+	for _, tt := range []struct {
+		decision, action, result string
+		want                     int
+	}{
+		{id, "selfie", "passed", http.StatusConflict}, // not asked for
+		{id, "otp", "maybe", http.StatusBadRequest},   // not a result
+		{"dec_unknown", "otp", "passed", http.StatusNotFound},
+	} {
+		if got, out := report(tt.decision, tt.action, tt.result); got != tt.want {
+			t.Errorf("report %s %s %s: status %d, want %d (%v)", tt.decision, tt.action, tt.result, got, tt.want, out)
+		}
+	}
+	got, rep := report(id, "otp", "passed")
+	if got != http.StatusOK || rep["result"] != "passed" || rep["step"] != "login" || rep["customer_id"] != "C00000004" {
+		t.Fatalf("report passed otp: %d %v", got, rep)
+	}
+	if got, again := report(id, "otp", "passed"); got != http.StatusOK || again["reported_at"] != rep["reported_at"] {
+		t.Errorf("the same report again: %d %v; want the first report (%v)", got, again, rep["reported_at"])
+	}
+	if got, out := report(id, "otp", "failed"); got != http.StatusConflict {
+		t.Errorf("the other result for a reported otp: %d %v; want 409", got, out)
+	}
+
+	second := d.must(http.StatusOK, "POST", "/v1/decisions", "service", "", login)
+	if second["outcome"] != "approve" {
+		t.Fatalf("login after the otp was passed: %v; want approve", second)
+	}
+	if got, out := report(second["decision_id"].(string), "otp", "passed"); got != http.StatusConflict {
+		t.Errorf("a report for an approved decision: %d %v; want 409", got, out)
+	}
+	disb := d.must(http.StatusOK, "POST", "/v1/decisions", "service", "", map[string]any{"customer_id": "C00000004", "step": "disbursal",
+		"input": map[string]any{"device_id": "D00000004", "account_hash": "BA00000004", "account_verified": true}})
+	if disb["outcome"] != "step_up" || !slices.Equal(strs(disb["actions"]), []string{"otp"}) {
+		t.Fatalf("disbursal after a login otp: %v; want its own otp step-up", disb)
+	}
+
+	journey := d.must(http.StatusOK, "GET", "/v1/customers/C00000004/journey", "ops", "", nil)
+	found := false
+	for _, it := range journey["items"].([]any) {
+		it := it.(map[string]any)
+		if it["kind"] == "step_up" && it["type"] == "otp" && it["summary"].(map[string]any)["result"] == "passed" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("journey has no passed otp step-up: %v", journey["items"])
+	}
+}
+
+func strs(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, 0, len(l))
+	for _, e := range l {
+		s, _ := e.(string)
+		out = append(out, s)
+	}
+	return out
+}
