@@ -238,11 +238,11 @@ func writeJSON(w io.Writer, v any) error {
 // openLoans opens the database from the service configuration (as
 // `migrate` does) and the loan book on it, with no decision engine: the
 // commands below never take a journey step.
-func openLoans(cmd *cobra.Command, cfg config) (*loans.Service, func(), error) {
+func openLoans(cmd *cobra.Command, cfg *config) (*loans.Service, func(), error) {
 	if err := cfg.load(cmd); err != nil {
 		return nil, nil, err
 	}
-	db, err := openDatabase(cmd.Context(), cfg)
+	db, err := openDatabase(cmd.Context(), *cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -265,7 +265,7 @@ outstanding and the same balance on every ledger account. Prints JSON
 {"loans_checked": N, "differences": [...]} and exits 2 on any difference.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, closeDB, err := openLoans(cmd, cfg)
+			svc, closeDB, err := openLoans(cmd, &cfg)
 			if err != nil {
 				return err
 			}
@@ -307,7 +307,7 @@ func newLendingDayEndCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--date: %v", err)
 			}
-			svc, closeDB, err := openLoans(cmd, cfg)
+			svc, closeDB, err := openLoans(cmd, &cfg)
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -149,5 +150,30 @@ func TestLendingKFSProduct(t *testing.T) {
 		if err == nil || out != "" || !strings.Contains(err.Error(), flag) {
 			t.Errorf("kfs --product %v: err %v, stdout %q; want an error naming %s and no output", args, err, out, flag)
 		}
+	}
+}
+
+// TestLendingCommandsReadTheEnvironment: reconcile and day-end open the
+// database NIRNAY_DATA_DIR names (they used to open ./var whatever it said).
+func TestLendingCommandsReadTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("NIRNAY_DATA_DIR", dir)
+	t.Setenv("NIRNAY_DATABASE_URL", "")
+	if _, err := runLending(t, "migrate"); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	out, err := runLending(t, "lending", "reconcile")
+	if err != nil || !strings.Contains(out, `"loans_checked": 0`) {
+		t.Fatalf("reconcile on %s: %q, %v", dir, out, err)
+	}
+	if _, err := runLending(t, "lending", "day-end", "--date", "2026-01-05"); err != nil {
+		t.Fatalf("day-end on %s: %v", dir, err)
+	}
+	if _, err := os.Stat("var"); err == nil {
+		t.Errorf("a lending command created ./var although NIRNAY_DATA_DIR is %s", dir)
+	}
+	t.Setenv("NIRNAY_DATABASE_URL", "mysql://nowhere")
+	if _, err := runLending(t, "lending", "reconcile"); err == nil || !strings.Contains(err.Error(), "NIRNAY_DATABASE_URL") {
+		t.Errorf("reconcile with a bad NIRNAY_DATABASE_URL: %v; want an error naming it", err)
 	}
 }
