@@ -96,7 +96,7 @@ func serve(ctx context.Context, cfg config, demo bool, cmd *cobra.Command) error
 	// Take the port first: a port in use fails before anything is written.
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		return fmt.Errorf("NIRNAY_HTTP_ADDR %q: %v", cfg.HTTPAddr, errors.Unwrap(errors.Unwrap(err)))
+		return fmt.Errorf("NIRNAY_HTTP_ADDR %q: %v", cfg.HTTPAddr, innermost(err))
 	}
 	defer ln.Close()
 	if err := cfg.checkDataDir(); err != nil {
@@ -153,6 +153,19 @@ func serve(ctx context.Context, cfg config, demo bool, cmd *cobra.Command) error
 	}
 	log.Info("nirnay serving", "addr", ln.Addr().String(), "database", db.String(), "redis", cfg.RedisURL != "", "version", version)
 	return serveHTTP(ctx, ln, svc.api.Handler(), cfg.ShutdownTimeout, log)
+}
+
+// innermost is the last error in err's chain ("address already in use",
+// "missing port in address"), which names the problem without the
+// listener's wrapping.
+func innermost(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
 }
 
 // serveHTTP serves handler on ln until ctx ends, then stops accepting and

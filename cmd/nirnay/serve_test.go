@@ -55,6 +55,7 @@ func TestServeBadSettingsExitWithOneLine(t *testing.T) {
 		{"unreachable redis", []string{"serve", "--http-addr", "127.0.0.1:0", "--data-dir", dir, "--redis-url", "redis://127.0.0.1:1/0"}, "NIRNAY_REDIS_URL: cannot connect"},
 		{"unwritable data dir", []string{"serve", "--http-addr", "127.0.0.1:0", "--data-dir", "/proc/nirnay"}, "NIRNAY_DATA_DIR"},
 		{"port in use", []string{"serve", "--http-addr", busy.Addr().String(), "--data-dir", dir}, "NIRNAY_HTTP_ADDR"},
+		{"address without a port", []string{"serve", "--http-addr", "bogus", "--data-dir", dir}, `NIRNAY_HTTP_ADDR "bogus": address bogus: missing port in address`},
 		{"bad log level", []string{"serve", "--log-level", "loud"}, "NIRNAY_LOG_LEVEL"},
 	}
 	for _, c := range cases {
@@ -63,7 +64,7 @@ func TestServeBadSettingsExitWithOneLine(t *testing.T) {
 			if code == 0 {
 				t.Fatalf("%v: exit 0, want non-zero", c.args)
 			}
-			if !strings.HasPrefix(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+			if !strings.HasPrefix(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 || strings.Contains(stderr, "<nil>") {
 				t.Fatalf("%v: stderr %q; want one line starting %q", c.args, stderr, c.want)
 			}
 		})
