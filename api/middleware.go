@@ -2,7 +2,7 @@ package api
 
 import (
 	"crypto/rand"
-	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -63,17 +63,21 @@ func (s *Server) accessLog(c *gin.Context) {
 	if route == "/metrics" || route == "/healthz" || route == "/readyz" {
 		return
 	}
-	level := slog.LevelInfo
-	if status >= 500 {
-		level = slog.LevelError
-	}
-	loggerFrom(c).LogAttrs(c.Request.Context(), level, "http request",
+	attrs := []slog.Attr{
 		slog.String("method", c.Request.Method),
 		slog.String("route", route),
 		slog.Int("status", status),
 		slog.Int64("duration_us", elapsed.Microseconds()),
 		slog.Int("bytes", c.Writer.Size()),
-	)
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+		if err, ok := c.Get(ctxErr); ok {
+			attrs = append(attrs, slog.Any("err", err))
+		}
+	}
+	loggerFrom(c).LogAttrs(c.Request.Context(), level, "http request", attrs...)
 }
 
 // recoverPanics turns a panic in a handler into a logged 500 problem.
@@ -83,8 +87,7 @@ func (s *Server) recoverPanics(c *gin.Context) {
 			if r == http.ErrAbortHandler {
 				panic(r)
 			}
-			loggerFrom(c).Error("panic in handler", "panic", r)
-			abort(c, errors.New("panic"))
+			abort(c, fmt.Errorf("panic in handler: %v", r))
 		}
 	}()
 	c.Next()

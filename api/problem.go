@@ -65,8 +65,9 @@ func ProblemFor(err error) Problem {
 	return p
 }
 
-// abort writes err as problem+json and stops the handler chain. Internal
-// errors are logged here, once, with the request id. An error of no kind
+// abort writes err as problem+json and stops the handler chain. The error
+// of a 5xx answer is kept on the request, and the access log writes it in
+// the request's one log line (with the request id). An error of no kind
 // that says a server could not be reached is a 503; a 503 or 429 carries
 // Retry-After: 1.
 func abort(c *gin.Context, err error) {
@@ -77,13 +78,16 @@ func abort(c *gin.Context, err error) {
 	p.Instance = c.Request.URL.Path
 	p.RequestID = c.GetString(ctxRequestID)
 	if p.Status >= 500 {
-		loggerFrom(c).Error("request failed", "err", err, "status", p.Status)
+		c.Set(ctxErr, err)
 	}
 	if p.Status == http.StatusServiceUnavailable || p.Status == http.StatusTooManyRequests {
 		c.Header("Retry-After", "1")
 	}
 	writeProblem(c, p)
 }
+
+// ctxErr holds the error behind a 5xx answer, for the access log.
+const ctxErr = "nirnay.err"
 
 func writeProblem(c *gin.Context, p Problem) {
 	body, _ := json.Marshal(p)

@@ -156,3 +156,42 @@ func TestBodyLimitAndUnknownRoutes(t *testing.T) {
 		t.Fatalf("metrics do not count the 413: %d", rec.Code)
 	}
 }
+
+// TestServerErrorsLogOneLine: a 5xx answer is one log line, at ERROR, with
+// the request id and the error behind it (503s used to log two ERROR
+// lines); a 4xx is one INFO line without the error.
+func TestServerErrorsLogOneLine(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		fail  func(*gin.Context)
+		level string
+		err   string
+	}{
+		{"unavailable", func(c *gin.Context) {
+			abort(c, fmt.Errorf("read: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}))
+		}, "ERROR", "connection refused"},
+		{"internal", func(c *gin.Context) { abort(c, errors.New("disk on fire")) }, "ERROR", "disk on fire"},
+		{"panic", func(*gin.Context) { panic("stack smashed") }, "ERROR", "stack smashed"},
+		{"bad input", func(c *gin.Context) { abort(c, nirnay.FieldError("amount", "must be positive")) }, "INFO", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf strings.Builder
+			s := New(Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+			s.Router().GET("/x", tt.fail)
+			rec := do(t, s.Handler(), "GET", "/x", "")
+			lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+			if len(lines) != 1 {
+				t.Fatalf("%d log lines, want 1:\n%s", len(lines), buf.String())
+			}
+			var line map[string]any
+			if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+				t.Fatal(err)
+			}
+			errText, _ := line["err"].(string)
+			if line["level"] != tt.level || line["request_id"] != rec.Header().Get(HeaderRequestID) ||
+				(tt.err == "") != (errText == "") || !strings.Contains(errText, tt.err) {
+				t.Errorf("log line %v; want level %s, the request id and err containing %q", line, tt.level, tt.err)
+			}
+		})
+	}
+}
