@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/nirnay/nirnay/lending/schedule"
@@ -10,28 +12,39 @@ import (
 // dayEnd is the day-end event: once at start (to catch up) and then at every
 // midnight IST it runs the lending day-end for the business day just ended
 // (DPD, asset classes, DPD-change events — idempotent per loan and date) and
-// moves decisions older than the hot age to the cold tier. The midnight timer
-// is the event; nothing polls.
+// moves decisions older than the hot age to the cold tier. One instance of
+// those sharing the database does it for each date (store.DB.Once); the
+// others, and later starts, skip a date that is done. The midnight timer is
+// the event; nothing polls.
 func (s *service) dayEnd(ctx context.Context) {
+	host, _ := os.Hostname()
+	owner := fmt.Sprintf("%s/%d", host, os.Getpid())
 	for {
 		now := time.Now().In(ist)
 		ended := schedule.DateOf(now.AddDate(0, 0, -1))
-		if rep, err := s.loans.DayEnd(ctx, ended); err != nil {
-			if ctx.Err() != nil {
-				return
+		ran, err := s.db.Once(ctx, "day-end/"+ended.String(), owner, func(ctx context.Context) error {
+			rep, err := s.loans.DayEnd(ctx, ended)
+			if err != nil {
+				return fmt.Errorf("lending day-end: %w", err)
 			}
-			s.log.Warn("day end: lending day-end failed; it runs again at the next day end", "date", ended.String(), "err", err)
-		} else {
 			s.log.Info("day end: lending", "date", ended.String(), "report", rep)
-		}
-		cutoff := time.Now().Add(-s.cfg.DecisionHotAge)
-		if n, err := s.declog.Archive(ctx, cutoff); err != nil {
-			if ctx.Err() != nil {
-				return
+			cutoff := time.Now().Add(-s.cfg.DecisionHotAge)
+			n, err := s.declog.Archive(ctx, cutoff)
+			if err != nil {
+				return fmt.Errorf("archiving decisions: %w", err)
 			}
-			s.log.Warn("day end: archiving decisions failed; it runs again at the next day end", "err", err)
-		} else if n > 0 {
-			s.log.Info("day end: decisions moved to the cold tier", "count", n, "before", cutoff.UTC().Format(time.RFC3339))
+			if n > 0 {
+				s.log.Info("day end: decisions moved to the cold tier", "count", n, "before", cutoff.UTC().Format(time.RFC3339))
+			}
+			return nil
+		})
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.log.Warn("day end failed; it runs again at the next start or day end", "date", ended.String(), "err", err)
+		case !ran:
+			s.log.Debug("day end: done by another instance or an earlier start", "date", ended.String())
 		}
 		next := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 5, 0, ist)
 		select {
