@@ -38,14 +38,18 @@ func (db *DB) CreateAPIKey(ctx context.Context, k APIKey, secret string) error {
 }
 
 // EnsureAPIKey stores a key for secret unless one with the same secret
-// exists; it then makes sure that key has the given role and is not revoked.
+// exists; it then makes sure that key has the given role and is not
+// revoked. One statement, so instances starting at once neither race nor
+// make the database log a duplicate key.
 func (db *DB) EnsureAPIKey(ctx context.Context, k APIKey, secret string) error {
-	err := db.CreateAPIKey(ctx, k, secret)
-	if err == nil || !isConflict(err) {
-		return err
+	var cust any
+	if k.CustomerID != "" {
+		cust = k.CustomerID
 	}
-	_, err = db.write.ExecContext(ctx,
-		`UPDATE api_keys SET role = $1, revoked_at = NULL WHERE key_hash = $2`, k.Role, HashKey(secret))
+	_, err := db.write.ExecContext(ctx,
+		`INSERT INTO api_keys (id, name, key_hash, role, customer_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+		 ON CONFLICT (key_hash) DO UPDATE SET role = excluded.role, revoked_at = NULL`,
+		k.ID, k.Name, HashKey(secret), k.Role, cust, k.CreatedAt.UnixMicro())
 	return Translate(err)
 }
 

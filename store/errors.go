@@ -62,8 +62,6 @@ func isUniqueViolation(err error) bool {
 	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "constraint failed: PRIMARY KEY")
 }
 
-func isConflict(err error) bool { return nirnay.IsKind(err, nirnay.KindConflict) }
-
 func notFound(what string) error {
 	return nirnay.Errorf(nirnay.KindNotFound, "%s not found", what)
 }

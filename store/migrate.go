@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -23,6 +24,14 @@ func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) ([]int64, error)
 	dialect := goose.DialectSQLite3
 	if db.Dialect == Postgres {
 		dialect = goose.DialectPostgres
+		// The whole run, goose's own set-up included (it creates its version
+		// table before it takes its lock, so instances starting at once made
+		// PostgreSQL log "already exists" errors), holds an advisory lock.
+		unlock, err := db.advisoryLock(ctx, "nirnay migrate")
+		if err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		defer unlock()
 		// Retry every second for up to five minutes while another instance migrates.
 		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 		if err != nil {
@@ -52,6 +61,27 @@ func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) ([]int64, error)
 		}
 	}
 	return applied, nil
+}
+
+// advisoryLock waits (at most five minutes) for a PostgreSQL session
+// advisory lock on name, held on a connection of its own until unlock.
+func (db *DB) advisoryLock(ctx context.Context, name string) (unlock func(), err error) {
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	conn, err := db.write.Conn(lctx)
+	if err != nil {
+		return nil, Translate(err)
+	}
+	if _, err := conn.ExecContext(lctx, `SELECT pg_advisory_lock(hashtextextended($1, 7))`, name); err != nil {
+		conn.Close()
+		return nil, Translate(err)
+	}
+	return func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = conn.ExecContext(uctx, `SELECT pg_advisory_unlock(hashtextextended($1, 7))`, name)
+		conn.Close()
+	}, nil
 }
 
 // fileLock takes an exclusive advisory lock on path, waiting for it.

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -119,6 +120,28 @@ func TestConcurrentMigrate(t *testing.T) {
 	}
 	t.Run("sqlite", func(t *testing.T) { run(t, "", filepath.Join(t.TempDir(), "data")) })
 	t.Run("postgres", func(t *testing.T) { run(t, testenv.Postgres(t), "") })
+	// Instances starting at once on a new database: the migrations and the
+	// bootstrap admin key leave no error in PostgreSQL's log.
+	t.Run("postgres log", func(t *testing.T) {
+		url, name := testenv.PostgresDatabase(t)
+		run(t, url, "")
+		var wg sync.WaitGroup
+		for i := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				db := open(t, url, "")
+				k := store.APIKey{ID: "key_" + string(rune('a'+i)), Name: "bootstrap admin", Role: "admin", CreatedAt: time.Now()}
+				if err := db.EnsureAPIKey(context.Background(), k, "admin-secret"); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if errs := testenv.PostgresErrors(t, name); len(errs) > 0 {
+			t.Errorf("PostgreSQL logged %d error(s) for concurrent starts:\n%s", len(errs), strings.Join(errs, "\n"))
+		}
+	})
 }
 
 func TestOpenErrorsNameTheSetting(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,68 @@ func Postgres(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// PostgresDatabase returns the URL of a fresh database of its own (for
+// tests of what happens in a whole database, such as its server log),
+// dropped when the test ends, and the database's name.
+func PostgresDatabase(t testing.TB) (dbURL, name string) {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		missing(t, PostgresEnv, "PostgreSQL")
+	}
+	name = "t_" + Suffix()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to test PostgreSQL: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, base); err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)")
+			c.Close(ctx)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", PostgresEnv, err)
+	}
+	u.Path = "/" + name
+	return u.String(), name
+}
+
+// PostgresLogEnv names the test PostgreSQL server's log file, whose lines
+// carry "db=<database> " (scripts/with-services sets it).
+const PostgresLogEnv = "NIRNAY_TEST_POSTGRES_LOG"
+
+// PostgresErrors returns the ERROR lines the test PostgreSQL server has
+// logged for database name so far. Without the log it skips the test (or
+// fails it under CI).
+func PostgresErrors(t testing.TB, name string) []string {
+	t.Helper()
+	path := os.Getenv(PostgresLogEnv)
+	if path == "" {
+		missing(t, PostgresLogEnv, "the PostgreSQL server log")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read the PostgreSQL log: %v", err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, " db="+name+" ") && strings.Contains(line, "ERROR:") {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // Redis returns the test Redis URL and a key prefix unique to this test.
