@@ -47,39 +47,57 @@ type KeyLookup interface {
 
 const ctxPrincipal = "nirnay.principal"
 
-// keyCache remembers recent successful lookups for a short time, so a
-// decision does not cost a database read for its key. Revocation takes
-// effect within keyCacheTTL.
+// keyCache remembers recent lookups for a short time, so a decision does
+// not cost a database read for its key. Revocation takes effect within
+// keyCacheTTL. While the key store is unavailable, a key looked up within
+// keyStaleTTL is still honoured (so an instance keeps answering, and its
+// own unshipped decisions stay readable, through a database outage). An
+// unknown secret is remembered for unknownTTL, and failed authentications
+// are rate limited per client address, so guessing keys costs the database
+// nothing.
 type keyCache struct {
 	mu      sync.Mutex
 	entries map[string]cachedKey
+	unknown map[string]time.Time // secret hash → until when it is known to be unknown
 	limits  map[string]*rate.Limiter
+	failed  map[string]*rate.Limiter // by client address
 	rps     rate.Limit
 	burst   int
+	now     func() time.Time
 }
 
 type cachedKey struct {
 	p       Principal
-	expires time.Time
+	fetched time.Time
 }
 
 const (
 	keyCacheTTL  = 30 * time.Second
+	keyStaleTTL  = 6 * time.Hour
+	unknownTTL   = 2 * time.Second
 	keyCacheSize = 10000
+	// failedRPS and failedBurst bound failed authentications per client
+	// address (429 beyond them).
+	failedRPS   = 10
+	failedBurst = 50
 )
 
 func newKeyCache(rps float64, burst int) *keyCache {
-	return &keyCache{entries: map[string]cachedKey{}, limits: map[string]*rate.Limiter{}, rps: rate.Limit(rps), burst: burst}
+	return &keyCache{entries: map[string]cachedKey{}, unknown: map[string]time.Time{}, limits: map[string]*rate.Limiter{},
+		failed: map[string]*rate.Limiter{}, rps: rate.Limit(rps), burst: burst, now: time.Now}
 }
 
-func (kc *keyCache) get(hash string, now time.Time) (Principal, bool) {
+// get returns the cached principal of a secret hash and whether it is
+// fresh (looked up within keyCacheTTL); a stale one is returned only
+// within keyStaleTTL.
+func (kc *keyCache) get(hash string, now time.Time) (p Principal, fresh, ok bool) {
 	kc.mu.Lock()
 	defer kc.mu.Unlock()
 	e, ok := kc.entries[hash]
-	if !ok || now.After(e.expires) {
-		return Principal{}, false
+	if !ok || now.Sub(e.fetched) > keyStaleTTL {
+		return Principal{}, false, false
 	}
-	return e.p, true
+	return e.p, now.Sub(e.fetched) <= keyCacheTTL, true
 }
 
 func (kc *keyCache) put(hash string, p Principal, now time.Time) {
@@ -88,7 +106,42 @@ func (kc *keyCache) put(hash string, p Principal, now time.Time) {
 	if len(kc.entries) >= keyCacheSize {
 		clear(kc.entries)
 	}
-	kc.entries[hash] = cachedKey{p: p, expires: now.Add(keyCacheTTL)}
+	kc.entries[hash] = cachedKey{p: p, fetched: now}
+	delete(kc.unknown, hash)
+}
+
+// knownUnknown reports whether hash was looked up and not found within
+// unknownTTL.
+func (kc *keyCache) knownUnknown(hash string, now time.Time) bool {
+	kc.mu.Lock()
+	defer kc.mu.Unlock()
+	until, ok := kc.unknown[hash]
+	return ok && now.Before(until)
+}
+
+func (kc *keyCache) putUnknown(hash string, now time.Time) {
+	kc.mu.Lock()
+	defer kc.mu.Unlock()
+	if len(kc.unknown) >= keyCacheSize {
+		clear(kc.unknown)
+	}
+	kc.unknown[hash] = now.Add(unknownTTL)
+}
+
+// allowFailure reports whether a client address may fail authentication
+// once more now.
+func (kc *keyCache) allowFailure(addr string) bool {
+	kc.mu.Lock()
+	defer kc.mu.Unlock()
+	l, ok := kc.failed[addr]
+	if !ok {
+		if len(kc.failed) >= keyCacheSize {
+			clear(kc.failed)
+		}
+		l = rate.NewLimiter(failedRPS, failedBurst)
+		kc.failed[addr] = l
+	}
+	return l.Allow()
 }
 
 func (kc *keyCache) allow(keyID string) bool {
@@ -106,14 +159,23 @@ func (kc *keyCache) allow(keyID string) bool {
 }
 
 // authenticate requires a valid bearer key, applies its rate limit and puts
-// the Principal on the context.
+// the Principal on the context. A missing, unknown or revoked key is 401,
+// and 429 once its client address has failed too often.
 func (s *Server) authenticate(c *gin.Context) {
 	h := c.GetHeader("Authorization")
 	secret, ok := strings.CutPrefix(h, "Bearer ")
 	secret = strings.TrimSpace(secret)
+	now := s.keyCache.now()
+	unauthenticated := func(msg, challenge string) {
+		if !s.keyCache.allowFailure(c.ClientIP()) {
+			abort(c, nirnay.Errorf(nirnay.KindRateLimited, "too many failed authentications from this address"))
+			return
+		}
+		c.Header("WWW-Authenticate", challenge)
+		abort(c, nirnay.Errorf(nirnay.KindUnauthenticated, "%s", msg))
+	}
 	if !ok || secret == "" {
-		c.Header("WWW-Authenticate", `Bearer realm="nirnay"`)
-		abort(c, nirnay.Errorf(nirnay.KindUnauthenticated, "missing API key: send Authorization: Bearer <key>"))
+		unauthenticated("missing API key: send Authorization: Bearer <key>", `Bearer realm="nirnay"`)
 		return
 	}
 	if s.keys == nil {
@@ -121,21 +183,27 @@ func (s *Server) authenticate(c *gin.Context) {
 		return
 	}
 	hash := store.HashKey(secret)
-	now := time.Now()
-	p, ok := s.keyCache.get(hash, now)
-	if !ok {
-		k, err := s.keys.APIKeyBySecret(c.Request.Context(), secret)
-		if nirnay.IsKind(err, nirnay.KindNotFound) {
-			c.Header("WWW-Authenticate", `Bearer realm="nirnay", error="invalid_token"`)
-			abort(c, nirnay.Errorf(nirnay.KindUnauthenticated, "unknown or revoked API key"))
+	p, fresh, cached := s.keyCache.get(hash, now)
+	if !fresh {
+		if s.keyCache.knownUnknown(hash, now) {
+			unauthenticated("unknown or revoked API key", `Bearer realm="nirnay", error="invalid_token"`)
 			return
 		}
-		if err != nil {
+		k, err := s.keys.APIKeyBySecret(c.Request.Context(), secret)
+		switch {
+		case nirnay.IsKind(err, nirnay.KindNotFound):
+			s.keyCache.putUnknown(hash, now)
+			unauthenticated("unknown or revoked API key", `Bearer realm="nirnay", error="invalid_token"`)
+			return
+		case err != nil && cached && (nirnay.IsKind(err, nirnay.KindUnavailable) || store.IsUnavailable(err)):
+			// The key store is down: honour the key as last seen.
+		case err != nil:
 			abort(c, err)
 			return
+		default:
+			p = Principal{KeyID: k.ID, Name: k.Name, Role: k.Role, CustomerID: k.CustomerID}
+			s.keyCache.put(hash, p, now)
 		}
-		p = Principal{KeyID: k.ID, Name: k.Name, Role: k.Role, CustomerID: k.CustomerID}
-		s.keyCache.put(hash, p, now)
 	}
 	if !s.keyCache.allow(p.KeyID) {
 		abort(c, nirnay.Errorf(nirnay.KindRateLimited, "rate limit for this API key exceeded"))
