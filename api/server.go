@@ -102,7 +102,7 @@ func New(opts Options) *Server {
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
 	s.router = r
-	s.v1 = r.Group("/v1", s.authenticate)
+	s.v1 = r.Group("/v1", s.authenticate, checkQuery)
 	return s
 }
 

@@ -1,0 +1,93 @@
+package api
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+	"gopkg.in/yaml.v3"
+
+	"github.com/nirnay/nirnay"
+)
+
+// queryParams maps "METHOD /gin/path" to the query parameters the OpenAPI
+// document declares for that operation (its own and its path's, $refs to
+// components/parameters resolved). The document is the one list of what
+// each route accepts; openapi_test.go keeps it and the router in step.
+var queryParams = sync.OnceValues(func() (map[string][]string, error) {
+	var doc struct {
+		Paths      map[string]map[string]any `yaml:"paths"`
+		Components struct {
+			Parameters map[string]map[string]any `yaml:"parameters"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(openAPIYAML, &doc); err != nil {
+		return nil, err
+	}
+	names := func(list any) []string {
+		var out []string
+		items, _ := list.([]any)
+		for _, it := range items {
+			p, _ := it.(map[string]any)
+			if ref, ok := p["$ref"].(string); ok {
+				p = doc.Components.Parameters[strings.TrimPrefix(ref, "#/components/parameters/")]
+			}
+			if p["in"] == "query" {
+				if n, ok := p["name"].(string); ok {
+					out = append(out, n)
+				}
+			}
+		}
+		return out
+	}
+	out := map[string][]string{}
+	for path, ops := range doc.Paths {
+		ginPath := path
+		for strings.Contains(ginPath, "{") {
+			i, j := strings.Index(ginPath, "{"), strings.Index(ginPath, "}")
+			if j < i {
+				return nil, fmt.Errorf("openapi.yaml: bad path %q", path)
+			}
+			ginPath = ginPath[:i] + ":" + ginPath[i+1:j] + ginPath[j+1:]
+		}
+		shared := names(ops["parameters"])
+		for method, op := range ops {
+			m, ok := op.(map[string]any)
+			if !ok || method == "parameters" {
+				continue
+			}
+			out[strings.ToUpper(method)+" "+ginPath] = append(names(m["parameters"]), shared...)
+		}
+	}
+	return out, nil
+})
+
+// checkQuery refuses a query parameter the route does not take (400 naming
+// it), so a typo such as ?customer= does not silently widen a search.
+// Routes the document does not describe are not checked.
+func checkQuery(c *gin.Context) {
+	known, err := queryParams()
+	if err != nil {
+		abort(c, fmt.Errorf("openapi.yaml: %w", err))
+		return
+	}
+	allowed, described := known[c.Request.Method+" "+c.FullPath()]
+	if !described || c.Request.URL.RawQuery == "" {
+		c.Next()
+		return
+	}
+	for name := range c.Request.URL.Query() {
+		if !slices.Contains(allowed, name) {
+			msg := "unknown query parameter; this endpoint takes none"
+			if len(allowed) > 0 {
+				sorted := slices.Sorted(slices.Values(allowed))
+				msg = "unknown query parameter; this endpoint takes " + strings.Join(sorted, ", ")
+			}
+			abort(c, &nirnay.Error{Kind: nirnay.KindInvalid, Field: name, Message: msg})
+			return
+		}
+	}
+	c.Next()
+}
