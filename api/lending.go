@@ -433,7 +433,12 @@ func (h *lendingHandlers) writeOff(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	l, err := h.svc.WriteOff(c.Request.Context(), c.Param("id"), b.On)
+	amount, err := parseAmount("amount", b.Amount, false)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	l, err := h.svc.WriteOff(c.Request.Context(), c.Param("id"), b.On, amount)
 	reply(c, http.StatusOK, l, err)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/lending/schedule"
 	"github.com/nirnay/nirnay/money"
@@ -168,11 +169,16 @@ func (s *Service) settle(ctx context.Context, loanID string, req PaymentRequest,
 	}, on)
 }
 
-// WriteOff writes off everything an active loan still owes (admin).
-func (s *Service) WriteOff(ctx context.Context, loanID, onStr string) (*Loan, error) {
+// WriteOff writes off everything an active loan still owes (admin). A
+// non-zero confirm must equal the outstanding being written off (a check
+// that the caller writes off what it saw; else KindUnprocessable).
+func (s *Service) WriteOff(ctx context.Context, loanID, onStr string, confirm money.Paise) (*Loan, error) {
 	on, err := ParseDate("on", onStr, s.Today())
 	if err != nil {
 		return nil, err
+	}
+	if confirm < 0 {
+		return nil, nirnay.FieldError("amount", "must not be negative")
 	}
 	return s.mutate(ctx, loanID, func(tx *sql.Tx, l *Loan, st *State) (*change, error) {
 		if l.Status != StatusActive {
@@ -180,6 +186,9 @@ func (s *Service) WriteOff(ctx context.Context, loanID, onStr string) (*Loan, er
 		}
 		if err := s.checkDate("on", on, dateOr(l.LastEventOn, st.Disbursed)); err != nil {
 			return nil, err
+		}
+		if out := st.Outstanding(); confirm != 0 && confirm != out {
+			return nil, unprocessable("a write-off is of the whole outstanding, %s; amount says %s", out, confirm)
 		}
 		return &change{events: []Event{{Type: EvWriteOff, On: on}}, kind: "write_off", ref: on.String(),
 			outbox: []message{{"loan.written_off", map[string]any{"amount": st.Outstanding().String()}}}}, nil

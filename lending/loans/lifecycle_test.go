@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/nirnay/nirnay"
@@ -437,5 +438,31 @@ func TestSettledWhilePastDue(t *testing.T) {
 		if p := settle(b.ID); p["dpd"] != 0.0 || p["customer_dpd"] != 0.0 {
 			t.Fatalf("b settled, no other loan: %v; want customer_dpd 0", p)
 		}
+	})
+}
+
+// TestWriteOffChecksTheAmount: a write-off is of the whole outstanding; an
+// amount given with it must be that outstanding (it was accepted and
+// ignored before).
+func TestWriteOffChecksTheAmount(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		l := activeLoan(t, e, "C-WO", rs("50000"), 6)
+		if _, err := e.svc.WriteOff(ctx, l.ID, "", rs("1000")); !nirnay.IsKind(err, nirnay.KindUnprocessable) ||
+			!strings.Contains(err.Error(), "whole outstanding") {
+			t.Fatalf("write-off of 1000 of a 50000 loan: %v; want unprocessable naming the outstanding", err)
+		}
+		if _, err := e.svc.WriteOff(ctx, l.ID, "", -1); !nirnay.IsKind(err, nirnay.KindInvalid) {
+			t.Errorf("negative amount: %v, want invalid", err)
+		}
+		got, err := e.svc.Get(ctx, l.ID)
+		if err != nil || got.Status != loans.StatusActive {
+			t.Fatalf("after refused write-offs: %v %v; want still active", got, err)
+		}
+		out, err := e.svc.WriteOff(ctx, l.ID, "", got.Outstanding)
+		if err != nil || out.Status == loans.StatusActive {
+			t.Fatalf("write-off of exactly the outstanding %s: %v %v", got.Outstanding, out, err)
+		}
+		reconcileClean(t, e)
 	})
 }
