@@ -74,6 +74,11 @@ func abort(c *gin.Context, err error) {
 	if nirnay.KindOf(err) == nirnay.KindInternal && store.IsUnavailable(err) {
 		err = &nirnay.Error{Kind: nirnay.KindUnavailable, Message: "a service Nirnay depends on is unavailable; retry shortly", Err: err}
 	}
+	if nirnay.KindOf(err) == nirnay.KindNotFound && principal(c).CustomerID != "" {
+		// A customer-scoped token learns nothing from a 404: another
+		// customer's object and one that does not exist read the same.
+		err = nirnay.Errorf(nirnay.KindNotFound, "not found")
+	}
 	p := ProblemFor(err)
 	p.Instance = c.Request.URL.Path
 	p.RequestID = c.GetString(ctxRequestID)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -82,4 +84,42 @@ func strs(v any) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TestCustomerTokenLearnsNothingFrom404: through a customer-scoped token,
+// another customer's decision, loan or journey answers exactly as one that
+// does not exist.
+func TestCustomerTokenLearnsNothingFrom404(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the whole demo service")
+	}
+	d := startDemo(t)
+	other := d.must(http.StatusOK, "POST", "/v1/decisions", "service", "", map[string]any{"customer_id": "C00000005", "step": "login",
+		"input": map[string]any{"device_id": "D00000005"}})
+	tok := d.must(http.StatusCreated, "POST", "/v1/keys", "service", "", map[string]any{"customer_id": "C00000004"})
+	get := func(path string) map[string]any {
+		req, _ := http.NewRequest("GET", d.url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok["key"].(string))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var p map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&p)
+		p["status_code"] = resp.StatusCode
+		delete(p, "instance")
+		delete(p, "request_id")
+		return p
+	}
+	for _, pair := range [][2]string{
+		{"/v1/decisions/" + other["decision_id"].(string), "/v1/decisions/dec_01M8ZA7BHD35SW9S66A9T4MQGT"},
+		{"/v1/customers/C00000005/journey", "/v1/customers/C99999999/journey"},
+		{"/v1/customers/C00000005/loans", "/v1/customers/C99999999/loans"},
+	} {
+		theirs, none := get(pair[0]), get(pair[1])
+		if theirs["status_code"] != http.StatusNotFound || fmt.Sprint(theirs) != fmt.Sprint(none) {
+			t.Errorf("another customer's %s answers %v; one that does not exist %v", pair[0], theirs, none)
+		}
+	}
 }
