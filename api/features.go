@@ -53,7 +53,9 @@ type featureWrite struct {
 // Writes are validated against the catalog (an unknown feature, one of
 // another entity or source, or a value of the wrong type is a 400 naming
 // the feature; an unknown entity a 404); a batch is written whole or not
-// at all. A customer-scoped token reaches only its own customer's vector.
+// at all. A customer-scoped token reads only its own customer's vector and
+// writes none (403). Every write is kept in the history with its writer
+// ("key:<api key id>").
 func (s *Server) MountFeatures(fs FeatureStore) {
 	s.v1.GET("/features/:entity/:id", allow(RoleAnalyst, RoleOps, RoleService), func(c *gin.Context) {
 		key := features.EntityKey{Entity: c.Param("entity"), ID: c.Param("id")}
@@ -125,6 +127,11 @@ func (s *Server) MountFeatures(fs FeatureStore) {
 
 // checkFeatureWrite validates one write; field names in errors get prefix.
 func checkFeatureWrite(c *gin.Context, fs FeatureStore, w featureWrite, prefix string) (features.Write, error) {
+	if principal(c).CustomerID != "" {
+		// Online features are the lender's facts about the customer (bureau,
+		// income, mandate): never the customer's own to set.
+		return features.Write{}, nirnay.Errorf(nirnay.KindForbidden, "a customer-scoped token may not write features; the step's request input carries what the app knows")
+	}
 	key := features.EntityKey{Entity: w.Entity, ID: w.ID}
 	if err := checkEntityAccess(c, key); err != nil {
 		return features.Write{}, err
@@ -132,7 +139,7 @@ func checkFeatureWrite(c *gin.Context, fs FeatureStore, w featureWrite, prefix s
 	if len(w.Features) == 0 {
 		return features.Write{}, nirnay.FieldError(prefix+"features", "must name at least one feature")
 	}
-	fw := features.Write{Key: key, Values: w.Features}
+	fw := features.Write{Key: key, Values: w.Features, By: "key:" + principal(c).KeyID}
 	if w.AsOf != nil {
 		if w.AsOf.After(fs.Now().Add(maxAsOfSkew)) {
 			return features.Write{}, nirnay.FieldError(prefix+"as_of", "must not be in the future")

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -187,5 +188,46 @@ func TestFeatureBatchAndCustomerScope(t *testing.T) {
 		if rec := do(t, h, "GET", p, "", bearer("cust7")...); rec.Code != 404 {
 			t.Errorf("scoped token on %s: %d, want 404", p, rec.Code)
 		}
+	}
+}
+
+// TestFeatureWritesByRoleAndWriter: a customer-scoped token cannot write
+// its own credit data (it could approve itself); features that are not
+// online cannot be written by anyone; every write is attributed in the
+// history.
+func TestFeatureWritesByRoleAndWriter(t *testing.T) {
+	s, _ := featureServer(t)
+	h := s.Handler()
+	for _, tt := range []struct {
+		method, path, body string
+	}{
+		{"PUT", "/v1/features/customer/C-7", `{"features": {"bureau_score": 900}}`},
+		{"POST", "/v1/features:batch", `{"items": [{"entity": "customer", "id": "C-7", "features": {"bureau_score": 900}}]}`},
+	} {
+		rec := do(t, h, tt.method, tt.path, tt.body, bearer("cust7")...)
+		if rec.Code != 403 || decodeProblem(t, rec).Type != ProblemTypeBase+"forbidden" {
+			t.Errorf("%s %s with a customer-scoped token: %d %s, want 403", tt.method, tt.path, rec.Code, rec.Body)
+		}
+	}
+	if rec := do(t, h, "GET", "/v1/features/customer/C-7", "", bearer(RoleOps)...); strings.Contains(rec.Body.String(), "900") {
+		t.Fatalf("a refused write was stored: %s", rec.Body)
+	}
+	for _, name := range []string{"logins_1h", "emi_to_score"} {
+		rec := do(t, h, "PUT", "/v1/features/customer/C-7", `{"features": {"`+name+`": 1}}`, bearer(RoleService)...)
+		if p := decodeProblem(t, rec); rec.Code != 400 || p.Field != "features."+name {
+			t.Errorf("writing %s: %d %+v, want 400 naming it", name, rec.Code, p)
+		}
+	}
+	if rec := do(t, h, "PUT", "/v1/features/customer/C-7", `{"features": {"bureau_score": 720}}`, bearer(RoleService)...); rec.Code != 200 {
+		t.Fatalf("service write: %d %s", rec.Code, rec.Body)
+	}
+	var by string
+	if err := s.keys.(interface {
+		Reader() *sql.DB
+	}).Reader().QueryRow(`SELECT written_by FROM feature_history WHERE entity_id = 'C-7' AND name = 'bureau_score'`).Scan(&by); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(by, "key:") || len(by) < 5 {
+		t.Errorf("history written_by %q, want key:<the service key's id>", by)
 	}
 }

@@ -202,7 +202,7 @@ func (s *StepUps) apply(ctx context.Context, rep StepUpReport, now time.Time) er
 		return store.Translate(err)
 	}
 	return s.features.Write(ctx, features.Write{Key: features.EntityKey{Entity: "customer", ID: rep.CustomerID},
-		Values: map[string]any{FeatureStepUpPassed: passed}, AsOf: now})
+		Values: map[string]any{FeatureStepUpPassed: passed}, AsOf: now, By: "step-up"})
 }
 
 func (s *StepUps) stored(ctx context.Context, decisionID, action string) (StepUpReport, error) {

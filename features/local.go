@@ -285,9 +285,13 @@ ON CONFLICT (entity, entity_id, name) DO UPDATE SET value = excluded.value, as_o
 					w.Key.Entity, w.Key.ID, e.f.Name, e.enc, micros); err != nil {
 					return fmt.Errorf("write features of %s: %w", w.Key, err)
 				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO feature_history (entity, entity_id, name, value, as_of) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (entity, entity_id, name, as_of) DO UPDATE SET value = excluded.value`,
-					w.Key.Entity, w.Key.ID, e.f.Name, e.enc, micros); err != nil {
+				by := w.By
+				if by == "" {
+					by = "nirnay"
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO feature_history (entity, entity_id, name, value, as_of, written_by) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (entity, entity_id, name, as_of) DO UPDATE SET value = excluded.value, written_by = excluded.written_by`,
+					w.Key.Entity, w.Key.ID, e.f.Name, e.enc, micros, by); err != nil {
 					return fmt.Errorf("write feature history of %s: %w", w.Key, err)
 				}
 			}

@@ -37,11 +37,13 @@ type Entry struct {
 }
 
 // Write is one entity's values to store, by feature name, observed at AsOf
-// (zero: the writer's now).
+// (zero: the writer's now), written by By (kept in the history; empty:
+// "nirnay").
 type Write struct {
 	Key    EntityKey
 	Values map[string]any
 	AsOf   time.Time
+	By     string
 }
 
 // encoded is one validated value ready for a store: the feature, its

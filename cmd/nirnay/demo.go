@@ -95,7 +95,7 @@ func (s *service) seedDemoCustomers(ctx context.Context, w io.Writer) error {
 					continue
 				}
 			}
-			batch = append(batch, features.Write{Key: features.EntityKey{Entity: ent, ID: id}, Values: vals})
+			batch = append(batch, features.Write{Key: features.EntityKey{Entity: ent, ID: id}, Values: vals, By: "demo"})
 		}
 		if len(batch) >= features.MaxBatchWrites-10 {
 			if err := flush(); err != nil {

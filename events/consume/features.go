@@ -254,6 +254,9 @@ func (f *Features) writeSMSFeatures(ctx context.Context, custs []string, now tim
 }
 
 func (f *Features) write(ctx context.Context, ws []features.Write) error {
+	for i := range ws {
+		ws[i].By = "events"
+	}
 	for len(ws) > 0 {
 		n := min(len(ws), features.MaxBatchWrites)
 		if err := f.Writer.Write(ctx, ws[:n]...); err != nil {
