@@ -73,6 +73,20 @@ func (c *l1) getPart(key string, now int64) *part {
 	return p
 }
 
+// getStalePart returns key's cached part even when it has expired (for a
+// store that cannot be read), unless it was invalidated or reset since.
+func (c *l1) getStalePart(key string) *part {
+	v, ok := c.c.Get(key)
+	if !ok {
+		return nil
+	}
+	p, ok := v.(*part)
+	if !ok || p.epoch != c.epoch.Load() {
+		return nil
+	}
+	return p
+}
+
 // putPart caches p unless key was invalidated since gen was taken.
 func (c *l1) putPart(key string, p *part, gen uint64, now int64) {
 	st := c.stripe(key)

@@ -76,7 +76,9 @@ type SourceConfig struct {
 // cached and otherwise read from the store in one round trip, merged into
 // one Vector with derived and request features. It never fails a decision
 // because of the store: when the store is slow, down or its breaker open,
-// the features it could not read are missing. It is safe for concurrent
+// an entity's values last held in L1 are used instead (each only within
+// its feature's max_age, and marked stale in the decision log), and
+// otherwise the features it could not read are missing. It is safe for concurrent
 // use; Close stops its background subscription.
 type Source struct {
 	b        *Builder
@@ -95,18 +97,21 @@ type Source struct {
 }
 
 type sourceMetrics struct {
-	l1       *prometheus.CounterVec
-	reads    *prometheus.CounterVec
-	latency  prometheus.Histogram
-	breaker  prometheus.Gauge
-	missing  prometheus.Counter
-	writes   prometheus.Counter
-	l1Hit    prometheus.Counter
-	l1Miss   prometheus.Counter
-	readOK   prometheus.Counter
-	readErr  prometheus.Counter
-	readTime prometheus.Counter
-	readSkip prometheus.Counter
+	l1      *prometheus.CounterVec
+	reads   *prometheus.CounterVec
+	latency prometheus.Histogram
+	breaker prometheus.Gauge
+	missing prometheus.Counter
+	// fromMemory counts entity vectors served from memory while the store
+	// could not be read.
+	fromMemory prometheus.Counter
+	writes     prometheus.Counter
+	l1Hit      prometheus.Counter
+	l1Miss     prometheus.Counter
+	readOK     prometheus.Counter
+	readErr    prometheus.Counter
+	readTime   prometheus.Counter
+	readSkip   prometheus.Counter
 }
 
 // NewSource builds a source and, for a store that announces writes (Redis),
@@ -172,6 +177,7 @@ func (s *Source) initMetrics(reg prometheus.Registerer) error {
 		Buckets: []float64{.0001, .00025, .0005, .001, .002, .005, .01, .025, .05, .1}})
 	m.breaker = prometheus.NewGauge(prometheus.GaugeOpts{Name: "nirnay_features_breaker_state", Help: "Feature store circuit breaker: 0 closed, 1 half-open, 2 open."})
 	m.missing = prometheus.NewCounter(prometheus.CounterOpts{Name: "nirnay_features_missing_entities_total", Help: "Entity vectors a decision went without because the store could not be read."})
+	m.fromMemory = prometheus.NewCounter(prometheus.CounterOpts{Name: "nirnay_features_from_memory_total", Help: "Entity vectors a decision took from memory (values within their max_age) because the store could not be read."})
 	m.writes = prometheus.NewCounter(prometheus.CounterOpts{Name: "nirnay_features_writes_total", Help: "Entity vectors written through Nirnay."})
 	m.l1Hit, m.l1Miss = m.l1.WithLabelValues("hit"), m.l1.WithLabelValues("miss")
 	m.readOK, m.readErr = m.reads.WithLabelValues("ok"), m.reads.WithLabelValues("error")
@@ -179,7 +185,7 @@ func (s *Source) initMetrics(reg prometheus.Registerer) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{m.l1, m.reads, m.latency, m.breaker, m.missing, m.writes} {
+	for _, c := range []prometheus.Collector{m.l1, m.reads, m.latency, m.breaker, m.missing, m.fromMemory, m.writes} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("features: register metrics: %w", err)
 		}
@@ -290,11 +296,22 @@ func (s *Source) Vector(ctx context.Context, req Request) (*Vector, error) {
 		missAt[len(missKeys)] = i
 		missKeys = append(missKeys, EntityKey{Entity: decisionEntities[i], ID: ids[i]})
 	}
+	fromMemory := false
 	if len(missKeys) > 0 {
 		got := s.read(ctx, missKeys, now)
 		if got == nil {
+			// The store could not be read: fall back on the values last held
+			// in memory, which still count only within their max_age.
 			complete = false
-			s.m.missing.Add(float64(len(missKeys)))
+			for j := range missKeys {
+				i := missAt[j]
+				if p := s.stalePart(keys[i]); p != nil {
+					parts[i], fromMemory = p, true
+					s.m.fromMemory.Inc()
+				} else {
+					s.m.missing.Inc()
+				}
+			}
 		}
 		for j, entries := range got {
 			i := missAt[j]
@@ -307,10 +324,20 @@ func (s *Source) Vector(ctx context.Context, req Request) (*Vector, error) {
 		}
 	}
 	v := s.merge(parts, now)
+	v.fromMemory = fromMemory
 	if complete && s.cache != nil && mkey != "" {
 		s.cache.putMerged(mkey, &merged{gens: gens, vec: v, expires: expires}, s.cat.Len())
 	}
 	return s.forRequest(v, req, now)
+}
+
+// stalePart is the part of key last held in L1, expired or not; nil
+// without L1 or when it holds none.
+func (s *Source) stalePart(key string) *part {
+	if s.cache == nil {
+		return nil
+	}
+	return s.cache.getStalePart(key)
 }
 
 // forRequest overlays what is particular to one request on a stored

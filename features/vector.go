@@ -27,6 +27,9 @@ type Vector struct {
 	// the derived features that depend on them), indexed by b.ovIdx; an
 	// entry without a value leaves the base slot in effect.
 	ov []overlaid
+	// fromMemory: some stored values were taken from memory because the
+	// store could not be read (see Source); Observe marks them Stale.
+	fromMemory bool
 }
 
 // overlaid is one overlay slot's value.
@@ -72,7 +75,7 @@ type State string
 const (
 	Present State = "present" // stored and fresh
 	Default State = "default" // absent or stale; the catalog default was used
-	Stale   State = "stale"   // older than max_age and no default: missing
+	Stale   State = "stale"   // older than max_age and no default: missing; or, with a value, held in memory while the store could not be read
 	Missing State = "missing" // no value and no default
 )
 
@@ -92,6 +95,9 @@ func (v *Vector) Observe(slot int, now time.Time) Observation {
 		age := time.Duration(now.UnixNano() - at)
 		if max := v.b.maxAge[slot]; max == 0 || int64(age) <= max {
 			o.Value, o.Age, o.State = val.Value(), age, Present
+			if v.fromMemory && v.b.ovIdx[slot] < 0 {
+				o.State = Stale
+			}
 			return o
 		}
 		o.State = Stale
@@ -236,7 +242,7 @@ func (v *Vector) WithInput(input map[string]any, now time.Time) (*Vector, error)
 			return nil, nirnay.FieldError("input."+f.Name, "%v", err)
 		}
 		if nv == nil {
-			nv = &Vector{b: b, vals: v.vals, asOf: v.asOf, ov: make([]overlaid, b.nOv)}
+			nv = &Vector{b: b, vals: v.vals, asOf: v.asOf, ov: make([]overlaid, b.nOv), fromMemory: v.fromMemory}
 			copy(nv.ov, v.ov) // an overlay over an overlay keeps the first one's values
 		}
 		nv.ov[b.ovIdx[slot]] = overlaid{val: toVal(val), asOf: nowNanos}
@@ -265,7 +271,7 @@ func (v *Vector) ForStep(step string, now time.Time) *Vector {
 			continue
 		}
 		if nv == nil {
-			nv = &Vector{b: v.b, vals: v.vals, asOf: v.asOf, ov: make([]overlaid, v.b.nOv)}
+			nv = &Vector{b: v.b, vals: v.vals, asOf: v.asOf, ov: make([]overlaid, v.b.nOv), fromMemory: v.fromMemory}
 			copy(nv.ov, v.ov)
 		}
 		nv.ov[v.b.ovIdx[slot]] = overlaid{val: toVal(rules.PerStepValues(stored, step, now.Unix())), asOf: at}
