@@ -192,3 +192,19 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 		t.Fatal("server still accepts requests after shutdown")
 	}
 }
+
+// TestREADMEListsEverySetting: the README's configuration table names every
+// setting with its variable and flag.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg config
+	for _, s := range cfg.settings() {
+		row := "| `" + s.env + "` | `--" + s.flag + "` |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README.md has no configuration row starting %s", row)
+		}
+	}
+}
