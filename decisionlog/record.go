@@ -1,11 +1,12 @@
 // Package decisionlog is Nirnay's durable decision log.
 //
 // Every decision (champion, challenger, shadow) is appended to a local segment
-// file before its response is sent (Writer.Append), so it survives a kill -9
-// of the server. A Shipper moves segment records to the database in batches,
+// file before its response is sent (Log.Append), so it survives a kill -9 of
+// the server. Log.Run ships appended records to the database in batches,
 // idempotently by decision id, so a restart or a database outage loses and
-// duplicates nothing. Decisions older than the hot-tier age are exported to
-// compressed daily files (the cold tier) that reads still reach.
+// duplicates nothing; until then reads find them in memory or the segments.
+// Decisions older than the hot-tier age are exported to compressed daily
+// files (the cold tier, Log.Archive) that reads still reach.
 package decisionlog
 
 import (
