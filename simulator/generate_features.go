@@ -299,4 +299,3 @@ func (g *gen) payments(p *person, seed uint64, i int) {
 }
 
 var tenures = []int64{3, 6, 9, 12, 18, 24, 36}
-
