@@ -182,7 +182,7 @@ func (s *Service) WriteOff(ctx context.Context, loanID, onStr string) (*Loan, er
 			return nil, err
 		}
 		return &change{events: []Event{{Type: EvWriteOff, On: on}}, kind: "write_off", ref: on.String(),
-			outbox: []message{{"loan.written_off", map[string]any{"amount": st.Outstanding().String()}}}}, nil
+			outbox: []message{{topic: "loan.written_off", payload: map[string]any{"amount": st.Outstanding().String()}}}}, nil
 	})
 }
 
@@ -207,6 +207,6 @@ func (s *Service) Waive(ctx context.Context, loanID string, amount money.Paise, 
 			return nil, err
 		}
 		return &change{events: []Event{{Type: EvWaive, On: on, Amount: amount}}, kind: "waiver", ref: on.String(),
-			outbox: []message{{"loan.charges_waived", map[string]any{"amount": amount.String()}}}}, nil
+			outbox: []message{{topic: "loan.charges_waived", payload: map[string]any{"amount": amount.String()}}}}, nil
 	})
 }
