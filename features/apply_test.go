@@ -176,3 +176,35 @@ func TestRedisSourceApplyIsReadOnEveryInstance(t *testing.T) {
 		t.Errorf("apps_1h after bulk-1, dec_1 twice and dec_2 = %v, want 3", got)
 	}
 }
+
+func TestLocalApplyInChunksHonoursItsContext(t *testing.T) {
+	clk := newFakeClock()
+	st := fpLocal(t, fpBuilder(t), clk.Now)
+	ctx := context.Background()
+	// A batch of three chunks: a malformed event in the second is reported
+	// by its index in the batch, every other event is applied.
+	evs := make([]Event, 2*applyChunk+10)
+	for i := range evs {
+		evs[i] = ev("b"+fmtFloat(float64(i)), "loan_application", clk.Now(), map[string]string{"customer": "C1"}, nil)
+	}
+	evs[applyChunk+44] = ev("bad", "emi_debit", clk.Now(), map[string]string{"customer": "C1"}, nil)
+	err := st.Apply(ctx, evs...)
+	var bad EventErrors
+	if !errors.As(err, &bad) || len(bad) != 1 || bad[applyChunk+44] == nil {
+		t.Fatalf("Apply of %d events with a malformed one at %d: %v, want EventErrors naming index %d", len(evs), applyChunk+44, err, applyChunk+44)
+	}
+	if got := readAgg(t, st, EntityKey{"customer", "C1"}, clk.Now())["apps_1h"]; got != int64(len(evs)-1) {
+		t.Errorf("apps_1h = %v, want %d", got, len(evs)-1)
+	}
+	// While another Apply holds the lock, a waiting one gives up when its
+	// context ends.
+	st.applying <- struct{}{}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = st.Apply(wctx, ev("w1", "loan_application", clk.Now(), map[string]string{"customer": "C1"}, nil))
+	<-st.applying
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
+		t.Errorf("Apply waiting for the lock with a 20 ms deadline: %v after %s, want context.DeadlineExceeded at once", err, time.Since(start))
+	}
+}
