@@ -105,7 +105,6 @@ type VelocityOptions struct {
 // It is safe for concurrent use.
 type Velocity struct {
 	agg     Aggregator
-	rules   []*velocityRule
 	byEvent map[string]*velocityRule
 	byStep  map[string][]*velocityRule // decision rules by step; "" any step
 	timeout time.Duration
@@ -168,7 +167,6 @@ func NewVelocity(cat *rules.Catalog, agg Aggregator, opts VelocityOptions) (*Vel
 			"retried": &vr.retried, "dropped": &vr.dropped, "skipped": &vr.skipped} {
 			*c = v.events.WithLabelValues(r.Event, res)
 		}
-		v.rules = append(v.rules, vr)
 		if _, ok := v.byEvent[r.Event]; !ok {
 			v.byEvent[r.Event] = vr
 		}
@@ -445,14 +443,4 @@ func (v *Velocity) finish(batch []features.Event) {
 			r.retried.Inc()
 		}
 	}
-}
-
-// Rules returns the table as built.
-func (v *Velocity) Rules() []VelocityRule {
-	out := make([]VelocityRule, len(v.rules))
-	for i, r := range v.rules {
-		out[i] = r.VelocityRule
-		out[i].Entities = slices.Clone(r.Entities)
-	}
-	return out
 }
