@@ -29,9 +29,10 @@ type Decider interface {
 
 // Service makes, logs and replays decisions. Safe for concurrent use.
 type Service struct {
-	eng   Decider
-	log   *decisionlog.Log
-	locks [256]sync.Mutex // striped by request_id: one decision per id at a time
+	eng      Decider
+	log      *decisionlog.Log
+	velocity *Velocity       // nil: decisions count no velocity events
+	locks    [256]sync.Mutex // striped by request_id: one decision per id at a time
 
 	decisions *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
@@ -64,6 +65,10 @@ func New(eng Decider, log *decisionlog.Log, reg prometheus.Registerer) *Service 
 	}
 	return s
 }
+
+// UseVelocity makes the service count the velocity events its decisions
+// cause (see Velocity and Decide). Call it before the service decides.
+func (s *Service) UseVelocity(v *Velocity) { s.velocity = v }
 
 // Body is what the log keeps for an acted-on decision: the response exactly
 // as it was sent, the masked input, the feature values used with their ages,
@@ -101,10 +106,13 @@ type Result struct {
 	Replayed bool            // true when an earlier decision for the same request_id was returned
 }
 
-// Decide makes a decision, logs it durably, and returns its JSON. A repeated
-// request_id with the same request returns the first decision unchanged; with
-// a different request it is a KindConflict error. Errors: KindInvalid (unknown
-// step, bad input), KindUnprocessable (no policy deployed), internal errors.
+// Decide makes a decision, logs it durably, counts the velocity events it
+// causes (UseVelocity) and returns its JSON: the customer's next decision
+// reads those counts. A repeated request_id with the same request returns
+// the first decision unchanged and counts nothing again; with a different
+// request it is a KindConflict error. A failure to count does not fail
+// the decision (see Velocity). Errors: KindInvalid (unknown step, bad
+// input), KindUnprocessable (no policy deployed), internal errors.
 func (s *Service) Decide(ctx context.Context, req engine.Request) (Result, error) {
 	hash := requestHash(req)
 	if req.RequestID != "" {
@@ -141,6 +149,9 @@ func (s *Service) Decide(ctx context.Context, req engine.Request) (Result, error
 	}
 	if err := s.log.Append(recs...); err != nil {
 		return Result{}, fmt.Errorf("log decision %s: %w", d.DecisionID, err)
+	}
+	if s.velocity != nil {
+		s.velocity.decided(ctx, &d)
 	}
 	s.decisions.WithLabelValues(d.Step, d.Outcome, d.Policy.Role).Inc()
 	s.latency.WithLabelValues(d.Step).Observe(float64(d.LatencyUS) / 1e6)

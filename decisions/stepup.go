@@ -66,11 +66,6 @@ type FeatureWriter interface {
 	Write(ctx context.Context, ws ...features.Write) error
 }
 
-// Aggregator applies aggregate events, idempotently by event id.
-type Aggregator interface {
-	Apply(ctx context.Context, events ...features.Event) error
-}
-
 // StepUps records the results of step-up challenges: durably, once per
 // decision and challenge, in the shared database (so every instance sees
 // them), and as features the next decision of the step reads: a pass goes

@@ -50,9 +50,9 @@ func stepUpDecision(t *testing.T, l *decisionlog.Log, id, customer, step, outcom
 	}
 }
 
-// instance is one service instance's view: its decision log, feature
+// stepUpInstance is one service stepUpInstance's view: its decision log, feature
 // source and step-up recorder.
-type instance struct {
+type stepUpInstance struct {
 	src *features.Source
 	ups *decisions.StepUps
 }
@@ -67,7 +67,7 @@ func observe(t *testing.T, src *features.Source, customer, step, name string) an
 	return v.Observe(f.Slot, time.Now()).Value
 }
 
-// TestStepUpsAcrossInstances reports challenges on one instance and reads
+// TestStepUpsAcrossInstances reports challenges on one stepUpInstance and reads
 // their effect on another: embedded (one process: both views share the
 // store) and PostgreSQL with Redis (two sources, each with its own L1).
 func TestStepUpsAcrossInstances(t *testing.T) {
@@ -76,7 +76,7 @@ func TestStepUpsAcrossInstances(t *testing.T) {
 			ctx := context.Background()
 			b := stepUpCatalog(t)
 			var db *store.DB
-			var a, other instance
+			var a, other stepUpInstance
 			newSource := func(st features.Store) *features.Source {
 				src, err := features.NewSource(features.SourceConfig{Builder: b, Store: st, CacheTTL: time.Minute})
 				if err != nil {
@@ -128,7 +128,7 @@ func TestStepUpsAcrossInstances(t *testing.T) {
 
 			stepUpDecision(t, l, "dec_login1", "C-1", "login", "step_up", "otp", "selfie")
 			stepUpDecision(t, l, "dec_approve", "C-1", "login", "approve")
-			// Warm the other instance's L1 before the report.
+			// Warm the other stepUpInstance's L1 before the report.
 			if got := observe(t, other.src, "C-1", "login", "step_up_passed"); len(got.([]string)) != 0 {
 				t.Fatalf("before any report: step_up_passed %v", got)
 			}
@@ -143,7 +143,7 @@ func TestStepUpsAcrossInstances(t *testing.T) {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("other instance reads step_up_passed %v a second after the report, want [otp]", got)
+					t.Fatalf("other stepUpInstance reads step_up_passed %v a second after the report, want [otp]", got)
 				}
 				time.Sleep(10 * time.Millisecond)
 			}

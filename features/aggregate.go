@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -174,6 +175,31 @@ func (a *aggregates) updates(ev Event, dst []aggUpdate) ([]aggUpdate, error) {
 		dst = append(dst, u)
 	}
 	return dst, nil
+}
+
+// entityKeys appends to dst the entity keys whose aggregates ev updates
+// (each once): those of its entities that an aggregate of its type counts.
+func (a *aggregates) entityKeys(ev Event, dst []EntityKey) []EntityKey {
+	for _, s := range a.byEvent[ev.Type] {
+		id := ev.Entities[s.entity]
+		if id == "" || len(id) > MaxIDLength {
+			continue
+		}
+		k := EntityKey{Entity: s.entity, ID: id}
+		if !slices.Contains(dst, k) {
+			dst = append(dst, k)
+		}
+	}
+	return dst
+}
+
+// DecisionEventID is the id of the aggregate event of type eventType that
+// the decision decisionID causes: "<decision id>/<event type>". The
+// decision service applies the event under this id in the request, and an
+// asynchronous consumer that sees the same occurrence later (the lending
+// core's application_created) uses it too, so it counts once.
+func DecisionEventID(decisionID, eventType string) string {
+	return decisionID + "/" + eventType
 }
 
 // dedupeTTL is how long an event id must be remembered: the longest window

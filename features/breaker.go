@@ -119,6 +119,14 @@ func (b *Breaker) Cancel() {
 	}
 }
 
+// refusing reports whether Allow would refuse a call now (open, within
+// the cool-down), without taking a probe slot.
+func (b *Breaker) refusing() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.state == BreakerOpen && b.cfg.Clock().Sub(b.openedAt) < b.cfg.Cooldown
+}
+
 // State is the current state (an open breaker whose cool-down has passed
 // still reads open until the next Allow).
 func (b *Breaker) State() BreakerState {

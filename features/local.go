@@ -31,8 +31,10 @@ type LocalStore struct {
 	// values so reads never touch the database: the embedded default.
 	latest map[EntityKey]map[int]Entry
 
-	applyMu sync.Mutex // serialises Apply
-	wb      writeBehind
+	// applying serialises the chunks of Apply (a one-slot semaphore, so a
+	// waiting Apply honours its context).
+	applying chan struct{}
+	wb       writeBehind
 }
 
 type seriesKey struct {
@@ -51,7 +53,8 @@ func NewLocalStore(ctx context.Context, db *store.DB, cat *rules.Catalog, clock 
 	if clock == nil {
 		clock = time.Now
 	}
-	s := &LocalStore{db: db, cat: cat, es: slotsOf(cat), aggs: aggs, clock: clock, series: map[seriesKey]map[string]float64{}}
+	s := &LocalStore{db: db, cat: cat, es: slotsOf(cat), aggs: aggs, clock: clock, series: map[seriesKey]map[string]float64{},
+		applying: make(chan struct{}, 1)}
 	if err := s.load(ctx); err != nil {
 		return nil, err
 	}

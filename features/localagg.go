@@ -139,24 +139,58 @@ func (e EventErrors) Error() string {
 	return b.String()
 }
 
+// applyChunk bounds the events Apply applies under one hold of its lock,
+// so a small Apply (a decision's velocity count) waits behind a
+// consumer's large batch for one chunk at most (about a millisecond).
+const applyChunk = 256
+
 // Apply updates the aggregates from events. Reads see the updates at once;
 // they reach the database within FlushInterval (or when Flush is called),
 // so a crash loses at most the updates of the last interval: an event
 // consumer that acknowledges events only after Flush loses nothing. An
 // event whose id was applied before (while it could still count in a
-// window, and across restarts once flushed) is skipped. Malformed events
-// are reported in an EventErrors and the others applied; any other error
-// means the batch may be retried whole (dedupe makes that safe for events
-// with ids).
+// window, and across restarts once flushed) is skipped. Each event is
+// applied atomically, in chunks of up to 256 events; an Apply waiting for
+// another's chunk gives up when ctx ends. Malformed events are reported in
+// an EventErrors and the others applied; any other error means the batch
+// may be retried whole (dedupe makes that safe for events with ids).
 func (s *LocalStore) Apply(ctx context.Context, events ...Event) error {
-	s.applyMu.Lock()
-	defer s.applyMu.Unlock()
+	bad := EventErrors{}
+	for start := 0; start < len(events); start += applyChunk {
+		if err := s.applyChunk(ctx, events[start:min(start+applyChunk, len(events))], start, bad); err != nil {
+			return err
+		}
+	}
+	s.wb.mu.Lock()
+	pending := len(s.wb.rows)
+	s.wb.mu.Unlock()
+	if pending >= MaxPendingRows {
+		if err := s.Flush(ctx); err != nil {
+			return err
+		}
+	} else if pending > 0 {
+		s.kickFlush()
+	}
+	if len(bad) > 0 {
+		return bad
+	}
+	return nil
+}
+
+// applyChunk applies events (events[0] is the batch's event offset) under
+// the store's apply lock, recording malformed ones in bad.
+func (s *LocalStore) applyChunk(ctx context.Context, events []Event, offset int, bad EventErrors) error {
+	select {
+	case s.applying <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.applying }()
 	now := s.clock().Unix()
 	seen, err := s.seenIDs(ctx, events, now)
 	if err != nil {
 		return err
 	}
-	bad := EventErrors{}
 	var all, us []aggUpdate
 	marks := map[string]int64{}
 	for i, ev := range events {
@@ -165,7 +199,7 @@ func (s *LocalStore) Apply(ctx context.Context, events ...Event) error {
 		}
 		us, err = s.aggs.updates(ev, us[:0])
 		if err != nil {
-			bad[i] = err
+			bad[offset+i] = err
 			continue
 		}
 		all = append(all, us...)
@@ -213,18 +247,7 @@ func (s *LocalStore) Apply(ctx context.Context, events ...Event) error {
 			wb.known, wb.complete = nil, false // fall back to database lookups
 		}
 	}
-	pending := len(wb.rows)
 	wb.mu.Unlock()
-	if pending >= MaxPendingRows {
-		if err := s.Flush(ctx); err != nil {
-			return err
-		}
-	} else if pending > 0 {
-		s.kickFlush()
-	}
-	if len(bad) > 0 {
-		return bad
-	}
 	return nil
 }
 

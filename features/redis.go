@@ -24,6 +24,8 @@ import (
 //	<prefix>ae:<ttl>:<hour>        set of applied event ids of that hour (by
 //	                               event time), kept while they can still count
 //	<prefix>f:invalidate           pub/sub channel: entity keys written
+//	                               (Write) or whose aggregates changed
+//	                               (Source.Apply)
 //
 // Reads of any number of entities, with their aggregates, take one
 // pipelined round trip. Writes through Write are validated against the
@@ -244,7 +246,9 @@ func (s *RedisStore) Subscribe(ctx context.Context, onKey func(EntityKey), onRes
 	}
 }
 
-// applyScript applies a chunk of events, each atomically. ARGV[1] is the
+// applyScript applies a chunk of events, each atomically, and, when
+// ARGV[1] names a channel and any event changed anything, publishes
+// ARGV[2] (the chunk's entity keys) there. ARGV[3] is the
 // number m of aggregate specs the chunk uses, then per spec: fn, ttl,
 // prune-at length, lowest bucket kept, lowest last-seen kept; then per
 // event: its id ("" for none; then its dedupe set comes first among the
@@ -252,9 +256,9 @@ func (s *RedisStore) Subscribe(ctx context.Context, onKey func(EntityKey), onRes
 // per update: spec index, field, value. KEYS are consumed in the same
 // order. Each hash's expiry and pruning are handled once per call.
 var applyScript = redis.NewScript(`
-local m = tonumber(ARGV[1])
+local m = tonumber(ARGV[3])
 local specs = {}
-local a = 2
+local a = 4
 for i = 1, m do
   specs[i] = {ARGV[a], ARGV[a+1], tonumber(ARGV[a+2]), tonumber(ARGV[a+3]), tonumber(ARGV[a+4])}
   a = a + 5
@@ -307,6 +311,7 @@ for key, sp in pairs(touched) do
     end
   end
 end
+if ARGV[1] ~= '' and next(touched) ~= nil then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
 return 1
 `)
 
@@ -333,8 +338,22 @@ const eventsPerScript = 64
 // nothing when applied again, so its id is not recorded. Malformed events are reported in an EventErrors and the others
 // applied; any other error means the batch may be retried (safe for events
 // with ids). The keys of one script may span hash slots, so under Redis
-// Cluster use one shard per prefix (see docs/features.md).
+// Cluster use one shard per prefix (see docs/features.md). Apply does not
+// announce the touched entities (an event consumer's bulk updates rely on
+// the L1 TTL); Source.Apply does.
 func (s *RedisStore) Apply(ctx context.Context, events ...Event) error {
+	return s.apply(ctx, false, events)
+}
+
+// applyAnnounced is Apply that also announces, on Channel and in the same
+// script call that applies them, the entity keys each script's events
+// touch, when any of them changed anything (so other instances' L1 drop
+// them as for Write).
+func (s *RedisStore) applyAnnounced(ctx context.Context, events []Event) error {
+	return s.apply(ctx, true, events)
+}
+
+func (s *RedisStore) apply(ctx context.Context, announce bool, events []Event) error {
 	now := s.clock().Unix()
 	bad := EventErrors{}
 	type call struct {
@@ -346,14 +365,23 @@ func (s *RedisStore) Apply(ctx context.Context, events ...Event) error {
 	var ckeys []string
 	specIdx := map[*aggSpec]int{}
 	var specArgs []any
+	var touched []EntityKey // the current script's, when announcing
 	inCur := 0
 	flush := func() {
-		args := make([]any, 0, 1+len(specArgs)+len(body))
-		args = append(args, len(specIdx))
+		channel, payload := "", ""
+		if announce && len(touched) > 0 {
+			lines := make([]string, len(touched))
+			for i, k := range touched {
+				lines[i] = k.String()
+			}
+			channel, payload = s.Channel(), strings.Join(lines, "\n")
+		}
+		args := make([]any, 0, 3+len(specArgs)+len(body))
+		args = append(args, channel, payload, len(specIdx))
 		args = append(args, specArgs...)
 		args = append(args, body...)
 		calls = append(calls, call{keys: ckeys, args: args})
-		ckeys, body, specArgs, inCur = nil, nil, nil, 0
+		ckeys, body, specArgs, touched, inCur = nil, nil, nil, touched[:0], 0
 		clear(specIdx)
 	}
 	var us []aggUpdate
@@ -366,6 +394,9 @@ func (s *RedisStore) Apply(ctx context.Context, events ...Event) error {
 		}
 		if len(us) == 0 {
 			continue
+		}
+		if announce {
+			touched = s.aggs.entityKeys(ev, touched)
 		}
 		if ev.ID != "" && !idempotent(us) {
 			// Applied ids go to a set per hour of the event's time and

@@ -25,6 +25,18 @@ type Store interface {
 	Write(ctx context.Context, ws []Write, now time.Time) error
 }
 
+// aggregator is a store that maintains windowed aggregates from events
+// (RedisStore, LocalStore).
+type aggregator interface {
+	Apply(ctx context.Context, events ...Event) error
+}
+
+// announcer is a store that announces, with the update itself, the entity
+// keys an Apply touched (RedisStore).
+type announcer interface {
+	applyAnnounced(ctx context.Context, events []Event) error
+}
+
 // subscriber is a store that announces writes made by other instances.
 type subscriber interface {
 	Subscribe(ctx context.Context, onKey func(EntityKey), onReset func())
@@ -86,6 +98,7 @@ type Source struct {
 	store    Store
 	history  Store
 	es       entitySlots
+	aggs     *aggregates
 	deadline time.Duration
 	cache    *l1
 	breaker  *Breaker
@@ -140,6 +153,11 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 	}
 	s := &Source{b: cfg.Builder, cat: cfg.Builder.Catalog(), store: cfg.Store, history: cfg.History, deadline: cfg.Deadline, clock: cfg.Clock, log: cfg.Logger}
 	s.es = slotsOf(s.cat)
+	aggs, err := compileAggregates(s.cat)
+	if err != nil {
+		return nil, err
+	}
+	s.aggs = aggs
 	if err := s.initMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
@@ -456,6 +474,48 @@ func (s *Source) Write(ctx context.Context, ws ...Write) error {
 		}
 	}
 	return nil
+}
+
+// Apply updates the windowed aggregates from events through the store
+// (RedisStore or LocalStore; see their Apply for idempotence by event id
+// and durability) so that the next decision sees them: this instance's L1
+// drops the entity keys the events touch before Apply returns (whatever
+// the result), and on Redis the same script call that applies the events
+// announces those keys on the channel Write uses, so every other
+// instance's L1 drops them when the announcement arrives. It honours ctx's
+// deadline. Errors: EventErrors for malformed events (the others are
+// applied); KindUnavailable when the store fails, when its circuit breaker
+// is open (nothing is tried then) or when the store keeps no aggregates —
+// the events may have been applied in part, and applying them again is
+// safe for events with ids.
+func (s *Source) Apply(ctx context.Context, events ...Event) error {
+	st, ok := s.store.(aggregator)
+	if !ok {
+		return &nirnay.Error{Kind: nirnay.KindUnavailable, Message: "the feature store keeps no aggregates"}
+	}
+	if s.breaker.refusing() {
+		return &nirnay.Error{Kind: nirnay.KindUnavailable, Message: "the feature store is unavailable", Err: errors.New("circuit breaker open")}
+	}
+	var err error
+	if a, ok := s.store.(announcer); ok {
+		err = a.applyAnnounced(ctx, events)
+	} else {
+		err = st.Apply(ctx, events...)
+	}
+	if s.cache != nil {
+		var keys []EntityKey
+		for _, ev := range events {
+			keys = s.aggs.entityKeys(ev, keys)
+		}
+		for _, k := range keys {
+			s.cache.invalidate(k.String())
+		}
+	}
+	var bad EventErrors
+	if err != nil && !errors.As(err, &bad) {
+		return &nirnay.Error{Kind: nirnay.KindUnavailable, Message: "the feature store is unavailable", Err: err}
+	}
+	return err
 }
 
 // Observed returns one entity's stored and aggregate values, read from the

@@ -34,6 +34,16 @@ type config struct {
 	DecisionHotAge  time.Duration // NIRNAY_DECISION_HOT_AGE; default 720h: older decisions move to the cold tier
 	DebugAddr       string        // NIRNAY_DEBUG_ADDR; default "" = no profiling endpoint
 	MemoryLimit     int64         // NIRNAY_MEMORY_LIMIT; default 1 GiB: see tuneRuntime
+
+	redisPrefix string // not a setting: the Redis key prefix, "" for "nirnay:" (tests give each service its own)
+}
+
+// keyPrefix is the prefix of every Redis key the service uses.
+func (c *config) keyPrefix() string {
+	if c.redisPrefix == "" {
+		return "nirnay:"
+	}
+	return c.redisPrefix
 }
 
 // setting describes one configuration field for flags, env and help.

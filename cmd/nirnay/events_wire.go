@@ -23,7 +23,7 @@ func (s *service) buildEvents(ctx context.Context, agg consume.Aggregator) error
 	}
 	var signals consume.SignalStore
 	if s.rdb != nil {
-		evLog, signals = stream.NewRedis(s.rdb, "nirnay:", 0), consume.NewRedisSignals(s.rdb, "nirnay:")
+		evLog, signals = stream.NewRedis(s.rdb, s.cfg.keyPrefix(), 0), consume.NewRedisSignals(s.rdb, s.cfg.keyPrefix())
 	} else {
 		sl, err := stream.OpenSQL(ctx, s.db, nil)
 		if err != nil {

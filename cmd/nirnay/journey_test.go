@@ -26,6 +26,7 @@ import (
 type demoServer struct {
 	url string
 	t   *testing.T
+	svc *service
 }
 
 func startDemo(t *testing.T) *demoServer {
@@ -57,7 +58,7 @@ func startDemo(t *testing.T) *demoServer {
 	t.Cleanup(stop)
 	ts := httptest.NewServer(svc.api.Handler())
 	t.Cleanup(ts.Close)
-	return &demoServer{url: ts.URL, t: t}
+	return &demoServer{url: ts.URL, t: t, svc: svc}
 }
 
 // call sends body (JSON) with the demo key of role and an optional

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/nirnay/nirnay/decisions"
 	"github.com/nirnay/nirnay/engine"
@@ -20,13 +21,14 @@ func (d lendingDecider) Decide(ctx context.Context, step, customerID, requestID 
 		return loans.Verdict{}, err
 	}
 	var body struct {
-		DecisionID string         `json:"decision_id"`
-		Outcome    string         `json:"outcome"`
-		Reasons    []string       `json:"reasons"`
-		Offer      map[string]any `json:"offer"`
+		DecisionID  string         `json:"decision_id"`
+		EvaluatedAt time.Time      `json:"evaluated_at"`
+		Outcome     string         `json:"outcome"`
+		Reasons     []string       `json:"reasons"`
+		Offer       map[string]any `json:"offer"`
 	}
 	if err := json.Unmarshal(res.Response, &body); err != nil {
 		return loans.Verdict{}, fmt.Errorf("%s decision: %w", step, err)
 	}
-	return loans.Verdict{DecisionID: body.DecisionID, Outcome: body.Outcome, Reasons: body.Reasons, Offer: body.Offer}, nil
+	return loans.Verdict{DecisionID: body.DecisionID, DecidedAt: body.EvaluatedAt, Outcome: body.Outcome, Reasons: body.Reasons, Offer: body.Offer}, nil
 }

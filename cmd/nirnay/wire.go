@@ -46,6 +46,7 @@ type service struct {
 	declog   *decisionlog.Log
 	decide   *decisions.Service
 	stepUps  *decisions.StepUps
+	velocity *decisions.Velocity
 	api      *api.Server
 	closers  []func()
 }
@@ -73,7 +74,7 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 			return nil, fmt.Errorf("feature store: %w", err)
 		}
 	} else {
-		rs, err := features.NewRedisStore(rdb, "nirnay:", s.catalog, time.Now)
+		rs, err := features.NewRedisStore(rdb, cfg.keyPrefix(), s.catalog, time.Now)
 		if err != nil {
 			return nil, fmt.Errorf("redis feature store: %w", err)
 		}
@@ -100,7 +101,19 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	}
 	s.closers = append(s.closers, func() { s.declog.Close() })
 	s.decide = decisions.New(s.engine, s.declog, reg)
-	s.stepUps = decisions.NewStepUps(db, s.decide, s.features, agg, nil, log)
+	// Step-up results count through the feature source too (Source.Apply).
+	s.stepUps = decisions.NewStepUps(db, s.decide, s.features, s.features, nil, log)
+	// The decision path's velocity aggregates are counted in the request
+	// that causes them, through the feature source (L1 dropped here and,
+	// on Redis, announced to the other instances).
+	if s.velocity, err = decisions.NewVelocity(s.catalog, s.features, decisions.VelocityOptions{Logger: log, Registerer: reg}); err != nil {
+		return nil, fmt.Errorf("velocity table: %w", err)
+	}
+	s.decide.UseVelocity(s.velocity)
+	countPayment, err := s.velocity.Counter("payment")
+	if err != nil {
+		return nil, fmt.Errorf("velocity table: %w", err)
+	}
 
 	srv.MountKeys(db)
 	srv.MountDecisions(s.decide)
@@ -114,7 +127,10 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	if err := s.buildEvents(ctx, agg); err != nil {
 		return nil, err
 	}
-	s.loans = loans.New(db, products, lendingDecider{s.decide}, loans.Options{AfterCommit: s.relay.Notify})
+	s.loans = loans.New(db, products, lendingDecider{s.decide}, loans.Options{AfterCommit: s.relay.Notify,
+		CountPayment: func(ctx context.Context, eventID, customerID string, at time.Time) {
+			countPayment(ctx, decisions.Occurrence{ID: eventID, CustomerID: customerID, At: at})
+		}})
 	srv.MountLending(s.loans)
 	sims, err := jobs.New(jobs.Options{Dir: filepath.Join(cfg.DataDir, "simulations"), Builder: s.gov.Builder(),
 		Resolve: jobs.RegistryResolver(s.gov.Registry()), Log: s.declog, Logger: log})
@@ -132,8 +148,9 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 func (s *service) run(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(5)
+	wg.Add(6)
 	go func() { defer wg.Done(); s.relay.Run(ctx) }()
+	go func() { defer wg.Done(); s.velocity.Run(ctx) }()
 	go func() { defer wg.Done(); consume.Run(ctx, s.consume) }()
 	go func() { defer wg.Done(); s.declog.Run(ctx) }()
 	go func() {

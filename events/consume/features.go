@@ -38,7 +38,11 @@ type FeatureWriter interface {
 //   - device_apps: categorised (events/apps); the device's
 //     lending_apps_installed and betting_apps_installed are written.
 //   - application_created → aggregate event loan_application (customer, and
-//     pan when data.pan_hash is given); payment_received → payment;
+//     pan when data.pan_hash is given), under the id and time the decision
+//     service counted it in the decision's request when data carries
+//     decision_id and decided_at (see countedAs), so it counts once;
+//     payment_received → payment (the lending core counted it in the
+//     payment's request under this event's id and time);
 //     dpd_changed → online current_dpd (data.customer_dpd, the worst of
 //     the customer's loans; data.dpd when absent).
 //
@@ -138,14 +142,15 @@ func (f *Features) Handle(ctx context.Context, events []ingest.Event) ([]Refusal
 				continue
 			}
 			ents := map[string]string{"customer": ev.CustomerID}
-			typ := "payment"
+			typ, id, at := "payment", ev.ID, ev.At
 			if ev.Type == ingest.TypeApplicationCreated {
 				typ = "loan_application"
 				if p, ok := d["pan_hash"].(string); ok && p != "" {
 					ents["pan"] = p
 				}
+				id, at = countedAs(d, typ, id, at)
 			}
-			aggs = append(aggs, features.Event{ID: ev.ID, Type: typ, At: ev.At, Entities: ents, Fields: d})
+			aggs = append(aggs, features.Event{ID: id, Type: typ, At: at, Entities: ents, Fields: d})
 			aggSrc = append(aggSrc, i)
 		case ev.Type == ingest.TypeDPDChanged:
 			// The customer's DPD is the worst of their loans (customer_dpd);
@@ -213,6 +218,25 @@ func (f *Features) Handle(ctx context.Context, events []ingest.Event) ([]Refusal
 		}
 	}
 	return refused, nil
+}
+
+// countedAs is the id and time under which the decision service counted
+// an application in its decision's request: the decision's event id
+// (features.DecisionEventID) at data.decided_at, when the event carries
+// both data.decision_id and data.decided_at; otherwise the event's own id
+// and time (events from before the lending core sent decided_at, or from
+// other producers).
+func countedAs(d map[string]any, typ, id string, at time.Time) (string, time.Time) {
+	dec, _ := d["decision_id"].(string)
+	s, _ := d["decided_at"].(string)
+	if dec == "" || s == "" {
+		return id, at
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return id, at
+	}
+	return features.DecisionEventID(dec, typ), t
 }
 
 // maxRecomputes bounds how often one batch recomputes a customer whose

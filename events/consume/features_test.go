@@ -92,3 +92,36 @@ func TestSMSFeatures(t *testing.T) {
 		}
 	}
 }
+
+// TestApplicationCountedInItsDecisionCountsOnce: an application the
+// decision service counted in its decision's request (under the
+// decision's event id, at its time) is not counted again by its
+// application_created event, which carries decision_id and decided_at; an
+// event without decided_at (from before the lending core sent it) is
+// counted under its own id.
+func TestApplicationCountedInItsDecisionCountsOnce(t *testing.T) {
+	ctx := context.Background()
+	db := testDB(t, filepath.Join(t.TempDir(), "db"))
+	defer db.Close()
+	cat := catalog(t)
+	fe := localFeatures(t, db)
+	f := &Features{Agg: fe.store, Writer: fe.src, Signals: NewSQLSignals(db), Clock: clock}
+	decided := testNow.Add(-time.Hour).Add(123456789 * time.Nanosecond)
+	if err := fe.store.Apply(ctx, features.Event{ID: features.DecisionEventID("dec_1", "loan_application"), Type: "loan_application", At: decided,
+		Entities: map[string]string{"customer": "C-0", "pan": "p-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	created := decided.Add(3 * time.Millisecond) // the outbox row is written after the decision
+	batch := []ingest.Event{
+		{ID: "obx_1", Type: "application_created", CustomerID: "C-0", At: created,
+			Data: json.RawMessage(`{"decision_id":"dec_1","decided_at":"` + decided.Format(time.RFC3339Nano) + `","pan_hash":"p-1"}`)},
+		{ID: "obx_2", Type: "application_created", CustomerID: "C-0", At: created, Data: json.RawMessage(`{"decision_id":"dec_0","pan_hash":"p-1"}`)},
+	}
+	if _, err := f.Handle(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	got := fe.snapshot(t, cat, 1)["C-0"]
+	if v, _ := got["loan_applications_7d"].(int64); v != 2 {
+		t.Errorf("C-0 loan_applications_7d = %v, want 2 (dec_1 once, obx_2 by its own id)", got["loan_applications_7d"])
+	}
+}

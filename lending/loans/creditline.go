@@ -102,6 +102,7 @@ func (s *Service) applyLine(ctx context.Context, req ApplicationRequest, p *prod
 			return err
 		}
 		body["credit_line_id"], body["customer_id"], body["status"] = c.ID, c.CustomerID, c.Status
+		countedFacts(body, v, req.Input)
 		return emit(ctx, tx, "credit_line.application_created", c.ID, body, now)
 	})
 	c.Available = c.Limit
@@ -308,7 +309,7 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 		after := Fold([]Event{{Type: EvDisbursed, On: on, Disbursal: d}})
 		net := d.Principal - d.FeeBase - d.FeeGST
 		ch := &change{events: []Event{{Type: EvDisbursed, On: on, Disbursal: d}}, kind: "disbursal", ref: v.DecisionID,
-			outbox: []message{{"loan.disbursed", map[string]any{"amount": req.Amount.String(), "net_disbursed": net.String(),
+			outbox: []message{{topic: "loan.disbursed", payload: map[string]any{"amount": req.Amount.String(), "net_disbursed": net.String(),
 				"credit_line_id": line.ID, "decision_id": v.DecisionID, "disbursed_on": on.String()}}}}
 		if err := s.record(ctx, tx, l, &State{}, &after, ch, 1, now); err != nil {
 			return err

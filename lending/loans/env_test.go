@@ -41,7 +41,7 @@ func (f *fakeDecider) Decide(_ context.Context, step, customerID, requestID stri
 	}
 	v, ok := f.stop[step]
 	if !ok {
-		v = loans.Verdict{DecisionID: "dec_" + step + "_" + requestID, Outcome: "approve"}
+		v = loans.Verdict{DecisionID: "dec_" + step + "_" + requestID, DecidedAt: decidedAt.Add(time.Duration(f.counter) * time.Nanosecond), Outcome: "approve"}
 		if step == loans.StepApplication || step == loans.StepLimitIncrease {
 			v.Offer = f.offer
 		}
@@ -49,6 +49,9 @@ func (f *fakeDecider) Decide(_ context.Context, step, customerID, requestID stri
 	f.decided[requestID] = v
 	return v, nil
 }
+
+// decidedAt dates the fake decisions (plus a nanosecond per decision).
+var decidedAt = time.Date(2026, 1, 10, 6, 30, 0, 123456789, time.UTC)
 
 // lastID is the request id of the latest decision asked.
 func (f *fakeDecider) lastID() string {

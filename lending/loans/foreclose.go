@@ -191,7 +191,7 @@ func (s *Service) WriteOff(ctx context.Context, loanID, onStr string, confirm mo
 			return nil, unprocessable("a write-off is of the whole outstanding, %s; amount says %s", out, confirm)
 		}
 		return &change{events: []Event{{Type: EvWriteOff, On: on}}, kind: "write_off", ref: on.String(),
-			outbox: []message{{"loan.written_off", map[string]any{"amount": st.Outstanding().String()}}}}, nil
+			outbox: []message{{topic: "loan.written_off", payload: map[string]any{"amount": st.Outstanding().String()}}}}, nil
 	})
 }
 
@@ -216,6 +216,6 @@ func (s *Service) Waive(ctx context.Context, loanID string, amount money.Paise, 
 			return nil, err
 		}
 		return &change{events: []Event{{Type: EvWaive, On: on, Amount: amount}}, kind: "waiver", ref: on.String(),
-			outbox: []message{{"loan.charges_waived", map[string]any{"amount": amount.String()}}}}, nil
+			outbox: []message{{topic: "loan.charges_waived", payload: map[string]any{"amount": amount.String()}}}}, nil
 	})
 }

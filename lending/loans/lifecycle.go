@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"time"
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/lending/product"
@@ -165,9 +166,25 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 			return err
 		}
 		body["loan_id"], body["customer_id"], body["status"] = l.ID, l.CustomerID, l.Status
+		countedFacts(body, v, input)
 		return emit(ctx, tx, "loan.application_created", l.ID, body, now)
 	})
 	return s.finishApplication(ctx, req, err, stop, l.ID, &Application{Loan: l})
+}
+
+// countedFacts adds to an application_created event what its consumer
+// needs to count the application as the decision service already did in
+// the decision's request (features.DecisionEventID of the decision, at the
+// decision's time, for the customer and the input's pan_hash), so the
+// asynchronous path counts nothing more: decided_at (RFC 3339, ns) and
+// pan_hash.
+func countedFacts(body map[string]any, v Verdict, input map[string]any) {
+	if v.DecisionID != "" && !v.DecidedAt.IsZero() {
+		body["decided_at"] = v.DecidedAt.UTC().Format(time.RFC3339Nano)
+	}
+	if p, ok := input["pan_hash"].(string); ok && p != "" {
+		body["pan_hash"] = p
+	}
 }
 
 // finishApplication ends an application whose transaction returned err: a
@@ -454,7 +471,7 @@ func (s *Service) DisburseWith(ctx context.Context, loanID string, req DisburseR
 		l.DisbursedOn = on.String()
 		net := d.Principal - d.FeeBase - d.FeeGST
 		return &change{events: []Event{{Type: EvDisbursed, On: on, Disbursal: d}}, kind: "disbursal", ref: v.DecisionID,
-			outbox: []message{{"loan.disbursed", map[string]any{"amount": l.Amount.String(), "net_disbursed": net.String(),
+			outbox: []message{{topic: "loan.disbursed", payload: map[string]any{"amount": l.Amount.String(), "net_disbursed": net.String(),
 				"account_hash": accountHash, "decision_id": v.DecisionID, "disbursed_on": on.String()}}}}, nil
 	})
 }

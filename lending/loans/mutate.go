@@ -17,9 +17,13 @@ type change struct {
 	outbox []message
 	// lifecycle is an extra unfolded event for the journey (type, body).
 	lifecycle *lifecycleEvent
+	// at is when the change is recorded (its rows and outbox events);
+	// zero: the time mutate records it.
+	at time.Time
 }
 
 type message struct {
+	id      string // the outbox event id; "" for a new one
 	topic   string
 	payload map[string]any
 }
@@ -59,7 +63,10 @@ func (s *Service) mutate(ctx context.Context, loanID string, fn func(tx *sql.Tx,
 			return err
 		}
 		after := Fold(append(evs, ch.events...))
-		at := s.now().UTC()
+		at := ch.at
+		if at.IsZero() {
+			at = s.now().UTC()
+		}
 		if err := s.record(ctx, tx, l, &before, &after, ch, seq, at); err != nil {
 			return err
 		}
@@ -95,7 +102,7 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, l *Loan, before, after
 	}
 	msgs := ch.outbox
 	if l.Status != prevStatus && prevStatus != "" {
-		msgs = append(msgs, message{"loan.status_changed", map[string]any{"from": prevStatus, "to": l.Status}})
+		msgs = append(msgs, message{topic: "loan.status_changed", payload: map[string]any{"from": prevStatus, "to": l.Status}})
 	}
 	if prevStatus == StatusActive && l.DPD > 0 && (l.Status == StatusClosed || l.Status == StatusForeclosed || l.Status == StatusCancelled) {
 		// Settled while past due: the borrower's DPD is now the worst of
@@ -105,7 +112,7 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, l *Loan, before, after
 			l.CustomerID, StatusActive, l.ID).Scan(&worst); err != nil {
 			return err
 		}
-		msgs = append(msgs, message{"loan.dpd_changed", map[string]any{"as_of": on.String(), "dpd_before": l.DPD, "dpd": 0,
+		msgs = append(msgs, message{topic: "loan.dpd_changed", payload: map[string]any{"as_of": on.String(), "dpd_before": l.DPD, "dpd": 0,
 			"customer_dpd": worst.Int64}})
 	}
 	for _, m := range msgs {
@@ -113,7 +120,11 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, l *Loan, before, after
 		for k, v := range m.payload {
 			p[k] = v
 		}
-		if err := emit(ctx, tx, m.topic, l.ID, p, at); err != nil {
+		id := m.id
+		if id == "" {
+			id = newID("obx")
+		}
+		if err := emitID(ctx, tx, id, m.topic, l.ID, p, at); err != nil {
 			return err
 		}
 	}

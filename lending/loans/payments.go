@@ -148,6 +148,8 @@ func (s *Service) takePayment(ctx context.Context, loanID string, req PaymentReq
 	var (
 		pay      *Payment
 		replayed bool
+		customer string
+		event    = newID("obx") // the payment_received event's id
 	)
 	_, err := s.mutate(ctx, loanID, func(tx *sql.Tx, l *Loan, st *State) (*change, error) {
 		p, ok, err := replay(ctx, tx, loanID, req, kind)
@@ -172,8 +174,9 @@ func (s *Service) takePayment(ctx context.Context, loanID string, req PaymentReq
 		for i := range evs {
 			evs[i].PaymentID = pay.ID
 		}
-		return &change{events: evs, kind: kind, ref: pay.ID, outbox: []message{{"loan.payment_received",
-			map[string]any{"payment_id": pay.ID, "amount": req.Amount.String(), "kind": kind, "paid_on": pay.PaidOn}}}}, nil
+		customer = l.CustomerID
+		return &change{events: evs, kind: kind, ref: pay.ID, at: now, outbox: []message{{id: event, topic: "loan.payment_received",
+			payload: map[string]any{"payment_id": pay.ID, "amount": req.Amount.String(), "kind": kind, "paid_on": pay.PaidOn}}}}, nil
 	})
 	if nirnay.IsKind(err, nirnay.KindConflict) {
 		// a concurrent duplicate won the unique key: answer as a replay
@@ -183,6 +186,9 @@ func (s *Service) takePayment(ctx context.Context, loanID string, req PaymentReq
 	}
 	if err != nil {
 		return nil, false, err
+	}
+	if !replayed && s.countPayment != nil {
+		s.countPayment(ctx, event, customer, pay.CreatedAt)
 	}
 	return pay, replayed, nil
 }
@@ -222,7 +228,7 @@ func (s *Service) Bounce(ctx context.Context, loanID, paymentID, onStr string) (
 			return nil, err
 		}
 		return &change{events: []Event{{Type: EvBounce, On: on, PaymentID: p.ID}}, kind: "bounce", ref: p.ID,
-			outbox: []message{{"loan.payment_bounced", map[string]any{"payment_id": p.ID, "amount": p.Amount.String()}}}}, nil
+			outbox: []message{{topic: "loan.payment_bounced", payload: map[string]any{"payment_id": p.ID, "amount": p.Amount.String()}}}}, nil
 	})
 }
 

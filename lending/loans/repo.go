@@ -226,8 +226,13 @@ func insertJournal(ctx context.Context, q queryer, loanID, kind, ref string, on 
 
 // emit writes a domain event to the outbox in the caller's transaction.
 func emit(ctx context.Context, q queryer, topic, key string, payload map[string]any, at time.Time) error {
+	return emitID(ctx, q, newID("obx"), topic, key, payload, at)
+}
+
+// emitID is emit with the event id given.
+func emitID(ctx context.Context, q queryer, id, topic, key string, payload map[string]any, at time.Time) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO outbox (id, topic, key, payload, created_at) VALUES ($1,$2,$3,$4,$5)`,
-		newID("obx"), topic, key, jsonText(payload), at.UnixMicro())
+		id, topic, key, jsonText(payload), at.UnixMicro())
 	return store.Translate(err)
 }
 

@@ -53,6 +53,7 @@ type Decider interface {
 // limit_increase) may hold limit (rupees), annual_rate_bps and tenure_months.
 type Verdict struct {
 	DecisionID string
+	DecidedAt  time.Time // the decision's time (evaluated_at)
 	Outcome    string
 	Reasons    []string
 	Offer      map[string]any
@@ -83,15 +84,23 @@ type Options struct {
 	// (each may have written outbox events), so the outbox relay publishes
 	// them at once instead of waiting for its safety timer.
 	AfterCommit func()
+	// CountPayment, when set, is called once a payment (or a foreclosure
+	// or cooling-off amount) is committed, with the id and time of the
+	// payment_received outbox event that announces it, so the velocity
+	// aggregates count it before the request answers (the consumer of that
+	// event later counts nothing more: same id, same time). It must not
+	// fail the payment; it may take as long as one feature-store write.
+	CountPayment func(ctx context.Context, eventID, customerID string, at time.Time)
 }
 
 // Service runs the loan book on a store.DB.
 type Service struct {
-	db       *store.DB
-	products *product.Catalog
-	decider  Decider
-	now      func() time.Time
-	after    func()
+	db           *store.DB
+	products     *product.Catalog
+	decider      Decider
+	now          func() time.Time
+	after        func()
+	countPayment func(ctx context.Context, eventID, customerID string, at time.Time)
 }
 
 // inTx runs fn in one transaction and, once it has committed, tells
@@ -112,7 +121,7 @@ func New(db *store.DB, products *product.Catalog, d Decider, opts Options) *Serv
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, products: products, decider: d, now: opts.Now, after: opts.AfterCommit}
+	return &Service{db: db, products: products, decider: d, now: opts.Now, after: opts.AfterCommit, countPayment: opts.CountPayment}
 }
 
 var ist = time.FixedZone("IST", 5*3600+30*60)
