@@ -50,7 +50,7 @@ func stepUpDecision(t *testing.T, l *decisionlog.Log, id, customer, step, outcom
 	}
 }
 
-// stepUpInstance is one service stepUpInstance's view: its decision log, feature
+// stepUpInstance is one service instance's view: its decision log, feature
 // source and step-up recorder.
 type stepUpInstance struct {
 	src *features.Source
@@ -67,7 +67,7 @@ func observe(t *testing.T, src *features.Source, customer, step, name string) an
 	return v.Observe(f.Slot, time.Now()).Value
 }
 
-// TestStepUpsAcrossInstances reports challenges on one stepUpInstance and reads
+// TestStepUpsAcrossInstances reports challenges on one instance and reads
 // their effect on another: embedded (one process: both views share the
 // store) and PostgreSQL with Redis (two sources, each with its own L1).
 func TestStepUpsAcrossInstances(t *testing.T) {

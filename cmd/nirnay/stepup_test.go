@@ -63,6 +63,21 @@ func TestDemoStepUpCompletion(t *testing.T) {
 		t.Fatalf("disbursal after a login otp: %v; want its own otp step-up", disb)
 	}
 
+	// Three failed challenges in an hour decline the next disbursal at
+	// once (the failures count in the request that reports them).
+	disbInput := map[string]any{"customer_id": "C00000004", "step": "disbursal",
+		"input": map[string]any{"device_id": "D00000004", "account_hash": "BA00000004", "account_verified": true}}
+	for i := 0; i < 3; i++ {
+		dd := d.must(http.StatusOK, "POST", "/v1/decisions", "service", "", disbInput)
+		if got, out := report(dd["decision_id"].(string), "otp", "failed"); got != http.StatusOK {
+			t.Fatalf("report failed otp %d: %d %v", i, got, out)
+		}
+	}
+	if last := d.must(http.StatusOK, "POST", "/v1/decisions", "service", "", disbInput); last["outcome"] != "decline" ||
+		!slices.Equal(strs(last["reasons"]), []string{"TOO_MANY_FAILED_CHALLENGES"}) {
+		t.Errorf("disbursal right after three failed challenges: %v; want declined for them", last)
+	}
+
 	journey := d.must(http.StatusOK, "GET", "/v1/customers/C00000004/journey", "ops", "", nil)
 	found := false
 	for _, it := range journey["items"].([]any) {
