@@ -65,7 +65,7 @@ type Log struct {
 	queued  int // records in queue
 	readBuf *bufio.Reader
 
-	// seenReq holds a 64-bit hash of every request id in the hot tier and
+	// seenReq holds a 64-bit hash of every (customer, request id) in the hot tier and
 	// appended since, when this process is the database's only writer (the
 	// embedded SQLite): a request id not in it is new without asking the
 	// database. nil with PostgreSQL, where other instances also write.
@@ -122,27 +122,31 @@ func Open(dir string, db *store.DB, opts Options) (*Log, error) {
 // loadRequestIDs fills seenReq from the hot tier and the unshipped records.
 func (l *Log) loadRequestIDs() error {
 	l.seenReq = map[uint64]struct{}{}
-	rows, err := l.db.Reader().Query(`SELECT request_id FROM decisions WHERE role <> 'shadow'`)
+	rows, err := l.db.Reader().Query(`SELECT customer_id, request_id FROM decisions WHERE role <> 'shadow' AND request_id <> ''`)
 	if err != nil {
 		return fmt.Errorf("decision log: load request ids: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var cust, id string
+		if err := rows.Scan(&cust, &id); err != nil {
 			return err
 		}
-		l.seenReq[reqHash(id)] = struct{}{}
+		l.seenReq[reqHash(reqKey(cust, id))] = struct{}{}
 	}
-	for id := range l.pending.byReq {
-		l.seenReq[reqHash(id)] = struct{}{}
+	for k := range l.pending.byReq {
+		l.seenReq[reqHash(k)] = struct{}{}
 	}
 	return rows.Err()
 }
 
-func reqHash(id string) uint64 {
+// reqKey is the key of a request id, which is scoped to its customer (the
+// same id for another customer is another request).
+func reqKey(customerID, requestID string) string { return customerID + "\x00" + requestID }
+
+func reqHash(key string) uint64 {
 	h := fnv.New64a()
-	h.Write([]byte(id))
+	h.Write([]byte(key))
 	return h.Sum64()
 }
 
@@ -189,7 +193,7 @@ func (l *Log) Append(recs ...*Record) error {
 		l.mu.Lock()
 		for _, r := range recs {
 			if r.RequestID != "" && r.Role != "shadow" {
-				l.seenReq[reqHash(r.RequestID)] = struct{}{}
+				l.seenReq[reqHash(reqKey(r.CustomerID, r.RequestID))] = struct{}{}
 			}
 		}
 		l.mu.Unlock()

@@ -149,7 +149,7 @@ func TestShipListAndGet(t *testing.T) {
 		if _, _, err := l.List(ctx, Filter{Cursor: "!!"}); !nirnay.IsKind(err, nirnay.KindInvalid) {
 			t.Fatalf("bad cursor: %v, want invalid", err)
 		}
-		if r, err := l.FindByRequest(ctx, all[3].RequestID); err != nil || r.ID != all[3].ID {
+		if r, err := l.FindByRequest(ctx, all[3].CustomerID, all[3].RequestID); err != nil || r.ID != all[3].ID {
 			t.Fatalf("find by request: %v %v", r, err)
 		}
 		// A new process (no pending records) still finds shipped request ids
@@ -159,10 +159,10 @@ func TestShipListAndGet(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer fresh.Close()
-		if r, err := fresh.FindByRequest(ctx, all[7].RequestID); err != nil || r.ID != all[7].ID {
+		if r, err := fresh.FindByRequest(ctx, all[7].CustomerID, all[7].RequestID); err != nil || r.ID != all[7].ID {
 			t.Fatalf("find shipped request id after restart: %v %v", r, err)
 		}
-		if _, err := fresh.FindByRequest(ctx, "never-seen"); !nirnay.IsKind(err, nirnay.KindNotFound) {
+		if _, err := fresh.FindByRequest(ctx, all[7].CustomerID, "never-seen"); !nirnay.IsKind(err, nirnay.KindNotFound) {
 			t.Fatalf("unseen request id: %v, want not found", err)
 		}
 
@@ -225,7 +225,7 @@ func TestCrashAndRestart(t *testing.T) {
 		if _, err := l2.Get(context.Background(), firstID); err != nil {
 			t.Fatalf("unshipped record from before the crash: %v", err)
 		}
-		if r, err := l2.FindByRequest(context.Background(), "req-"+firstID); err != nil || r.ID != firstID {
+		if r, err := l2.FindByRequest(context.Background(), "C-1", "req-"+firstID); err != nil || r.ID != firstID {
 			t.Fatalf("find unshipped by request id: %v %v", r, err)
 		}
 		stop := runShipper(t, l2)
@@ -458,12 +458,12 @@ func TestPostgresOutageWhileRunning(t *testing.T) {
 		}
 		during = append(during, r)
 	}
-	if got, err := l.FindByRequest(ctx, during[7].RequestID); err != nil || got.ID != during[7].ID {
+	if got, err := l.FindByRequest(ctx, during[7].CustomerID, during[7].RequestID); err != nil || got.ID != during[7].ID {
 		t.Fatalf("a pending request id during the outage: %v, %v", got, err)
 	}
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if _, err := l.FindByRequest(qctx, shipped.RequestID); !nirnay.IsKind(err, nirnay.KindUnavailable) {
+	if _, err := l.FindByRequest(qctx, shipped.CustomerID, shipped.RequestID); !nirnay.IsKind(err, nirnay.KindUnavailable) {
 		t.Fatalf("a shipped request id with the database down: err %v (kind %s), want unavailable", err, nirnay.KindOf(err))
 	}
 	if n := l.Stats().Pending; n != len(during) {
@@ -479,7 +479,7 @@ func TestPostgresOutageWhileRunning(t *testing.T) {
 	if rows != len(during)+1 || distinct != rows {
 		t.Fatalf("after the outage: %d rows, %d distinct; want %d once each", rows, distinct, len(during)+1)
 	}
-	if got, err := l.FindByRequest(ctx, shipped.RequestID); err != nil || got.ID != shipped.ID {
+	if got, err := l.FindByRequest(ctx, shipped.CustomerID, shipped.RequestID); err != nil || got.ID != shipped.ID {
 		t.Fatalf("after the outage: %v, %v", got, err)
 	}
 }

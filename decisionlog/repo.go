@@ -242,20 +242,22 @@ func (l *Log) Get(ctx context.Context, id string) (*Record, error) {
 }
 
 // FindByRequest returns the acted-on (non-shadow) decision logged for a
-// client request id, pending or shipped, or KindNotFound.
-func (l *Log) FindByRequest(ctx context.Context, requestID string) (*Record, error) {
-	if r, ok, err := l.lookupRequest(requestID); ok || err != nil {
+// customer's request id, pending or shipped, or KindNotFound. A request id
+// is scoped to its customer: another customer's use of the same id is
+// another request.
+func (l *Log) FindByRequest(ctx context.Context, customerID, requestID string) (*Record, error) {
+	if r, ok, err := l.lookupRequest(customerID, requestID); ok || err != nil {
 		return r, err
 	}
 	l.mu.Lock()
-	_, maybe := l.seenReq[reqHash(requestID)]
+	_, maybe := l.seenReq[reqHash(reqKey(customerID, requestID))]
 	known := l.seenReq == nil || maybe
 	l.mu.Unlock()
 	if !known {
 		return nil, nirnay.Errorf(nirnay.KindNotFound, "no decision for request %s", requestID)
 	}
 	row := l.db.Reader().QueryRowContext(ctx, `SELECT `+recordColumns+` FROM decisions d
-		WHERE d.request_id = $1 AND d.role <> 'shadow' ORDER BY d.decided_at LIMIT 1`, requestID)
+		WHERE d.request_id = $1 AND d.customer_id = $2 AND d.role <> 'shadow' ORDER BY d.decided_at LIMIT 1`, requestID, customerID)
 	r, err := scanRecord(row)
 	if err != nil {
 		return nil, store.Translate(err)

@@ -15,7 +15,7 @@ import (
 // there. Callers hold Log.mu.
 type unshipped struct {
 	byID  map[string]entry
-	byReq map[string]string // request id → decision id, acted-on records only
+	byReq map[string]string // reqKey(customer, request id) → decision id, acted-on records only
 	held  int64             // bytes of the records held in memory
 	limit int64
 }
@@ -65,7 +65,7 @@ func (u *unshipped) add(at Position, recs ...*Record) (held bool) {
 		}
 		u.byID[r.ID] = e
 		if r.RequestID != "" && r.Role != "shadow" {
-			u.byReq[r.RequestID] = r.ID
+			u.byReq[reqKey(r.CustomerID, r.RequestID)] = r.ID
 		}
 	}
 	return held
@@ -81,8 +81,8 @@ func (u *unshipped) remove(r *Record) {
 		u.held -= heldSize(e.rec)
 	}
 	delete(u.byID, r.ID)
-	if u.byReq[r.RequestID] == r.ID {
-		delete(u.byReq, r.RequestID)
+	if k := reqKey(r.CustomerID, r.RequestID); u.byReq[k] == r.ID {
+		delete(u.byReq, k)
 	}
 }
 
@@ -115,10 +115,11 @@ func (l *Log) lookup(id string) (r *Record, ok bool, err error) {
 	return r, r != nil, err
 }
 
-// lookupRequest returns the unshipped acted-on record for a request id.
-func (l *Log) lookupRequest(requestID string) (*Record, bool, error) {
+// lookupRequest returns the unshipped acted-on record for a customer's
+// request id.
+func (l *Log) lookupRequest(customerID, requestID string) (*Record, bool, error) {
 	l.mu.Lock()
-	id, ok := l.pending.byReq[requestID]
+	id, ok := l.pending.byReq[reqKey(customerID, requestID)]
 	l.mu.Unlock()
 	if !ok {
 		return nil, false, nil

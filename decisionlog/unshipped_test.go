@@ -63,7 +63,7 @@ func TestMemoryBudgetSpillsToSegments(t *testing.T) {
 			if r.Role == "shadow" {
 				continue
 			}
-			got, err = l.FindByRequest(ctx, r.RequestID)
+			got, err = l.FindByRequest(ctx, r.CustomerID, r.RequestID)
 			if err != nil || got.ID != r.ID {
 				t.Fatalf("%s: FindByRequest(%s) = %+v, %v; want %s", when, r.RequestID, got, err, r.ID)
 			}

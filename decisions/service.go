@@ -12,14 +12,17 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/engine"
+	"github.com/nirnay/nirnay/store"
 )
 
 // Decider makes decisions; *engine.Engine satisfies it.
@@ -31,8 +34,11 @@ type Decider interface {
 type Service struct {
 	eng      Decider
 	log      *decisionlog.Log
-	velocity *Velocity       // nil: decisions count no velocity events
-	locks    [256]sync.Mutex // striped by request_id: one decision per id at a time
+	velocity *Velocity // nil: decisions count no velocity events
+	claims   *claims   // nil: this process is the only one deciding (embedded)
+	newID    func(time.Time) string
+	logger   *slog.Logger
+	locks    [256]sync.Mutex // striped by customer and request_id: one decision per id at a time
 
 	decisions *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
@@ -41,7 +47,7 @@ type Service struct {
 // New returns a service deciding with eng and logging to log. Metrics are
 // registered with reg when it is not nil.
 func New(eng Decider, log *decisionlog.Log, reg prometheus.Registerer) *Service {
-	s := &Service{eng: eng, log: log,
+	s := &Service{eng: eng, log: log, newID: engine.NewULIDGenerator(), logger: slog.Default(),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nirnay_decisions_total", Help: "Decisions by step, outcome and policy role.",
 		}, []string{"step", "outcome", "role"}),
@@ -106,35 +112,109 @@ type Result struct {
 	Replayed bool            // true when an earlier decision for the same request_id was returned
 }
 
+// UseClaims makes request ids idempotent across every instance sharing db
+// (see claims): the request is claimed in db before it is decided. For a
+// database that several instances share (PostgreSQL); the embedded default
+// needs none. Call it before the service decides.
+func (s *Service) UseClaims(db *store.DB, logger *slog.Logger) {
+	s.claims = &claims{db: db}
+	if logger != nil {
+		s.logger = logger
+	}
+}
+
 // Decide makes a decision, logs it durably, counts the velocity events it
 // causes (UseVelocity) and returns its JSON: the customer's next decision
-// reads those counts. A repeated request_id with the same request returns
-// the first decision unchanged and counts nothing again; with a different
-// request it is a KindConflict error. A failure to count does not fail
-// the decision (see Velocity). Errors: KindInvalid (unknown step, bad
-// input), KindUnprocessable (no policy deployed), internal errors.
+// reads those counts. A request_id is scoped to its customer: a repeated
+// one with the same request returns the first decision unchanged (from
+// any instance, with UseClaims) and counts nothing again; with a different
+// request it is a KindConflict error, as is one another instance is still
+// deciding after a short wait. A failure to count does not fail the
+// decision (see Velocity). Errors: KindInvalid (unknown step, bad input),
+// KindUnprocessable (no policy deployed), KindUnavailable (the shared
+// database, for a request id not held locally), internal errors.
 func (s *Service) Decide(ctx context.Context, req engine.Request) (Result, error) {
 	hash := requestHash(req)
-	if req.RequestID != "" {
-		mu := &s.locks[stripe(req.RequestID)]
-		mu.Lock()
-		defer mu.Unlock()
-		prev, err := s.log.FindByRequest(ctx, req.RequestID)
-		switch {
-		case err == nil:
-			var b Body
-			if err := json.Unmarshal(prev.Body, &b); err != nil {
-				return Result{}, fmt.Errorf("decode logged decision %s: %w", prev.ID, err)
+	if req.RequestID == "" {
+		return s.decide(ctx, req, hash)
+	}
+	mu := &s.locks[stripe(req.CustomerID+"\x00"+req.RequestID)]
+	mu.Lock()
+	defer mu.Unlock()
+	if res, ok, err := s.replay(ctx, req, hash); ok || err != nil {
+		return res, err
+	}
+	if s.claims == nil {
+		return s.decide(ctx, req, hash)
+	}
+	now := time.Now()
+	id := s.newID(now)
+	won, prev, err := s.claims.take(ctx, req.CustomerID, req.RequestID, hash, id, now)
+	if err != nil {
+		return Result{}, err
+	}
+	if !won {
+		if prev.hash != hash {
+			return Result{}, reused(req.RequestID, prev.decisionID)
+		}
+		resp, takeOver, err := s.await(ctx, req.CustomerID, req.RequestID, prev, func() (json.RawMessage, error) {
+			res, ok, err := s.replay(ctx, req, hash)
+			if err == nil && !ok {
+				err = nirnay.Errorf(nirnay.KindNotFound, "not logged yet")
 			}
-			if b.RequestHash != hash {
-				return Result{}, nirnay.Errorf(nirnay.KindConflict,
-					"request_id %q was already used for a different request (decision %s)", req.RequestID, prev.ID)
-			}
-			return Result{Response: b.Response, Replayed: true}, nil
-		case !nirnay.IsKind(err, nirnay.KindNotFound):
+			return res.Response, err
+		})
+		if err != nil {
 			return Result{}, err
 		}
+		if !takeOver {
+			return Result{Response: resp, Replayed: true}, nil
+		}
+		id = prev.decisionID // the claimer died: decide under its id
 	}
+	req.DecisionID = id
+	res, err := s.decide(ctx, req, hash)
+	if err != nil {
+		// Nothing was logged: let a corrected retry claim the id again.
+		_ = s.claims.release(context.WithoutCancel(ctx), req.CustomerID, req.RequestID, id)
+		return Result{}, err
+	}
+	if err := s.claims.complete(ctx, req.CustomerID, req.RequestID, res.Response); err != nil {
+		// The decision is logged and ships; other instances find it there.
+		s.logger.Warn("decision claim not completed; retries elsewhere wait for the log to ship", "decision_id", id, "err", err)
+	}
+	return res, nil
+}
+
+// replay finds a logged decision for the request's customer and id: ok with
+// its response when the request is the same, a KindConflict error when it
+// differs, neither when there is none.
+func (s *Service) replay(ctx context.Context, req engine.Request, hash string) (Result, bool, error) {
+	prev, err := s.log.FindByRequest(ctx, req.CustomerID, req.RequestID)
+	switch {
+	case nirnay.IsKind(err, nirnay.KindNotFound):
+		return Result{}, false, nil
+	case err != nil:
+		return Result{}, false, err
+	}
+	var b Body
+	if err := json.Unmarshal(prev.Body, &b); err != nil {
+		return Result{}, false, fmt.Errorf("decode logged decision %s: %w", prev.ID, err)
+	}
+	if b.RequestHash != hash {
+		return Result{}, false, reused(req.RequestID, prev.ID)
+	}
+	return Result{Response: b.Response, Replayed: true}, true, nil
+}
+
+// reused is the conflict of a request id used for a different request of
+// the same customer.
+func reused(requestID, decisionID string) error {
+	return nirnay.Errorf(nirnay.KindConflict, "request_id %q was already used for a different request (decision %s)", requestID, decisionID)
+}
+
+// decide makes, logs and counts a new decision.
+func (s *Service) decide(ctx context.Context, req engine.Request, hash string) (Result, error) {
 	d, err := s.eng.Decide(ctx, req)
 	if err != nil {
 		return Result{}, classify(err)

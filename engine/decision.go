@@ -13,6 +13,9 @@ type Request struct {
 	Step       string         `json:"step"`
 	Input      map[string]any `json:"input"`
 	Trace      bool           `json:"trace"`
+	// DecisionID, when set, is the id the decision gets (the decision
+	// service claims it for the request before deciding); else one is made.
+	DecisionID string `json:"-"`
 }
 
 // PolicyRef names the policy version that produced a result and its role

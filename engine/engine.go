@@ -140,7 +140,9 @@ func (e *Engine) Decide(ctx context.Context, req Request) (Decision, error) {
 	}
 	d.Log.vec, d.Log.reads, d.Log.now = vec, sd.reads, now
 	end := e.cfg.Clock()
-	d.DecisionID = e.cfg.NewID(now)
+	if d.DecisionID = req.DecisionID; d.DecisionID == "" {
+		d.DecisionID = e.cfg.NewID(now)
+	}
 	d.Log.FetchNanos = int64(fetched.Sub(start))
 	d.Log.EvalNanos = int64(end.Sub(fetched))
 	d.LatencyUS = int64(end.Sub(start) / time.Microsecond)

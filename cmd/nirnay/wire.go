@@ -110,6 +110,12 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 		return nil, fmt.Errorf("velocity table: %w", err)
 	}
 	s.decide.UseVelocity(s.velocity)
+	if db.Dialect == store.Postgres {
+		// Several instances share the database: a request id is claimed
+		// there before it is decided, so a retry on another instance gets
+		// the first decision.
+		s.decide.UseClaims(db, log)
+	}
 	countPayment, err := s.velocity.Counter("payment")
 	if err != nil {
 		return nil, fmt.Errorf("velocity table: %w", err)
