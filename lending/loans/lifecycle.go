@@ -90,10 +90,9 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 	} else if err := p.CheckLimit(req.Amount); err != nil {
 		return nil, unprocessable("%s", err.Error())
 	}
-	if req.RequestID == "" {
+	retry := req.RequestID != ""
+	if !retry {
 		req.RequestID = newID("app")
-	} else if app, err := s.existingApplication(ctx, req.CustomerID, req.RequestID); app != nil || err != nil {
-		return app, err
 	}
 	input := map[string]any{}
 	for k, v := range req.Input {
@@ -109,10 +108,19 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 		// estimate, FOIR) read the same features as for a term loan.
 		input["tenure_months"] = int64(p.TenureMonths.Max)
 	}
+	// The decision comes first, also for a retry: the decision service
+	// replays it for the same request and refuses (409) the same request
+	// id with another body, which must not be answered with the first
+	// application.
 	v, derr := s.decide(ctx, StepApplication, req.CustomerID, req.RequestID, input)
 	var stop *StoppedError
 	if derr != nil && !errors.As(derr, &stop) {
 		return nil, derr
+	}
+	if retry {
+		if app, err := s.existingApplication(ctx, req.CustomerID, req.RequestID); app != nil || err != nil {
+			return app, err
+		}
 	}
 	bps, err := rateBPS(p.AnnualRate)
 	if err != nil {
