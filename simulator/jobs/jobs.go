@@ -57,10 +57,10 @@ type Options struct {
 // Manager runs simulation jobs. It is safe for concurrent use.
 type Manager struct {
 	opts Options
-	sem  chan struct{}
-	ctx  context.Context
-	stop context.CancelFunc
-	wg   sync.WaitGroup
+	sem      chan struct{}
+	closed   chan struct{} // closed by Close: every job is cancelled
+	stopping atomic.Bool
+	wg       sync.WaitGroup
 
 	mu   sync.Mutex
 	jobs map[string]*job
@@ -106,10 +106,8 @@ func New(opts Options) (*Manager, error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("simulations dir: %w", err)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	m := &Manager{opts: opts, sem: make(chan struct{}, opts.MaxConcurrent), ctx: ctx, stop: stop, jobs: map[string]*job{}}
+	m := &Manager{opts: opts, sem: make(chan struct{}, opts.MaxConcurrent), closed: make(chan struct{}), jobs: map[string]*job{}}
 	if err := m.load(); err != nil {
-		stop()
 		return nil, err
 	}
 	return m, nil
@@ -149,7 +147,9 @@ func (m *Manager) load() error {
 
 // Close cancels running and queued jobs and waits for them to stop.
 func (m *Manager) Close() {
-	m.stop()
+	if m.stopping.CompareAndSwap(false, true) {
+		close(m.closed)
+	}
 	m.wg.Wait()
 }
 
@@ -170,7 +170,15 @@ func (m *Manager) Start(spec Spec, createdBy string) (Job, error) {
 	}
 	j := &job{Job: Job{Status: Queued, Spec: spec, CreatedBy: createdBy, CreatedAt: m.opts.Clock().UTC(),
 		Progress: Progress{Total: total}}, base: base, cand: cand}
-	ctx, cancel := context.WithCancel(m.ctx)
+	// Each job has a context of its own, cancelled by Cancel or by Close.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-m.closed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	j.cancel = cancel
 	m.mu.Lock()
 	active := 0
@@ -353,7 +361,7 @@ func (m *Manager) finish(j *job, rep *simulator.Report, tim *simulator.Timing, e
 		case err == nil:
 			x.Status = Done
 			x.Summary = summarise(rep, tim)
-		case errors.Is(err, context.Canceled) && m.ctx.Err() != nil:
+		case errors.Is(err, context.Canceled) && m.stopping.Load():
 			x.Status, x.Error = Failed, "interrupted: the service stopped"
 		case errors.Is(err, context.Canceled):
 			x.Status, x.Error = Cancelled, "cancelled"
