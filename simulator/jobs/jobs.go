@@ -56,7 +56,7 @@ type Options struct {
 
 // Manager runs simulation jobs. It is safe for concurrent use.
 type Manager struct {
-	opts Options
+	opts     Options
 	sem      chan struct{}
 	closed   chan struct{} // closed by Close: every job is cancelled
 	stopping atomic.Bool
