@@ -10,6 +10,9 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/nirnay/nirnay"
 )
 
@@ -39,7 +42,13 @@ func IsUnavailable(err error) bool {
 	var connErr *pgconn.ConnectError
 	var netErr net.Error
 	var pgErr *pgconn.PgError
+	var liteErr *sqlite.Error
 	switch {
+	case errors.As(err, &liteErr):
+		// SQLITE_BUSY and SQLITE_LOCKED, with their extended codes: the file
+		// stayed locked past the busy timeout.
+		primary := liteErr.Code() & 0xff
+		return primary == sqlite3.SQLITE_BUSY || primary == sqlite3.SQLITE_LOCKED
 	case errors.As(err, &connErr), errors.As(err, &netErr),
 		errors.Is(err, driver.ErrBadConn), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, context.DeadlineExceeded), pgconn.Timeout(err):
@@ -48,8 +57,8 @@ func IsUnavailable(err error) bool {
 		// Class 08: connection exceptions; 57P01-03: shutting down or starting up.
 		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
 	}
-	msg := err.Error()
-	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+	// pgx reports a connection closed under it only in the text.
+	return strings.Contains(err.Error(), "conn closed")
 }
 
 func isUniqueViolation(err error) bool {
@@ -57,9 +66,11 @@ func isUniqueViolation(err error) bool {
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == "23505"
 	}
-	// modernc.org/sqlite reports SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY in the text.
-	msg := err.Error()
-	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "constraint failed: PRIMARY KEY")
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		return liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
 }
 
 func notFound(what string) error {

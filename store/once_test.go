@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/store"
 )
@@ -60,4 +61,19 @@ func TestOnceAcrossInstances(t *testing.T) {
 	if ran, _ := dbs[2].Once(context.Background(), "day-end/2026-12-03", "c", func(context.Context) error { return nil }); ran {
 		t.Error("the work ran again after it completed")
 	}
+}
+
+// TestTranslateConstraintViolations: a duplicate key is KindConflict on
+// both backends, classified by the driver's error code.
+func TestTranslateConstraintViolations(t *testing.T) {
+	backends(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('dup', 'a', 1)`); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('dup', 'b', 2)`)
+		if got := store.Translate(err); !nirnay.IsKind(got, nirnay.KindConflict) || store.IsUnavailable(err) {
+			t.Errorf("duplicate primary key: %v → %v; want a conflict, not unavailable", err, got)
+		}
+	})
 }
