@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/nirnay/nirnay"
@@ -147,7 +145,7 @@ func pageLimit(limit int) (int, error) {
 
 // readOpen returns the open, unexpired entries of the list name: those of
 // values, or every one when values is nil.
-func readOpen(ctx context.Context, q queryer, name string, values []string, now time.Time) (map[string]open, error) {
+func readOpen(ctx context.Context, q queryer, d store.Dialect, name string, values []string, now time.Time) (map[string]open, error) {
 	out := make(map[string]open, len(values))
 	read := func(query string, args ...any) error {
 		rows, err := q.QueryContext(ctx, query, args...)
@@ -170,20 +168,11 @@ func readOpen(ctx context.Context, q queryer, name string, values []string, now 
 	if values == nil {
 		return out, read(base, name, now.UnixMicro())
 	}
+	vs := valueSet{d}
 	for len(values) > 0 {
-		n := min(len(values), chunk)
-		args := []any{name, now.UnixMicro()}
-		var b strings.Builder
-		b.WriteString(base + ` AND value IN (`)
-		for i, v := range values[:n] {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			args = append(args, v)
-			b.WriteString("$" + strconv.Itoa(len(args)))
-		}
-		b.WriteByte(')')
-		if err := read(b.String(), args...); err != nil {
+		n := min(len(values), vs.chunk())
+		cond, in := vs.in("value", 3, values[:n])
+		if err := read(base+` AND `+cond, append([]any{name, now.UnixMicro()}, in...)...); err != nil {
 			return nil, err
 		}
 		values = values[n:]

@@ -114,7 +114,7 @@ func (s *Service) Remove(ctx context.Context, actor Actor, name, value string) e
 		if err != nil {
 			return err
 		}
-		cur, err := readOpen(ctx, tx, name, []string{v}, now)
+		cur, err := readOpen(ctx, tx, s.db.Dialect, name, []string{v}, now)
 		if err != nil {
 			return err
 		}
@@ -216,7 +216,7 @@ func (s *Service) change(ctx context.Context, actor Actor, name string, entries 
 		if _, err := get(ctx, s.db.Reader(), name, now); err != nil {
 			return plan{}, err
 		}
-		cur, err := readOpen(ctx, s.db.Reader(), name, values, now)
+		cur, err := readOpen(ctx, s.db.Reader(), s.db.Dialect, name, values, now)
 		if err != nil {
 			return plan{}, err
 		}
@@ -233,7 +233,7 @@ func (s *Service) change(ctx context.Context, actor Actor, name string, entries 
 		if err != nil {
 			return err
 		}
-		cur, err := readOpen(ctx, tx, name, values, now)
+		cur, err := readOpen(ctx, tx, s.db.Dialect, name, values, now)
 		if err != nil {
 			return err
 		}
@@ -318,26 +318,55 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, name string, actor Acto
 	return w, nil
 }
 
-// chunk is how many values one statement carries.
-const chunk = 1000
+// valueSet is how one statement names a set of values on either
+// dialect. On PostgreSQL it is one text[] parameter read as a set
+// (value IN (SELECT unnest(…))), which the planner joins through the index
+// or hashes; a long IN list of parameters there becomes a filter applied
+// row by row to every entry of the list. On SQLite it is an IN list, which
+// SQLite probes through the index, kept short because modernc's SQLite
+// looks parameter names up linearly.
+type valueSet struct {
+	dialect store.Dialect
+}
+
+// chunk is how many values (or rows, for inserts) one statement carries.
+func (vs valueSet) chunk() int {
+	if vs.dialect == store.Postgres {
+		return 5000
+	}
+	return 100
+}
+
+// in returns the condition "value is one of values" on column col and
+// its arguments, numbered from $next.
+func (vs valueSet) in(col string, next int, values []string) (string, []any) {
+	if vs.dialect == store.Postgres {
+		return col + " IN (SELECT unnest($" + strconv.Itoa(next) + "::text[]))", []any{values}
+	}
+	var b strings.Builder
+	b.WriteString(col + " IN (")
+	args := make([]any, len(values))
+	for i, v := range values {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		args[i] = v
+		b.WriteString("$" + strconv.Itoa(next+i))
+	}
+	b.WriteByte(')')
+	return b.String(), args
+}
 
 // close ends the open entries of values now.
 func (w *writeTx) close(ctx context.Context, values []string) error {
+	vs := valueSet{w.s.db.Dialect}
 	for len(values) > 0 {
-		n := min(len(values), chunk)
-		args := []any{w.now.UnixMicro(), w.actor.ID, w.rev, w.name}
-		var b strings.Builder
-		b.WriteString(`UPDATE list_entries SET removed_at = CASE WHEN added_at > $1 THEN added_at ELSE $1 END, removed_by = $2, revision = $3
-			WHERE list_name = $4 AND removed_at IS NULL AND value IN (`)
-		for i, v := range values[:n] {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			args = append(args, v)
-			b.WriteString("$" + strconv.Itoa(len(args)))
-		}
-		b.WriteByte(')')
-		if _, err := w.tx.ExecContext(ctx, b.String(), args...); err != nil {
+		n := min(len(values), vs.chunk())
+		cond, in := vs.in("value", 5, values[:n])
+		q := `UPDATE list_entries SET removed_at = CASE WHEN added_at > $1 THEN added_at ELSE $1 END, removed_by = $2, revision = $3
+			WHERE list_name = $4 AND removed_at IS NULL AND ` + cond
+		args := append([]any{w.now.UnixMicro(), w.actor.ID, w.rev, w.name}, in...)
+		if _, err := w.tx.ExecContext(ctx, q, args...); err != nil {
 			return store.Translate(err)
 		}
 		values = values[n:]
@@ -347,8 +376,9 @@ func (w *writeTx) close(ctx context.Context, values []string) error {
 
 // insert opens an entry for each of es.
 func (w *writeTx) insert(ctx context.Context, es []NewEntry) error {
+	vs := valueSet{w.s.db.Dialect}
 	for len(es) > 0 {
-		n := min(len(es), chunk)
+		n := min(len(es), vs.chunk())
 		args := []any{w.name, w.now.UnixMicro(), w.actor.ID, w.rev}
 		var b strings.Builder
 		b.WriteString(`INSERT INTO list_entries (id, list_name, value, reason, expires_at, added_at, added_by, revision) VALUES `)
