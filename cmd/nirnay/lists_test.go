@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,5 +130,83 @@ func TestDemoBlockedPincode(t *testing.T) {
 	}
 	if hits != 1 {
 		t.Errorf("replay: unserviceable_pincode fired %v times, want 1 (only the decision made while %s was blocked)", hits, pincode)
+	}
+}
+
+// TestListsCommand drives `nirnay lists` against the demo service.
+func TestListsCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the whole demo service")
+	}
+	d := startDemo(t)
+	t.Setenv("NIRNAY_URL", d.url)
+	t.Setenv("NIRNAY_API_KEY", "demo-analyst-key")
+	dir := t.TempDir()
+	file := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	lists := func(want int, args ...string) string {
+		t.Helper()
+		code, out, errs := runCapture(t, append([]string{"lists"}, args...)...)
+		if code != want {
+			t.Fatalf("nirnay lists %v: exit %d (stdout %q, stderr %q); want %d", args, code, out, errs, want)
+		}
+		return out + errs
+	}
+	lists(0, "create", "blocked_devices", "--description", "devices seen in fraud")
+	out := lists(0, "import", "blocked_devices", file("a.csv", "value,reason\nd-1,ring\nd-2,ring\nd-3,\n"))
+	if want := "added 3, updated 0, removed 0, unchanged 0\n"; out != want {
+		t.Errorf("import: %q, want %q", out, want)
+	}
+	replace := file("b.csv", "d-2,ring\nd-4,emulator\n")
+	out = lists(0, "import", "blocked_devices", replace, "--mode", "replace", "--dry-run")
+	if want := "dry run, nothing changed: would have added 1, updated 0, removed 2, unchanged 1\n  + d-4\n  - d-1\n  - d-3\n"; out != want {
+		t.Errorf("dry-run replace: %q, want %q", out, want)
+	}
+	if out = lists(0, "import", "blocked_devices", replace, "--mode", "replace"); out != "added 1, updated 0, removed 2, unchanged 1\n" {
+		t.Errorf("replace: %q", out)
+	}
+	if out = lists(0, "add", "blocked_devices", "d-5", "d-2", "--reason", "ring"); out != "added 1, updated 0, unchanged 1\n" {
+		t.Errorf("add: %q", out)
+	}
+	if out = lists(0, "rm", "blocked_devices", "d-4"); out != "removed d-4\n" {
+		t.Errorf("rm: %q", out)
+	}
+	out = lists(0, "ls", "blocked_devices")
+	if !strings.Contains(out, "d-2") || !strings.Contains(out, "d-5") || strings.Contains(out, "d-4") || strings.Contains(out, "d-1") {
+		t.Errorf("ls blocked_devices:\n%s\nwant d-2 and d-5 only", out)
+	}
+	counts := map[string]string{}
+	for _, line := range strings.Split(lists(0, "ls"), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 {
+			counts[f[0]] = f[1]
+		}
+	}
+	if counts["blocked_devices"] != "2" || counts["blocked_pincodes"] != "3" {
+		t.Errorf("ls: entry counts %v; want blocked_devices 2 and the demo's blocked_pincodes 3", counts)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"import", "blocked_devices", file("bad.csv", "d-6\n,no value\n")}, "line 2: value is empty (400 Bad Request)"},
+		{[]string{"import", "nope", replace}, "404"},
+		{[]string{"import", "blocked_devices", replace, "--mode", "merge"}, "--mode"},
+		{[]string{"import", "blocked_devices", filepath.Join(dir, "missing.csv")}, "no such file"},
+		{[]string{"add", "blocked_devices", "d-7", "--key", "demo-approver-key"}, "403"},
+		{[]string{"add", "blocked_devices", "d-7", "--url", "ftp://x"}, "--url"},
+	} {
+		if out := lists(1, c.args...); !strings.Contains(out, c.want) {
+			t.Errorf("nirnay lists %v: %q, want it to say %q", c.args, out, c.want)
+		}
+	}
+	t.Setenv("NIRNAY_API_KEY", "")
+	if out := lists(1, "ls"); !strings.Contains(out, "NIRNAY_API_KEY") {
+		t.Errorf("without a key: %q, want it to name NIRNAY_API_KEY", out)
 	}
 }
