@@ -72,7 +72,7 @@ func (s *Service) Add(ctx context.Context, actor Actor, name string, entries []N
 	case len(entries) > MaxAddBatch:
 		return AddResult{}, nirnay.FieldError("entries", "at most %d entries a call; import larger sets as CSV", MaxAddBatch)
 	}
-	p, err := s.change(ctx, actor, name, entries, ModeAdd, false)
+	p, err := s.change(ctx, actor, ActionAdd, name, entries, ModeAdd, false)
 	return AddResult{Added: len(p.add), Updated: len(p.update), Unchanged: p.unchanged}, err
 }
 
@@ -89,7 +89,7 @@ func (s *Service) Import(ctx context.Context, actor Actor, name string, entries 
 	if len(entries) > MaxImportRows {
 		return ImportResult{}, nirnay.FieldError("body", "%d rows; at most %d a file", len(entries), MaxImportRows)
 	}
-	p, err := s.change(ctx, actor, name, entries, mode, dryRun)
+	p, err := s.change(ctx, actor, ActionImport, name, entries, mode, dryRun)
 	r := ImportResult{Added: len(p.add), Updated: len(p.update), Removed: len(p.remove), Unchanged: p.unchanged, DryRun: dryRun}
 	if dryRun && err == nil {
 		r.Sample = p.sample()
@@ -195,8 +195,8 @@ func planChange(cur map[string]open, in []NewEntry, replace bool) plan {
 }
 
 // change validates entries and applies them to the list in one
-// transaction (or, for a dry run, only plans them).
-func (s *Service) change(ctx context.Context, actor Actor, name string, entries []NewEntry, mode Mode, dryRun bool) (plan, error) {
+// transaction, audited as action (or, for a dry run, only plans them).
+func (s *Service) change(ctx context.Context, actor Actor, action, name string, entries []NewEntry, mode Mode, dryRun bool) (plan, error) {
 	if err := CheckName(name); err != nil {
 		return plan{}, err
 	}
@@ -221,10 +221,6 @@ func (s *Service) change(ctx context.Context, actor Actor, name string, entries 
 			return plan{}, err
 		}
 		return planChange(cur, entries, mode == ModeReplace), nil
-	}
-	action := ActionAdd
-	if mode == ModeReplace || len(entries) > MaxAddBatch {
-		action = ActionImport
 	}
 	var p plan
 	var rev int64
