@@ -70,15 +70,13 @@ func (s *Server) MountLists(svc ListService) {
 	s.routeBodyLimit("/v1/lists/:name/import", MaxImportBytes)
 }
 
-func listActor(c *gin.Context) lists.Actor { return lists.Actor(actorOf(c)) }
-
 func (h *listHandlers) put(c *gin.Context) {
 	var b listBody
 	if err := bindJSON(c, &b); err != nil {
 		abort(c, err)
 		return
 	}
-	l, created, err := h.svc.Put(c.Request.Context(), listActor(c), c.Param("name"), b.Description)
+	l, created, err := h.svc.Put(c.Request.Context(), actorOf(c), c.Param("name"), b.Description)
 	if err != nil {
 		abort(c, err)
 		return
@@ -134,7 +132,7 @@ func (h *listHandlers) add(c *gin.Context) {
 		abort(c, err)
 		return
 	}
-	r, err := h.svc.Add(c.Request.Context(), listActor(c), c.Param("name"), b.Entries)
+	r, err := h.svc.Add(c.Request.Context(), actorOf(c), c.Param("name"), b.Entries)
 	if err != nil {
 		abort(c, err)
 		return
@@ -144,7 +142,7 @@ func (h *listHandlers) add(c *gin.Context) {
 
 func (h *listHandlers) remove(c *gin.Context) {
 	value := strings.TrimPrefix(c.Param("value"), "/")
-	if err := h.svc.Remove(c.Request.Context(), listActor(c), c.Param("name"), value); err != nil {
+	if err := h.svc.Remove(c.Request.Context(), actorOf(c), c.Param("name"), value); err != nil {
 		abort(c, err)
 		return
 	}
@@ -191,7 +189,7 @@ func (h *listHandlers) importCSV(c *gin.Context) {
 		abort(c, err)
 		return
 	}
-	r, err := h.svc.Import(c.Request.Context(), listActor(c), c.Param("name"), entries, mode, dryRun)
+	r, err := h.svc.Import(c.Request.Context(), actorOf(c), c.Param("name"), entries, mode, dryRun)
 	if err != nil {
 		abort(c, err)
 		return

@@ -244,11 +244,11 @@ func checkText(s string) string {
 	return ""
 }
 
-// checkEntries validates and normalises entries in place: values trimmed
-// and checked, reasons checked, expiries after now. A value given twice
-// with the same reason and expiry is kept once; with different ones it is
-// an error. Errors name "line N" for CSV rows and "entries[i].field"
-// otherwise.
+// checkEntries returns entries validated and normalised (a new slice):
+// values trimmed and checked, reasons checked, expiries after now. A value
+// given twice with the same reason and expiry is kept once; with different
+// ones it is an error. Errors name "line N" for CSV rows and
+// "entries[i].field" otherwise.
 func checkEntries(entries []NewEntry, now time.Time) ([]NewEntry, error) {
 	fail := func(i int, field, format string, args ...any) error {
 		if l := entries[i].Line; l > 0 {
@@ -257,7 +257,7 @@ func checkEntries(entries []NewEntry, now time.Time) ([]NewEntry, error) {
 		return nirnay.FieldError(fmt.Sprintf("entries[%d].%s", i, field), format, args...)
 	}
 	seen := make(map[string]int, len(entries))
-	out := entries[:0]
+	out := make([]NewEntry, 0, len(entries))
 	for i := range entries {
 		e := entries[i]
 		v, msg := CheckValue(e.Value)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/governance"
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/lists"
@@ -346,3 +347,9 @@ func TestChangesAreAudited(t *testing.T) {
 		t.Errorf("audit actions: got %q, want %q", got, want)
 	}
 }
+
+// Both answer in_list for the engine.
+var (
+	_ engine.Lists = (*lists.Cache)(nil)
+	_ engine.Lists = (*lists.History)(nil)
+)
