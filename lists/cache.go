@@ -23,11 +23,11 @@ const shards = 1 << shardBits
 // touches aside and swaps the whole set in at once, so a reader sees a
 // change entirely or not at all. Updates are serialised by the Service.
 //
-// Figures on the 2-core development machine (lists/cache_test.go):
-// BenchmarkCacheContains1M ≈ 70 ns/op on a 1,000,000-entry list (a single
-// Go map is ≈ 30 ns, without the list-name lookup and the shard hash);
-// BenchmarkCacheApplyOne1M ≈ 90 µs to change one value of that list (a
-// single map would be copied whole, ≈ 1,000,000 entries, for every change).
+// Figures on the 2-core development machine, shared (lists/cache_test.go):
+// BenchmarkCacheContains1M 67–119 ns/op on a 1,000,000-entry list (a
+// single Go map is ≈ 30 ns, without the list-name lookup and the shard
+// hash); BenchmarkCacheApplyOne1M 56–96 µs to change one value of that list
+// (a single map would be copied whole, 1,000,000 entries, for every change).
 type Cache struct {
 	mu    sync.Mutex // serialises writers
 	lists atomic.Pointer[map[string]*snapshot]
