@@ -93,13 +93,25 @@ func (s *Server) recoverPanics(c *gin.Context) {
 	c.Next()
 }
 
-// limitBody caps every request body; reading past the limit fails, and
+// limitBody caps every request body at the server's limit, or a route's
+// own larger one (routeBodyLimit); reading past the limit fails, and
 // bindJSON reports it as 413.
 func (s *Server) limitBody(c *gin.Context) {
-	if c.Request.ContentLength > s.maxBody {
-		abort(c, nirnay.Errorf(nirnay.KindTooLarge, "request body is larger than %d bytes", s.maxBody))
+	limit := max(s.maxBody, s.routeLimits[c.FullPath()])
+	if c.Request.ContentLength > limit {
+		abort(c, nirnay.Errorf(nirnay.KindTooLarge, "request body is larger than %d bytes", limit))
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	c.Next()
+}
+
+// routeBodyLimit lets the route (its full gin path) take bodies up to n
+// bytes when that is above the server's limit. Call it while mounting,
+// before serving.
+func (s *Server) routeBodyLimit(route string, n int64) {
+	if s.routeLimits == nil {
+		s.routeLimits = map[string]int64{}
+	}
+	s.routeLimits[route] = n
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/nirnay/nirnay/events/ingest"
 	"github.com/nirnay/nirnay/governance"
 	"github.com/nirnay/nirnay/lending/loans"
+	"github.com/nirnay/nirnay/lists"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/simulator/jobs"
 	"github.com/nirnay/nirnay/simulator/live"
@@ -412,6 +413,14 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"#/components/schemas/LiveComparison/properties/shadows/items", live.Agreement{}},
 		{"ZTest", live.ZTest{}},
 		{"Proportion", live.Proportion{}},
+		{"List", lists.List{}},
+		{"ListEntry", lists.Entry{}},
+		{"NewListEntry", lists.NewEntry{}},
+		{"ListAddResult", lists.AddResult{}},
+		{"ListImportResult", lists.ImportResult{}},
+		{"#/components/schemas/ListImportResult/properties/sample", lists.Diff{}},
+		{"PUT /v1/lists/{name}", listBody{}},
+		{"POST /v1/lists/{name}/entries", entriesBody{}},
 	}
 	for _, c := range cases {
 		var schema any

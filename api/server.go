@@ -46,10 +46,11 @@ type Server struct {
 	reg     *prometheus.Registry
 	metrics *httpMetrics
 
-	keys     KeyLookup
-	keyCache *keyCache
-	v1       *gin.RouterGroup // authenticated routes
-	journey  []JourneySource
+	keys        KeyLookup
+	keyCache    *keyCache
+	routeLimits map[string]int64 // body limits above maxBody by route; set while mounting
+	v1          *gin.RouterGroup // authenticated routes
+	journey     []JourneySource
 }
 
 type httpMetrics struct {

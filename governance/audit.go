@@ -18,8 +18,8 @@ type AuditEntry struct {
 	ID      string          `json:"id"` // time-ordered (ULID)
 	At      time.Time       `json:"at"`
 	Actor   Actor           `json:"actor"`
-	Action  string          `json:"action"`  // seed, upload, submit, approve, reject, deploy, rollback
-	Subject string          `json:"subject"` // policy/<id>@<version> or deployment/<step>
+	Action  string          `json:"action"`  // seed, upload, submit, approve, reject, deploy, rollback; list.create, list.update, list.add, list.remove, list.import
+	Subject string          `json:"subject"` // policy/<id>@<version>, deployment/<step> or list/<name>
 	Before  json.RawMessage `json:"before"`  // null when there was nothing before
 	After   json.RawMessage `json:"after"`
 }
@@ -27,7 +27,8 @@ type AuditEntry struct {
 // AuditQuery selects audit entries, oldest first.
 type AuditQuery struct {
 	// Subject filters by subject: "policy/<id>@<version>",
-	// "deployment/<step>", or "policy/<id>" for every version of a policy.
+	// "deployment/<step>", "list/<name>" (a managed list), or
+	// "policy/<id>" for every version of a policy.
 	Subject string
 	Cursor  string // next_cursor of the previous page; "" for the first
 	Limit   int    // default 100, at most 1000
@@ -40,6 +41,16 @@ const (
 )
 
 func (s *Service) audit(ctx context.Context, tx *sql.Tx, at time.Time, actor Actor, action, subject string, before, after any) error {
+	return WriteAudit(ctx, tx, s.newID("aud_", at), at, actor, action, subject, before, after)
+}
+
+// WriteAudit appends one entry to the audit log inside tx, the transaction
+// of the change it records, so the entry exists exactly when the change
+// does. Other modules record their changes here too (managed lists, with
+// subject "list/<name>"). id must be "aud_" followed by a ULID of at, so
+// id order stays time order and the id works as a cursor; before and
+// after are encoded as JSON (nil is stored as NULL).
+func WriteAudit(ctx context.Context, tx *sql.Tx, id string, at time.Time, actor Actor, action, subject string, before, after any) error {
 	enc := func(v any) any {
 		if v == nil {
 			return nil
@@ -48,7 +59,7 @@ func (s *Service) audit(ctx context.Context, tx *sql.Tx, at time.Time, actor Act
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (id, at, actor_id, actor_name, action, subject, before_json, after_json)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		s.newID("aud_", at), at.UnixMicro(), actor.ID, actor.Name, action, subject, enc(before), enc(after))
+		id, at.UnixMicro(), actor.ID, actor.Name, action, subject, enc(before), enc(after))
 	return store.Translate(err)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/lists"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/simulator"
 	"github.com/nirnay/nirnay/store"
@@ -123,4 +124,44 @@ func portOf(addr string) string {
 		return addr[i:]
 	}
 	return addr
+}
+
+// demoLists are the managed lists the shipped policies read, seeded by
+// `serve --demo` with a few entries each. None is a pincode, IFSC or e-mail
+// domain of a demo customer (the generator draws pincodes under other
+// prefixes, IFSCs of other banks and other domains), so every demo decision
+// is what it would be with the lists empty until someone adds a customer's
+// own value.
+var demoLists = []struct {
+	name, description string
+	values            []string
+}{
+	{"blocked_pincodes", "Pincodes we do not lend in (credit-underwriting: LOCATION_NOT_SERVICEABLE)", []string{"744101", "737101", "194101"}},
+	{"blocked_ifsc", "Bank branches refused at disbursal after mule-account reports (disbursal-checks: BANK_BRANCH_BLOCKED)", []string{"FDRL0009999", "INDB0009999"}},
+	{"disposable_email_domains", "Throwaway e-mail providers (signup-fraud: DISPOSABLE_EMAIL)", []string{"mailinator.com", "guerrillamail.com", "10minutemail.com", "yopmail.com"}},
+}
+
+// seedDemoLists creates the demo lists with their entries; a list that
+// exists already is left as it is (a restart keeps what was changed).
+func (s *service) seedDemoLists(ctx context.Context, w io.Writer) error {
+	demo := lists.Actor{ID: "demo", Name: "demo seed"}
+	for _, l := range demoLists {
+		_, created, err := s.lists.Put(ctx, demo, l.name, l.description)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", l.name, err)
+		}
+		if !created {
+			continue
+		}
+		entries := make([]lists.NewEntry, len(l.values))
+		for i, v := range l.values {
+			entries[i] = lists.NewEntry{Value: v, Reason: "demo"}
+		}
+		if _, err := s.lists.Add(ctx, demo, l.name, entries); err != nil {
+			return fmt.Errorf("list %s: %w", l.name, err)
+		}
+	}
+	fmt.Fprintf(w, "Managed lists blocked_pincodes, blocked_ifsc and disposable_email_domains hold a few demo entries. Block a pincode:\n")
+	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer demo-analyst-key' -d '{\"entries\": [{\"value\": \"560001\", \"reason\": \"try\"}]}' http://localhost%s/v1/lists/blocked_pincodes/entries\n", portOf(s.cfg.HTTPAddr))
+	return nil
 }

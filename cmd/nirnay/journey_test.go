@@ -54,6 +54,9 @@ func startDemo(t *testing.T) *demoServer {
 	if err := svc.seedDemoCustomers(ctx, io.Discard); err != nil {
 		t.Fatalf("seed demo customers: %v", err)
 	}
+	if err := svc.seedDemoLists(ctx, io.Discard); err != nil {
+		t.Fatalf("seed demo lists: %v", err)
+	}
 	stop := svc.run(ctx)
 	t.Cleanup(stop)
 	ts := httptest.NewServer(svc.api.Handler())

@@ -1,5 +1,5 @@
 // Command nirnay is the one binary of Nirnay: the decision service and the
-// tools around it (policy, lending, simulate, events, migrate).
+// tools around it (policy, lending, simulate, events, lists, migrate).
 package main
 
 import (
@@ -56,6 +56,7 @@ func newRootCmd() *cobra.Command {
 		newSimulateCmd(),
 		newEventsCmd(),
 		newLoadtestCmd(),
+		newListsCmd(),
 	)
 	return root
 }

@@ -145,6 +145,9 @@ func serve(ctx context.Context, cfg config, demo bool, cmd *cobra.Command) error
 		if err := svc.seedDemoCustomers(ctx, cmd.OutOrStdout()); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
+		if err := svc.seedDemoLists(ctx, cmd.OutOrStdout()); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
 	}
 	stop := svc.run(ctx)
 	defer stop()

@@ -20,6 +20,7 @@ import (
 	"github.com/nirnay/nirnay/governance"
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/lending/product"
+	"github.com/nirnay/nirnay/lists"
 	"github.com/nirnay/nirnay/policies"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/simulator/jobs"
@@ -39,6 +40,7 @@ type service struct {
 	features *features.Source
 	local    *features.LocalStore // the embedded store, or the history beside Redis
 	gov      *governance.Service
+	lists    *lists.Service
 	engine   *engine.Engine
 	loans    *loans.Service
 	relay    *outbox.Relay
@@ -91,7 +93,12 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 			log.Error("feature store close", "err", err)
 		}
 	})
-	s.engine = engine.New(engine.Config{Features: s.features})
+	// Managed lists are loaded whole before anything is served; from then
+	// on each change is applied incrementally (Listen, in run).
+	if s.lists, err = lists.Open(ctx, db, lists.Options{Logger: log, DatabaseURL: cfg.DatabaseURL}); err != nil {
+		return nil, fmt.Errorf("managed lists: %w", err)
+	}
+	s.engine = engine.New(engine.Config{Features: s.features, Lists: s.lists.Cache()})
 	if err := s.gov.Attach(ctx, s.engine); err != nil {
 		return nil, fmt.Errorf("policies: %w", err)
 	}
@@ -126,6 +133,7 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	srv.MountStepUps(s.stepUps)
 	srv.MountFeatures(s.features)
 	srv.MountPolicies(s.gov)
+	srv.MountLists(s.lists)
 	products, err := product.Default()
 	if err != nil {
 		return nil, fmt.Errorf("products: %w", err)
@@ -139,7 +147,9 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 		}})
 	srv.MountLending(s.loans)
 	sims, err := jobs.New(jobs.Options{Dir: filepath.Join(cfg.DataDir, "simulations"), Builder: s.gov.Builder(),
-		Resolve: jobs.RegistryResolver(s.gov.Registry()), Log: s.declog, Logger: log})
+		Resolve: jobs.RegistryResolver(s.gov.Registry()), Log: s.declog, Logger: log,
+		// Replays read in_list as of each decision's time, from the lists' history.
+		Lists: func() engine.Lists { return lists.NewHistory(db) }})
 	if err != nil {
 		return nil, fmt.Errorf("simulations: %w", err)
 	}
@@ -164,6 +174,13 @@ func (s *service) run(ctx context.Context) (stop func()) {
 		// PostgreSQL LISTEN: policy changes made on other instances apply here at once.
 		if err := s.gov.Listen(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("policy change listener stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		// PostgreSQL LISTEN: list changes made on other instances reach decisions here within a second.
+		if err := s.lists.Listen(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("list change listener stopped", "err", err)
 		}
 	}()
 	go func() { defer wg.Done(); s.dayEnd(ctx) }()

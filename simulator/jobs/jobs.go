@@ -25,6 +25,7 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
+	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/simulator"
@@ -52,6 +53,11 @@ type Options struct {
 	Keep          int               // finished jobs remembered; default 200 (their files stay on disk)
 	Clock         func() time.Time  // default time.Now
 	Logger        *slog.Logger      // default slog.Default()
+
+	// Lists, when set, is called as each job starts for the managed lists
+	// its replay reads in_list from, answering as of each record's decided
+	// time (lists.NewHistory); nil: every list is empty.
+	Lists func() engine.Lists
 }
 
 // Manager runs simulation jobs. It is safe for concurrent use.
@@ -390,6 +396,9 @@ func safeMessage(err error) string {
 func (m *Manager) replay(ctx context.Context, j *job) (*simulator.Report, *simulator.Timing, error) {
 	cfg := simulator.Config{Baseline: j.base, Candidate: j.cand, Builder: m.opts.Builder, Workers: m.opts.Workers,
 		Progress: func(done int64) { j.done.Store(done) }}
+	if m.opts.Lists != nil {
+		cfg.Lists = m.opts.Lists()
+	}
 	d := j.Spec.Dataset
 	if g := d.Generate; g != nil {
 		pr, pw := io.Pipe()

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -118,5 +119,71 @@ func TestJobsQueueIsBounded(t *testing.T) {
 	}
 	if got := waitDone(t, m, a.ID); got.Status != jobs.Cancelled {
 		t.Errorf("cancelled job ended %s", got.Status)
+	}
+}
+
+// blockedAt is a managed list that holds every pincode from a time on, and
+// records the times it was asked about.
+type blockedAt struct {
+	from time.Time
+	mu   sync.Mutex
+	seen map[time.Time]bool
+}
+
+func (b *blockedAt) Contains(list, _ string, at time.Time) (bool, error) {
+	b.mu.Lock()
+	b.seen[at] = true
+	b.mu.Unlock()
+	return list == "blocked_pincodes" && !at.Before(b.from), nil
+}
+
+// TestJobsReadListsAsOfEachRecord: a job's replay asks the job's lists
+// about each record at its own decided time, so a pincode blocked after
+// the records were decided changes nothing, and one blocked before
+// declines every application.
+func TestJobsReadListsAsOfEachRecord(t *testing.T) {
+	b, reg := shipped(t)
+	var made []*blockedAt
+	var from time.Time
+	m, err := jobs.New(jobs.Options{Dir: t.TempDir(), Builder: b, Resolve: jobs.RegistryResolver(reg), MaxCustomers: 1000,
+		Lists: func() engine.Lists {
+			l := &blockedAt{from: from, seen: map[time.Time]bool{}}
+			made = append(made, l)
+			return l
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	run := func() jobs.Job {
+		j, err := m.Start(jobs.Spec{Baseline: "credit-underwriting@1", Candidate: "credit-underwriting@2",
+			Dataset: jobs.Dataset{Generate: &jobs.Generate{Customers: 200, Seed: 5}}}, "key-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return waitDone(t, m, j.ID)
+	}
+	from = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC) // after every generated decision
+	later := run()
+	from = time.Time{} // before every one
+	before := run()
+	if len(made) != 2 {
+		t.Fatalf("Lists was called %d times for two jobs, want once per job", len(made))
+	}
+	bps := func(p *int64) int64 {
+		if p == nil {
+			return -1
+		}
+		return *p
+	}
+	if later.Status != jobs.Done || bps(later.Summary.BaselineApproveBps) <= 0 {
+		t.Errorf("pincodes blocked after the records: %+v; want done with some approvals", later)
+	}
+	if before.Status != jobs.Done || bps(before.Summary.BaselineApproveBps) != 0 || bps(before.Summary.CandidateApproveBps) != 0 {
+		t.Errorf("every pincode blocked before the records: baseline %d bps, candidate %d bps approved; want 0 and 0",
+			bps(before.Summary.BaselineApproveBps), bps(before.Summary.CandidateApproveBps))
+	}
+	if len(made[0].seen) < 2 {
+		t.Errorf("the lists were asked at %d distinct times over 200 records; want each record's own time", len(made[0].seen))
 	}
 }
