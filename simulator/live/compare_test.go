@@ -59,7 +59,7 @@ func TestCompareChampionChallenger(t *testing.T) {
 		if err != nil && !errors.As(err, &stop) {
 			t.Fatalf("apply %s: %v", id, err)
 		}
-		rec, ferr := w.log.FindByRequest(ctx, "app-"+id)
+		rec, ferr := w.log.FindByRequest(ctx, id, "app-"+id)
 		if ferr != nil {
 			t.Fatal(ferr)
 		}

@@ -36,7 +36,7 @@ func TestReplayOfLoggedDecisions(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = res
-		rec, err := w.log.FindByRequest(ctx, "r-"+id)
+		rec, err := w.log.FindByRequest(ctx, id, "r-"+id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +44,7 @@ func TestReplayOfLoggedDecisions(t *testing.T) {
 	}
 	w.ship(t)
 
-	rec, err := w.log.FindByRequest(ctx, "r-R-04")
+	rec, err := w.log.FindByRequest(ctx, "R-04", "r-R-04")
 	if err != nil {
 		t.Fatal(err)
 	}
