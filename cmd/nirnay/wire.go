@@ -164,26 +164,27 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 func (s *service) run(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(6)
-	go func() { defer wg.Done(); s.relay.Run(ctx) }()
-	go func() { defer wg.Done(); s.velocity.Run(ctx) }()
-	go func() { defer wg.Done(); consume.Run(ctx, s.consume) }()
-	go func() { defer wg.Done(); s.declog.Run(ctx) }()
-	go func() {
-		defer wg.Done()
-		// PostgreSQL LISTEN: policy changes made on other instances apply here at once.
-		if err := s.gov.Listen(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("policy change listener stopped", "err", err)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		// PostgreSQL LISTEN: list changes made on other instances reach decisions here within a second.
-		if err := s.lists.Listen(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("list change listener stopped", "err", err)
-		}
-	}()
-	go func() { defer wg.Done(); s.dayEnd(ctx) }()
+	for _, work := range []func(){
+		func() { s.relay.Run(ctx) },
+		func() { s.velocity.Run(ctx) },
+		func() { consume.Run(ctx, s.consume) },
+		func() { s.declog.Run(ctx) },
+		func() {
+			// PostgreSQL LISTEN: policy changes made on other instances apply here at once.
+			if err := s.gov.Listen(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("policy change listener stopped", "err", err)
+			}
+		},
+		func() {
+			// PostgreSQL LISTEN: list changes made on other instances reach decisions here within a second.
+			if err := s.lists.Listen(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("list change listener stopped", "err", err)
+			}
+		},
+		func() { s.dayEnd(ctx) },
+	} {
+		wg.Go(work)
+	}
 	return func() {
 		cancel()
 		wg.Wait()
