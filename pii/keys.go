@@ -31,19 +31,38 @@ var suffixKeys = merge(
 		"accno", "acno", "bankaccount", "bankaccountno", "bankaccountnumber"))
 
 // keyEnds holds every string that ends a key of wholeKeys or suffixKeys
-// ("id" ends "upiid"): a key whose last word is not among them is not
-// personal, which settles most keys with one lookup.
-var keyEnds = func() map[string]bool {
-	m := map[string]bool{}
+// ("id" ends "upiid"), and endPairs the last two characters of each (the
+// last one alone for one-character ends): a key whose last word is not
+// among them is not personal, which settles most keys with a table look-up
+// and the rest with one map look-up.
+var keyEnds, endPairs = func() (map[string]bool, *[37 * 37]bool) {
+	m, pairs := map[string]bool{}, new([37 * 37]bool)
 	for _, set := range []map[string]keyClass{wholeKeys, suffixKeys} {
 		for k := range set {
 			for i := range k {
 				m[k[i:]] = true
 			}
+			pairs[endPair(k)] = true
+			pairs[endPair(k[len(k)-1:])] = true
 		}
 	}
-	return m
+	return m, pairs
 }()
+
+// endPair indexes the last two characters (lower-case letters and digits)
+// of w in endPairs; a one-character w pairs with nothing (index 36).
+func endPair[T string | []byte](w T) int {
+	code := func(c byte) int {
+		if c >= '0' && c <= '9' {
+			return int(c - '0')
+		}
+		return int(c-'a') + 10
+	}
+	if len(w) == 1 {
+		return 36*37 + code(w[0])
+	}
+	return code(w[len(w)-2])*37 + code(w[len(w)-1])
+}
 
 func classes(c keyClass, keys ...string) map[string]keyClass {
 	m := make(map[string]keyClass, len(keys))
@@ -72,9 +91,39 @@ func merge(ms ...map[string]keyClass) map[string]keyClass {
 // key ("name", "full_name", not "bank_name").
 func IsKey(key string) bool { return classOf(key) != notPersonal }
 
-// classOf normalises key without allocating (for keys of up to 64 letters
-// and digits) and looks it up whole and by its last words.
+// classOf classifies key without allocating (for keys of up to 64 letters
+// and digits).
 func classOf[T string | []byte](key T) keyClass {
+	// Most keys are settled by their last word alone: read it backwards
+	// first, and normalise the whole key only when it may be personal.
+	var last [32]byte
+	n, end := 0, len(key)
+	for end > 0 && !isAlnum(key[end-1]) {
+		end--
+	}
+	for i := end - 1; i >= 0 && isAlnum(key[i]); i-- {
+		if n == len(last) {
+			n = -1 // too long to be the end of a personal key
+			break
+		}
+		c := key[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		last[len(last)-1-n] = c
+		n++
+		if c != key[i] && i > 0 && key[i-1] >= 'a' && key[i-1] <= 'z' {
+			break // camelCase: the word starts here
+		}
+	}
+	if n <= 0 || !endPairs[endPair(last[len(last)-n:])] || !keyEnds[string(last[len(last)-n:])] {
+		return notPersonal
+	}
+	return classOfWords(key)
+}
+
+// classOfWords normalises key and looks it up whole and by its last words.
+func classOfWords[T string | []byte](key T) keyClass {
 	var buf [64]byte
 	var startBuf [8]int
 	b, starts := buf[:0], startBuf[:0]
@@ -100,9 +149,6 @@ func classOf[T string | []byte](key T) keyClass {
 			word = false
 		}
 		b = append(b, c)
-	}
-	if len(starts) == 0 || !keyEnds[string(b[starts[len(starts)-1]:])] {
-		return notPersonal
 	}
 	if c, ok := wholeKeys[string(b)]; ok {
 		return c
