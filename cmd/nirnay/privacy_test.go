@@ -95,6 +95,13 @@ func TestDemoPrivacy(t *testing.T) {
 			"remarks": "read out Aadhaar " + plantedAadhaar + " and PAN " + strings.ToLower(plantedPAN) + ", call 0" + plantedMobile +
 				" or mail " + plantedEmail}})
 	decisionID := dec["decision_id"].(string)
+	// A traced decision shows the request features its rules read: one
+	// holds an Aadhaar number (payment_mode, read at repayment).
+	traced := d.must(http.StatusOK, "POST", "/v1/decisions", "service", "", map[string]any{"customer_id": c, "step": "repayment",
+		"trace": true, "input": map[string]any{"amount": 5000, "payment_mode": "upi 4918 2736 5013"}})
+	if b, _ := json.Marshal(traced); !strings.Contains(string(b), "upi XXXXXXXX5013") {
+		t.Errorf("traced repayment decision does not show payment_mode with the Aadhaar number redacted: %s", b)
+	}
 
 	// A loan application whose input holds it too (approved or not, its
 	// decision is logged).
