@@ -118,3 +118,16 @@ func equalJSON(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// FuzzKeyClass: the quick test on a key's last word never settles a key
+// that the full reading (every word) finds personal.
+func FuzzKeyClass(f *testing.F) {
+	for _, k := range []string{"pan", "customer_pan", "panNo", "PANNumber", "Aadhaar-No", "aadhaar__", "x.mobile_no", "device_uid", "emailID", "é_pan", "pan_hash"} {
+		f.Add(k)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		if got, want := classOf(key), classOfWords(key); got != want {
+			t.Fatalf("classOf(%q) = %d, reading every word gives %d", key, got, want)
+		}
+	})
+}
