@@ -55,6 +55,17 @@ func appendBodyOf(dst, resp []byte, in map[string]any, obs []features.Observatio
 	return append(dst, '}'), nil
 }
 
+// redactTrace removes Aadhaar numbers, PANs, mobiles and e-mails from a
+// traced answer, whose rules show the values they read (request features
+// from the input among them); an answer without a trace holds no input
+// and is returned as it is.
+func redactTrace(resp []byte, trace bool) []byte {
+	if !trace {
+		return resp
+	}
+	return pii.RedactJSON(resp, pii.Aadhaar|pii.PAN|pii.Mobile|pii.Email)
+}
+
 // maskedFeature masks personal data in a string (or list) feature value by
 // value; other values are returned as they are.
 func maskedFeature(v any) any {

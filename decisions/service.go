@@ -20,7 +20,6 @@ import (
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/engine"
-	"github.com/nirnay/nirnay/pii"
 )
 
 // Decider makes decisions; *engine.Engine satisfies it.
@@ -96,20 +95,16 @@ type ShadowBody struct {
 	Rules   []engine.RuleResult `json:"rules"`
 }
 
-// tracedKinds is the personal data removed from a traced answer.
-const tracedKinds = pii.Aadhaar | pii.PAN | pii.Mobile | pii.Email
-
 // Result is the answer to a decision request.
 type Result struct {
 	Response json.RawMessage // the §6 decision JSON
 	Replayed bool            // true when an earlier decision for the same request_id was returned
 }
 
-// Decide makes a decision, logs it durably, and returns its JSON (with
-// Trace, the traced values lose tracedKinds). A repeated request_id with
-// the same request returns the first decision unchanged; with a different
-// request it is a KindConflict error. Errors: KindInvalid (unknown step,
-// bad input), KindUnprocessable (no policy deployed), internal errors.
+// Decide makes a decision, logs it durably, and returns its JSON. A repeated
+// request_id with the same request returns the first decision unchanged; with
+// a different request it is a KindConflict error. Errors: KindInvalid (unknown
+// step, bad input), KindUnprocessable (no policy deployed), internal errors.
 func (s *Service) Decide(ctx context.Context, req engine.Request) (Result, error) {
 	hash := requestHash(req)
 	if req.RequestID != "" {
@@ -140,12 +135,7 @@ func (s *Service) Decide(ctx context.Context, req engine.Request) (Result, error
 	if err != nil {
 		return Result{}, fmt.Errorf("encode decision: %w", err)
 	}
-	if req.Trace {
-		// A trace shows the values its rules read, request features
-		// from the input among them: what is logged (and so answered,
-		// then replayed) holds no Aadhaar number, PAN, mobile or e-mail.
-		resp = pii.RedactJSON(resp, tracedKinds)
-	}
+	resp = redactTrace(resp, req.Trace) // logged, answered and replayed so
 	recs, err := records(d, resp, hash)
 	if err != nil {
 		return Result{}, err
