@@ -15,6 +15,7 @@ import (
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/decisions"
 	"github.com/nirnay/nirnay/engine"
+	"github.com/nirnay/nirnay/pii"
 	"github.com/nirnay/nirnay/rules"
 )
 
@@ -169,6 +170,9 @@ func normaliseValue(v any) any {
 // decisionView is a logged decision as ops see it: the decision exactly as
 // it was answered, plus (with detail) the masked input and the feature
 // values it used with their ages. Shadow evaluations show their result.
+// The input and string feature values are masked again (package pii) on
+// the way out, so decisions logged before a masking rule existed show
+// masked too; masking is idempotent.
 func decisionView(r *decisionlog.Record, detail bool) map[string]any {
 	out := map[string]any{}
 	if r.Role == engine.RoleShadow {
@@ -185,7 +189,12 @@ func decisionView(r *decisionlog.Record, detail bool) map[string]any {
 		_ = json.Unmarshal(b.Response, &out)
 	}
 	if detail {
-		out["input"] = b.Input
+		out["input"] = pii.Map(b.Input)
+		for i := range b.Features {
+			if f := &b.Features[i]; f.Value != nil {
+				f.Value = pii.Any(f.Value)
+			}
+		}
 		out["features"] = b.Features
 		out["timings"] = gin.H{"fetch_us": b.FetchUS, "eval_us": b.EvalUS}
 	}

@@ -171,3 +171,39 @@ func TestDecisionAPI(t *testing.T) {
 		t.Fatalf("string amount: %d field %q; want 400 naming input.amount", bad.Code, p.Field)
 	}
 }
+
+// TestDecisionViewMasksPII: GET /v1/decisions/{id} shows personal data
+// masked, wherever the input held it, and so does a decision logged
+// before the masking rules (its body raw).
+func TestDecisionViewMasksPII(t *testing.T) {
+	env := newDecisionEnv(t)
+	const aadhaar, pan, mobile = "234567890124", "ABCDE1234F", "9876543210"
+	body := `{"customer_id":"C-1","step":"application","input":{"amount":50000,"aadhar_no":"2345 6789 0124","Pan-No":"` + pan + `",
+		"co_applicants":[{"relation":"spouse","proof":"` + aadhaar + `"}],"remarks":"mobile +91 ` + mobile + `, mail ravi@example.com"}}`
+	rec := do(t, env.h, "POST", "/v1/decisions", body, bearer("svc")...)
+	if rec.Code != 200 {
+		t.Fatalf("decide: %d %s", rec.Code, rec.Body)
+	}
+	var d map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &d)
+	old := `{"response":{"decision_id":"dec_old","outcome":"approve"},"input":{"pan":"` + pan + `","note":"aadhaar ` + aadhaar + `"},"features":[],"request_hash":"h","fetch_us":1,"eval_us":1}`
+	if err := env.log.Append(&decisionlog.Record{ID: "dec_old", CustomerID: "C-1", Step: "application", Outcome: "approve", Role: "champion",
+		DecidedAt: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), Body: json.RawMessage(old)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{d["decision_id"].(string), "dec_old"} {
+		got := do(t, env.h, "GET", "/v1/decisions/"+id, "", bearer("ops")...)
+		if got.Code != 200 {
+			t.Fatalf("get %s: %d %s", id, got.Code, got.Body)
+		}
+		text := got.Body.String()
+		for _, raw := range []string{aadhaar, "2345 6789 0124", pan, mobile, "ravi@"} {
+			if strings.Contains(text, raw) {
+				t.Errorf("GET /v1/decisions/%s shows %q: %s", id, raw, text)
+			}
+		}
+		if !strings.Contains(text, "XXXXXXXX0124") || !strings.Contains(text, "XXXXXX234F") {
+			t.Errorf("GET /v1/decisions/%s lacks the masked Aadhaar and PAN: %s", id, text)
+		}
+	}
+}

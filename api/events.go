@@ -10,6 +10,7 @@ import (
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/events/consume"
 	"github.com/nirnay/nirnay/events/ingest"
+	"github.com/nirnay/nirnay/pii"
 )
 
 // EventIngester puts validated batches on the event stream;
@@ -36,7 +37,7 @@ type eventBatch struct {
 // MountEvents adds the event routes (DESIGN §10):
 //
 //	POST /v1/events                 service, admin; a customer-scoped token only for its customer
-//	GET  /v1/events/dead-letters    ops, admin (?cursor=&limit=)
+//	GET  /v1/events/dead-letters    ops, admin (?cursor=&limit=); personal data masked
 //
 // and, when journey is not nil, the customer's ingested events (app_event
 // screens and clicks, device_apps snapshots) as "event" items of
@@ -112,6 +113,14 @@ func eventJourney(j EventJourney) JourneySource {
 		}
 		items := make([]JourneyItem, len(es))
 		for i, e := range es {
+			// The index keeps masked strings; an entry indexed before a
+			// rule existed is masked here (by value: a summary's "name" is
+			// the event's, not a person's).
+			for k, v := range e.Summary {
+				if s, ok := v.(string); ok {
+					e.Summary[k] = pii.Text(s)
+				}
+			}
 			items[i] = JourneyItem{At: e.At, Kind: "event", Type: e.Type, ID: e.ID, Summary: e.Summary}
 		}
 		return items, nil

@@ -127,6 +127,8 @@ func TestFeatureWritesAreValidated(t *testing.T) {
 		{"PUT", "/v1/features/customer/C-1", `{"features": {"logins_1h": 3}}`, 400, "features.logins_1h"},
 		{"PUT", "/v1/features/customer/C-1", `{"features": {"emi_to_score": 3}}`, 400, "features.emi_to_score"},
 		{"PUT", "/v1/features/customer/C-1", `{"features": {"device_rooted": true}}`, 400, "features.device_rooted"},
+		{"PUT", "/v1/features/customer/C-1", `{"features": {"city": "Pune, Aadhaar 2345 6789 0124"}}`, 400, "features.city"},
+		{"PUT", "/v1/features/customer/C-1", `{"features": {"apps": ["a", "234567890124"]}}`, 400, "features.apps"},
 		{"PUT", "/v1/features/customer/C-1", `{"features": {}}`, 400, "features"},
 		{"PUT", "/v1/features/customer/C-1", `{"features": {"city": "x"}, "as_of": "2999-01-01T00:00:00Z"}`, 400, "as_of"},
 		{"PUT", "/v1/features/customer/C-1", `{"feature": {"city": "x"}}`, 400, ""},

@@ -7,17 +7,21 @@ import (
 
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/pii"
 )
 
 // appendBody appends a decision's log body — the JSON of Body, built by
 // hand: it is written for every decision, and the features used are most
-// of it. resp is the response JSON, spliced in as it is.
+// of it. resp is the response JSON, spliced in as it is. Personal data is
+// masked (package pii): the input by key and by value, string feature
+// values by value, so the log, its segments and the database never hold
+// an Aadhaar number, a PAN, a phone number or an e-mail address whole.
 func appendBody(dst []byte, d engine.Decision, resp []byte, hash string) ([]byte, error) {
 	return appendBodyOf(dst, resp, d.Log.Input, d.Log.Features(), hash, d.Log.FetchNanos/1e3, d.Log.EvalNanos/1e3)
 }
 
 func appendBodyOf(dst, resp []byte, in map[string]any, obs []features.Observation, hash string, fetchUS, evalUS int64) ([]byte, error) {
-	input, err := json.Marshal(MaskInput(in))
+	input, err := json.Marshal(pii.Map(in))
 	if err != nil {
 		return dst, err
 	}
@@ -33,7 +37,7 @@ func appendBodyOf(dst, resp []byte, in map[string]any, obs []features.Observatio
 		dst = append(dst, `{"name":`...)
 		dst = appendString(dst, o.Name)
 		dst = append(dst, `,"value":`...)
-		if dst, err = appendValue(dst, o.Value); err != nil {
+		if dst, err = appendValue(dst, maskedFeature(o.Value)); err != nil {
 			return dst, err
 		}
 		dst = append(dst, `,"age_ms":`...)
@@ -49,6 +53,27 @@ func appendBodyOf(dst, resp []byte, in map[string]any, obs []features.Observatio
 	dst = append(dst, `,"eval_us":`...)
 	dst = strconv.AppendInt(dst, evalUS, 10)
 	return append(dst, '}'), nil
+}
+
+// redactTrace removes Aadhaar numbers, PANs, mobiles and e-mails from a
+// traced answer, whose rules show the values they read (request features
+// from the input among them); an answer without a trace holds no input
+// and is returned as it is.
+func redactTrace(resp []byte, trace bool) []byte {
+	if !trace {
+		return resp
+	}
+	return pii.RedactJSON(resp, pii.Aadhaar|pii.PAN|pii.Mobile|pii.Email)
+}
+
+// maskedFeature masks personal data in a string (or list) feature value by
+// value; other values are returned as they are.
+func maskedFeature(v any) any {
+	switch v.(type) {
+	case string, []string, []any:
+		return pii.Any(v)
+	}
+	return v
 }
 
 // appendValue appends a feature value as encoding/json would; the common

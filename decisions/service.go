@@ -223,6 +223,7 @@ func (s *Service) decide(ctx context.Context, req engine.Request, hash string) (
 	if err != nil {
 		return Result{}, fmt.Errorf("encode decision: %w", err)
 	}
+	resp = redactTrace(resp, req.Trace) // logged, answered and replayed so
 	recs, err := records(d, resp, hash)
 	if err != nil {
 		return Result{}, err

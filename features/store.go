@@ -13,6 +13,7 @@ import (
 	"cel.dev/cel-go/common/types/ref"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/pii"
 	"github.com/nirnay/nirnay/rules"
 )
 
@@ -72,8 +73,9 @@ func CheckKey(k EntityKey) error {
 // must name a feature of the catalog, of w's entity, that is stored
 // (source online; aggregates are maintained from events, derived and
 // request features are computed), with a value of the feature's type. A
-// nil value is an error too (deletes are not supported). Errors are
-// *nirnay.Error with Field "features.<name>".
+// nil value is an error too (deletes are not supported), and so is a
+// string or list value holding a full Aadhaar number (DESIGN §16). Errors
+// are *nirnay.Error with Field "features.<name>".
 func validateWrite(cat *rules.Catalog, w Write, now time.Time) ([]encoded, error) {
 	if err := CheckKey(w.Key); err != nil {
 		return nil, err
@@ -108,9 +110,29 @@ func validateWrite(cat *rules.Catalog, w Write, now time.Time) ([]encoded, error
 		if err != nil {
 			return nil, nirnay.FieldError(field, "must be a %s", f.Type)
 		}
+		if holdsAadhaar(v) {
+			return nil, nirnay.FieldError(field, "holds an Aadhaar number, which Nirnay never stores; write only its last four digits or a vault reference")
+		}
 		out = append(out, encoded{f: f, enc: encodeValue(f.Type, v, asOf.UnixNano()), asOf: asOf.UnixNano()})
 	}
 	return out, nil
+}
+
+// holdsAadhaar reports whether a string or list-of-strings value holds a
+// full Aadhaar number (pii.ContainsAadhaar): such a write is refused, not
+// masked, since the value would no longer be what the writer meant.
+func holdsAadhaar(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return pii.ContainsAadhaar(x)
+	case []string:
+		for _, s := range x {
+			if pii.ContainsAadhaar(s) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // The compact typed encoding of a stored value, used by every store:

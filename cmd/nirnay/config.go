@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/nirnay/nirnay/internal/tune"
+	"github.com/nirnay/nirnay/pii"
 )
 
 // config is the service configuration. Every field comes from a flag, or,
@@ -192,7 +193,9 @@ func (c *config) newBufferedLogger(w io.Writer) (*slog.Logger, *logBuffer) {
 }
 
 // logHandler writes to out in the configured format; "auto" is text when
-// the final destination w is a terminal.
+// the final destination w is a terminal. Every record is masked first
+// (pii.Handler): no PAN, Aadhaar number, phone number or e-mail address is
+// logged whole.
 func (c *config) logHandler(w, out io.Writer) slog.Handler {
 	level, _ := parseLevel(c.LogLevel)
 	format := c.LogFormat
@@ -204,9 +207,9 @@ func (c *config) logHandler(w, out io.Writer) slog.Handler {
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if format == "text" {
-		return slog.NewTextHandler(out, opts)
+		return pii.NewHandler(slog.NewTextHandler(out, opts))
 	}
-	return slog.NewJSONHandler(out, opts)
+	return pii.NewHandler(slog.NewJSONHandler(out, opts))
 }
 
 // tuneRuntime tunes the garbage collector and processors for serving (see

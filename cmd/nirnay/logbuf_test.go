@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -58,5 +59,29 @@ func TestBufferedLogger(t *testing.T) {
 	<-done
 	if !strings.Contains(out.String(), `"msg":"last"`) {
 		t.Fatal("the final flush did not write the last line")
+	}
+}
+
+// TestServiceLoggerMasksPII: the logger the service builds masks personal
+// data in messages, attributes and errors, in both formats.
+func TestServiceLoggerMasksPII(t *testing.T) {
+	for _, format := range []string{"json", "text"} {
+		var out syncBuffer
+		cfg := config{LogLevel: "info", LogFormat: format}
+		log, buf := cfg.newBufferedLogger(&out)
+		log.With("request_id", "kyc-234567890124").Warn("lookup of ABCDE1234F failed",
+			"err", errors.New("no match for +91 98765 43210"), "email", "ravi@example.com", "customer_id", "C00000004")
+		_ = buf.Flush()
+		got := out.String()
+		for _, raw := range []string{"234567890124", "ABCDE1234F", "98765 43210", "ravi@"} {
+			if strings.Contains(got, raw) {
+				t.Errorf("%s log holds %q: %s", format, raw, got)
+			}
+		}
+		for _, kept := range []string{"XXXXXXXX0124", "XXXXXX234F", "XXXXXX3210", "XXXX@example.com", "C00000004"} {
+			if !strings.Contains(got, kept) {
+				t.Errorf("%s log lacks %q: %s", format, kept, got)
+			}
+		}
 	}
 }

@@ -12,11 +12,16 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/events/ingest"
+	"github.com/nirnay/nirnay/pii"
 	"github.com/nirnay/nirnay/store"
 )
 
 // DeadLetters is the dead-letter store in the SQL database
-// (event_dead_letters). Safe for concurrent use.
+// (event_dead_letters). What it keeps and lists holds no personal data
+// whole: the reason is masked by value and the event by key and by value
+// (package pii) before they are written, and again when listed (so rows
+// written before a masking rule existed list masked too). Refused events
+// are kept for diagnosis, not replay. Safe for concurrent use.
 type DeadLetters struct {
 	db    *store.DB
 	clock func() time.Time
@@ -55,10 +60,12 @@ func (d *DeadLetters) Add(ctx context.Context, consumer string, rs []Refusal) er
 			if err != nil {
 				return err
 			}
+			payload = pii.MaskJSON(payload)
 			reason := r.Reason
 			if len(reason) > 1000 {
 				reason = reason[:1000]
 			}
+			reason = pii.Text(reason)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO event_dead_letters (id, event_id, consumer, event_type, customer_id, reason, payload, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
 				consumer+"/"+r.Event.ID, r.Event.ID, consumer, r.Event.Type, r.Event.CustomerID, reason, string(payload), now); err != nil {
@@ -116,7 +123,8 @@ ORDER BY created_at DESC, id DESC LIMIT $3`, at, id, limit+1)
 		if err := rows.Scan(&dl.ID, &dl.EventID, &dl.Consumer, &dl.Type, &dl.CustomerID, &dl.Reason, &payload, &created); err != nil {
 			return nil, "", err
 		}
-		dl.Event = json.RawMessage(payload)
+		dl.Reason = pii.Text(dl.Reason)
+		dl.Event = json.RawMessage(pii.MaskJSON([]byte(payload)))
 		dl.CreatedAt = time.UnixMicro(created).UTC()
 		out = append(out, dl)
 	}

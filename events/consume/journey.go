@@ -9,6 +9,7 @@ import (
 
 	"github.com/nirnay/nirnay/events/apps"
 	"github.com/nirnay/nirnay/events/ingest"
+	"github.com/nirnay/nirnay/pii"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -16,8 +17,9 @@ import (
 // /v1/customers/{id}/journey): app_event screens and clicks and device_apps
 // snapshots (as category counts). SMS are not indexed (their bodies are
 // personal and their effect shows in features), nor lending domain events
-// (the lending core lists its own actions in the journey). Idempotent by
-// event id. Safe for concurrent use.
+// (the lending core lists its own actions in the journey). The strings of
+// a summary are masked by value (pii.Text) before they are indexed.
+// Idempotent by event id. Safe for concurrent use.
 type Journey struct {
 	db *store.DB
 }
@@ -86,10 +88,10 @@ func journeySummary(ev *ingest.Event) (map[string]any, bool, string) {
 		if err := json.Unmarshal(ev.Data, &d); err != nil {
 			return nil, false, "app_event data is not valid: " + err.Error()
 		}
-		s := map[string]any{"name": d.Name}
+		s := map[string]any{"name": pii.Text(d.Name)}
 		for k, v := range map[string]string{"screen": d.Screen, "element": d.Element, "session_id": d.SessionID} {
 			if v != "" {
-				s[k] = v
+				s[k] = pii.Text(v)
 			}
 		}
 		if ev.DeviceID != "" {

@@ -13,7 +13,10 @@
 //	dpd_changed,
 //	lending_event         any other lending domain event; data carries its "topic"
 //
-// Validation is pure and safe for concurrent use.
+// Before an event is validated, and so before it reaches the stream, the
+// archive or the dead-letter store, its data loses the personal data
+// StoredKinds names (see Check). Validation is pure and safe for
+// concurrent use.
 package ingest
 
 import (
@@ -22,7 +25,20 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/nirnay/nirnay/pii"
 )
+
+// StoredKinds is the personal data removed from every event's data before
+// it is kept anywhere (pii.RedactJSON): Aadhaar numbers, by value and
+// under Aadhaar keys, which keep only their last four digits
+// ("XXXXXXXX1234", DESIGN §16), and PANs, Indian mobile numbers and e-mail
+// addresses by value. Long digit runs (pii.Account) stay: SMS quote
+// references and transaction ids of that length, and the SMS parser reads
+// a masked number as an account suffix. Amounts, balances and masked
+// account suffixes are untouched, so SMS bodies parse as before (see
+// TestRedactionKeepsSMSParse). The envelope's ids are kept as sent.
+const StoredKinds = pii.Aadhaar | pii.PAN | pii.Mobile | pii.Email
 
 // The event types.
 const (
@@ -292,8 +308,9 @@ type Refused struct {
 
 // Check validates a batch as of now: it sets ReceivedAt on every event,
 // refuses a batch over MaxBatch events, MaxBatchBytes of data or with an id
-// repeated (an error, nothing accepted), and sorts the rest into accepted
-// and refused events.
+// repeated (an error, nothing accepted), removes StoredKinds from each
+// event's data, and sorts the rest into accepted and refused events (both
+// redacted).
 func Check(events []Event, now time.Time) (Batch, error) {
 	if len(events) == 0 {
 		return Batch{}, fmt.Errorf("events: at least one event is required")
@@ -313,6 +330,7 @@ func Check(events []Event, now time.Time) (Batch, error) {
 		seen[ev.ID] = i
 		ev.ReceivedAt = now.UTC()
 		ev.At = ev.At.UTC()
+		ev.Data = pii.RedactJSON(ev.Data, StoredKinds)
 		if r := Validate(&ev, now); r != "" {
 			b.Refused = append(b.Refused, Refused{Problem: Problem{Index: i, ID: ev.ID, Reason: r}, Event: ev})
 			continue
