@@ -106,10 +106,34 @@ type ShadowBody struct {
 	Rules   []engine.RuleResult `json:"rules"`
 }
 
-// Result is the answer to a decision request.
+// Result is the answer to a decision request: the decision as a typed
+// value for callers in Go (the lending core), and the exact bytes a client
+// is answered (the same bytes on every replay).
 type Result struct {
+	Decision engine.Decision // typed; Log is empty for a replay
 	Response json.RawMessage // the §6 decision JSON
 	Replayed bool            // true when an earlier decision for the same request_id was returned
+}
+
+// replayed is the Result of an earlier decision's response. Offer numbers
+// that are whole come back as int64, as the engine gave them.
+func replayed(resp json.RawMessage) (Result, error) {
+	var d engine.Decision
+	dec := json.NewDecoder(bytes.NewReader(resp))
+	dec.UseNumber()
+	if err := dec.Decode(&d); err != nil {
+		return Result{}, fmt.Errorf("decode logged decision: %w", err)
+	}
+	for k, v := range d.Offer {
+		if n, ok := v.(json.Number); ok {
+			if i, err := n.Int64(); err == nil {
+				d.Offer[k] = i
+			} else if f, err := n.Float64(); err == nil {
+				d.Offer[k] = f
+			}
+		}
+	}
+	return Result{Decision: d, Response: resp, Replayed: true}, nil
 }
 
 // UseClaims makes request ids idempotent across every instance sharing db
@@ -168,7 +192,7 @@ func (s *Service) Decide(ctx context.Context, req engine.Request) (Result, error
 			return Result{}, err
 		}
 		if !takeOver {
-			return Result{Response: resp, Replayed: true}, nil
+			return replayed(resp)
 		}
 		id = prev.decisionID // the claimer died: decide under its id
 	}
@@ -204,7 +228,8 @@ func (s *Service) replay(ctx context.Context, req engine.Request, hash string) (
 	if b.RequestHash != hash {
 		return Result{}, false, reused(req.RequestID, prev.ID)
 	}
-	return Result{Response: b.Response, Replayed: true}, true, nil
+	res, err := replayed(b.Response)
+	return res, err == nil, err
 }
 
 // reused is the conflict of a request id used for a different request of
@@ -236,7 +261,7 @@ func (s *Service) decide(ctx context.Context, req engine.Request, hash string) (
 	}
 	s.decisions.WithLabelValues(d.Step, d.Outcome, d.Policy.Role).Inc()
 	s.latency.WithLabelValues(d.Step).Observe(float64(d.LatencyUS) / 1e6)
-	return Result{Response: resp}, nil
+	return Result{Decision: d, Response: resp}, nil
 }
 
 func classify(err error) error {

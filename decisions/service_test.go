@@ -117,3 +117,25 @@ func TestDecideErrors(t *testing.T) {
 		t.Fatalf("step with no policy: %v, want unprocessable", err)
 	}
 }
+
+// TestResultIsTyped: the service hands Go callers the decision as a typed
+// value, first time and on a replay, with integer offer fields as int64
+// (the lending core used to parse the JSON and guess number types).
+func TestResultIsTyped(t *testing.T) {
+	svc, _ := newService(t, map[string]any{"bureau_score": 650, "monthly_income": 40000})
+	ctx := context.Background()
+	req := engine.Request{RequestID: "typed-1", CustomerID: "C-3", Step: "application", Input: map[string]any{"amount": int64(50000)}}
+	for i, wantReplay := range []bool{false, true} {
+		res, err := svc.Decide(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := res.Decision
+		if res.Replayed != wantReplay || d.DecisionID == "" || d.Outcome != "approve" || d.EvaluatedAt.IsZero() {
+			t.Fatalf("call %d: replayed %v, decision %+v", i, res.Replayed, d)
+		}
+		if lim, ok := d.Offer["limit"].(int64); !ok || lim != 120000 {
+			t.Errorf("call %d: offer limit %T %v, want int64 120000", i, d.Offer["limit"], d.Offer["limit"])
+		}
+	}
+}

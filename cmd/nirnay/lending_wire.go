@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"time"
 
 	"github.com/nirnay/nirnay/decisions"
 	"github.com/nirnay/nirnay/engine"
@@ -20,15 +17,6 @@ func (d lendingDecider) Decide(ctx context.Context, step, customerID, requestID 
 	if err != nil {
 		return loans.Verdict{}, err
 	}
-	var body struct {
-		DecisionID  string         `json:"decision_id"`
-		EvaluatedAt time.Time      `json:"evaluated_at"`
-		Outcome     string         `json:"outcome"`
-		Reasons     []string       `json:"reasons"`
-		Offer       map[string]any `json:"offer"`
-	}
-	if err := json.Unmarshal(res.Response, &body); err != nil {
-		return loans.Verdict{}, fmt.Errorf("%s decision: %w", step, err)
-	}
-	return loans.Verdict{DecisionID: body.DecisionID, DecidedAt: body.EvaluatedAt, Outcome: body.Outcome, Reasons: body.Reasons, Offer: body.Offer}, nil
+	dec := res.Decision
+	return loans.Verdict{DecisionID: dec.DecisionID, DecidedAt: dec.EvaluatedAt, Outcome: dec.Outcome, Reasons: dec.Reasons, Offer: dec.Offer}, nil
 }

@@ -19,7 +19,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -183,24 +182,11 @@ func ParseDate(field, v string, def schedule.Date) (schedule.Date, error) {
 	return d, nil
 }
 
-// offerInt reads an integer from a decision's offer (JSON numbers, ints or
-// whole floats).
+// offerInt reads an integer field of a decision's offer: the engine gives
+// limit, annual_rate_bps and tenure_months as int64.
 func offerInt(offer map[string]any, key string) (int64, bool) {
-	switch v := offer[key].(type) {
-	case int:
-		return int64(v), true
-	case int64:
-		return v, true
-	case float64:
-		if v == float64(int64(v)) {
-			return int64(v), true
-		}
-	case json.Number:
-		if n, err := v.Int64(); err == nil {
-			return n, true
-		}
-	}
-	return 0, false
+	v, ok := offer[key].(int64)
+	return v, ok
 }
 
 // rupees gives a whole-rupee figure for a decision's input (the policies
