@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/nirnay/nirnay/store"
 )
@@ -31,54 +28,20 @@ func (s *Service) Listen(ctx context.Context) error {
 	if s.opts.DatabaseURL == "" {
 		return errors.New("governance: Listen needs Options.DatabaseURL for PostgreSQL")
 	}
-	backoff := time.Second
-	for {
-		start := time.Now()
-		err := s.listenOnce(ctx)
-		if ctx.Err() != nil {
-			return nil
+	reload := func(ctx context.Context) {
+		if err := s.Reload(ctx); err != nil {
+			s.log.Error("policy reload failed; the engine keeps its current deployments", "err", err)
 		}
-		if time.Since(start) > time.Minute {
-			backoff = time.Second
-		}
-		s.log.Warn("policy change listener lost its connection; reconnecting", "err", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 30*time.Second)
 	}
-}
-
-func (s *Service) listenOnce(ctx context.Context) error {
-	conn, err := pgx.Connect(ctx, s.opts.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		conn.Close(cctx)
-	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return err
-	}
-	if err := s.Reload(ctx); err != nil {
-		s.log.Error("policy reload failed; the engine keeps its current deployments", "err", err)
-	}
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(n.Payload, s.instance+" ") {
-			continue // this instance made the change and has activated it already
+	store.Listen(ctx, s.opts.DatabaseURL, Channel, "policy change listener", s.log, reload, func(ctx context.Context, payload string) {
+		if strings.HasPrefix(payload, s.instance+" ") {
+			return // this instance made the change and has activated it already
 		}
 		if err := s.Reload(ctx); err != nil {
-			s.log.Error("policy reload failed; the engine keeps its current deployments", "err", err, "change", n.Payload)
-			continue
+			s.log.Error("policy reload failed; the engine keeps its current deployments", "err", err, "change", payload)
+			return
 		}
-		s.log.Info("policies reloaded after a change on another instance", "change", n.Payload)
-	}
+		s.log.Info("policies reloaded after a change on another instance", "change", payload)
+	})
+	return nil
 }

@@ -5,9 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/nirnay/nirnay/store"
 )
@@ -123,49 +120,12 @@ func (s *Service) Listen(ctx context.Context) error {
 	if s.opts.DatabaseURL == "" {
 		return errors.New("lists: Listen needs Options.DatabaseURL for PostgreSQL")
 	}
-	backoff := time.Second
-	for {
-		start := time.Now()
-		err := s.listenOnce(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if time.Since(start) > time.Minute {
-			backoff = time.Second
-		}
-		s.log.Warn("list change listener lost its connection; reconnecting", "err", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 30*time.Second)
-	}
-}
-
-func (s *Service) listenOnce(ctx context.Context) error {
-	conn, err := pgx.Connect(ctx, s.opts.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		conn.Close(cctx)
-	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return err
-	}
-	if err := s.Refresh(ctx); err != nil {
-		s.log.Error("list refresh failed; decisions keep the lists they had", "err", err)
-	}
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
+	refresh := func(ctx context.Context, change string) {
 		if err := s.Refresh(ctx); err != nil {
-			s.log.Error("list refresh failed; decisions keep the lists they had", "err", err, "change", n.Payload)
+			s.log.Error("list refresh failed; decisions keep the lists they had", "err", err, "change", change)
 		}
 	}
+	store.Listen(ctx, s.opts.DatabaseURL, Channel, "list change listener", s.log,
+		func(ctx context.Context) { refresh(ctx, "") }, refresh)
+	return nil
 }
