@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/nirnay/nirnay/store"
 )
 
 // FlushInterval is how soon after an Apply the in-process store persists
@@ -275,11 +277,11 @@ func (s *LocalStore) Flush(ctx context.Context) error {
 	wb.flushes++
 	now := s.clock().Unix()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := execRows(ctx, tx, `INSERT INTO feature_aggregates (feature, entity_id, field, value, expires_at) VALUES `,
+		if err := execRows(ctx, tx, s.db.Dialect, `INSERT INTO feature_aggregates (feature, entity_id, field, value, expires_at) VALUES `,
 			` ON CONFLICT (feature, entity_id, field) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`, aggRows); err != nil {
 			return fmt.Errorf("persist aggregates: %w", err)
 		}
-		if err := execRows(ctx, tx, `INSERT INTO feature_events_seen (id, expires_at) VALUES `, ` ON CONFLICT (id) DO NOTHING`, seenRows); err != nil {
+		if err := execRows(ctx, tx, s.db.Dialect, `INSERT INTO feature_events_seen (id, expires_at) VALUES `, ` ON CONFLICT (id) DO NOTHING`, seenRows); err != nil {
 			return fmt.Errorf("persist event ids: %w", err)
 		}
 		if wb.flushes%100 == 0 {
@@ -395,7 +397,7 @@ func prune(s *aggSpec, m map[string]float64, now int64) {
 // execRows runs head + "($1, …), (…)" + tail for rows, 100 rows a
 // statement, preparing the full-size statement once. Rows must have
 // distinct keys (one statement may not touch a row twice).
-func execRows(ctx context.Context, tx *sql.Tx, head, tail string, rows [][]any) error {
+func execRows(ctx context.Context, tx *sql.Tx, d store.Dialect, head, tail string, rows [][]any) error {
 	const per = 100
 	if len(rows) == 0 {
 		return nil
@@ -413,7 +415,7 @@ func execRows(ctx context.Context, tx *sql.Tx, head, tail string, rows [][]any) 
 				if j > 0 {
 					q.WriteByte(',')
 				}
-				q.WriteString("$" + strconv.Itoa(i*cols+j+1))
+				q.WriteString(store.Param(d, i*cols+j+1))
 			}
 			q.WriteByte(')')
 		}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,16 @@ type DB struct {
 	read    *sql.DB
 	pool    *pgxpool.Pool
 	path    string // SQLite file, for messages
+}
+
+// Param is the n-th positional parameter in d's SQL: $n for PostgreSQL,
+// ?n for SQLite, which looks $n up by name (a linear search per parameter
+// that made statements of hundreds of parameters slow to bind).
+func Param(d Dialect, n int) string {
+	if d == SQLite {
+		return "?" + strconv.Itoa(n)
+	}
+	return "$" + strconv.Itoa(n)
 }
 
 // SQLiteFile is the name of the embedded database file inside the data dir.
