@@ -45,33 +45,8 @@ func Suffix() string {
 // dropped when the test ends.
 func Postgres(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(PostgresEnv)
-	if base == "" {
-		missing(t, PostgresEnv, "PostgreSQL")
-	}
 	schema := "t_" + Suffix()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to test PostgreSQL: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, base); err == nil {
-			_, _ = c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(ctx)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", PostgresEnv, err)
-	}
+	u := create(t, "CREATE SCHEMA "+schema, "DROP SCHEMA "+schema+" CASCADE")
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
@@ -83,11 +58,20 @@ func Postgres(t testing.TB) string {
 // dropped when the test ends, and the database's name.
 func PostgresDatabase(t testing.TB) (dbURL, name string) {
 	t.Helper()
+	name = "t_" + Suffix()
+	u := create(t, "CREATE DATABASE "+name, "DROP DATABASE "+name+" WITH (FORCE)")
+	u.Path = "/" + name
+	return u.String(), name
+}
+
+// create runs ddl on the test PostgreSQL, and drop when the test ends; it
+// returns the server's URL to build on.
+func create(t testing.TB, ddl, drop string) *url.URL {
+	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
 		missing(t, PostgresEnv, "PostgreSQL")
 	}
-	name = "t_" + Suffix()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, base)
@@ -95,14 +79,14 @@ func PostgresDatabase(t testing.TB) (dbURL, name string) {
 		t.Fatalf("connect to test PostgreSQL: %v", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
+	if _, err := conn.Exec(ctx, ddl); err != nil {
+		t.Fatalf("%s: %v", ddl, err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if c, err := pgx.Connect(ctx, base); err == nil {
-			_, _ = c.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)")
+			_, _ = c.Exec(ctx, drop)
 			c.Close(ctx)
 		}
 	})
@@ -110,8 +94,7 @@ func PostgresDatabase(t testing.TB) (dbURL, name string) {
 	if err != nil {
 		t.Fatalf("parse %s: %v", PostgresEnv, err)
 	}
-	u.Path = "/" + name
-	return u.String(), name
+	return u
 }
 
 // PostgresLogEnv names the test PostgreSQL server's log file, whose lines
