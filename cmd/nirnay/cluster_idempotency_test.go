@@ -16,9 +16,10 @@ import (
 // TestCluster runs three `nirnay serve` processes on one PostgreSQL and one
 // Redis, the production shape behind a load balancer, and checks that
 // nothing is lost and nothing decided twice: the same request ids sent to
-// every node at once, and a node killed with SIGKILL under load. The
-// scenarios share the cluster (starting it, with the demo data seeded, is
-// most of the suite's time) and run in order; each uses request ids and
+// every node at once, a node killed with SIGKILL under load, PostgreSQL
+// and then Redis out of reach while decisions flow (cluster_outage_test.go).
+// The scenarios share the cluster (starting it, with the demo data seeded,
+// is most of the suite's time) and run in order; each uses request ids and
 // demo customers of its own, and first checks that every node is ready.
 func TestCluster(t *testing.T) {
 	c := startCluster(t, 3)
@@ -28,6 +29,8 @@ func TestCluster(t *testing.T) {
 	}{
 		{"concurrent duplicates", clusterDuplicates},
 		{"kill -9 under load", clusterKill9},
+		{"PostgreSQL outage", clusterPostgresOutage},
+		{"Redis outage", clusterRedisOutage},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			for _, nd := range c.nodes {
