@@ -202,6 +202,12 @@ func (c *cluster) send(body map[string]any, first int, wrote func()) (s sent) {
 // what failed on another node with the same request id. Every answered
 // decision is then readable on every node and stored once, and no request
 // id has two decisions.
+//
+// A request the node had claimed but not yet logged when it died is
+// answered only once its claim is taken over, 30 s after it was made (the
+// decision service's claimTakeover): the other nodes answer 409 meanwhile,
+// which the client waits out. With the burst in flight at the kill that
+// happens in most runs, and is most of this scenario's time.
 func clusterKill9(t *testing.T, c *cluster) {
 	const rate, seconds, burst = 200, 6, 30
 	const total = rate*seconds + burst
