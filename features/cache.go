@@ -17,8 +17,18 @@ import (
 // key at once; a fill that raced with an invalidation of its key is
 // dropped too (generation stripes), so an invalidated value is never
 // re-cached by a read that started before the write.
+//
+// Beside the cache, held keeps per entity key the part last read from the
+// store, which neither expiry, invalidation nor reset touches: what a
+// decision falls back on while the store cannot be read (getStalePart).
+// Invalidations are frequent (the decision path's velocity counts drop the
+// customer of every decision they count, on every instance), so the
+// fallback cannot be what the cache still keeps. held is bounded like the
+// cache and shares the parts with it: it costs memory of its own only for
+// parts the cache has dropped.
 type l1 struct {
 	c     *ristretto.Cache[string, any]
+	held  *ristretto.Cache[string, *part]
 	ttl   time.Duration
 	seed  maphash.Seed
 	epoch atomic.Uint64 // bumped by reset: every older entry is a miss
@@ -51,7 +61,16 @@ func newL1(ttl time.Duration, maxCost int64) (*l1, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &l1{c: c, ttl: ttl, seed: maphash.MakeSeed()}, nil
+	held, err := ristretto.NewCache(&ristretto.Config[string, *part]{
+		NumCounters: max(maxCost/4, 1000),
+		MaxCost:     maxCost,
+		BufferItems: 64,
+	})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &l1{c: c, held: held, ttl: ttl, seed: maphash.MakeSeed()}, nil
 }
 
 func (c *l1) stripe(key string) *atomic.Uint64 {
@@ -73,25 +92,22 @@ func (c *l1) getPart(key string, now int64) *part {
 	return p
 }
 
-// getStalePart returns key's cached part even when it has expired (for a
-// store that cannot be read), unless it was invalidated or reset since.
+// getStalePart returns the part last read from the store for key (held),
+// however long ago, even when it was invalidated or L1 was reset since;
+// for a store that cannot be read, whose caller marks its values stale
+// and keeps only those within their max_age. nil when none is held.
 func (c *l1) getStalePart(key string) *part {
-	v, ok := c.c.Get(key)
-	if !ok {
-		return nil
-	}
-	p, ok := v.(*part)
-	if !ok || p.epoch != c.epoch.Load() {
-		return nil
-	}
+	p, _ := c.held.Get(key)
 	return p
 }
 
-// putPart caches p unless key was invalidated since gen was taken.
+// putPart caches p unless key was invalidated since gen was taken, and
+// holds it as the part last read for key in any case.
 func (c *l1) putPart(key string, p *part, gen uint64, now int64) {
 	st := c.stripe(key)
 	p.epoch = c.epoch.Load()
 	p.expires = now + int64(c.ttl)
+	c.held.Set(key, p, int64(len(p.entries)+1))
 	if st.Load() != gen {
 		return
 	}
@@ -142,4 +158,7 @@ func (c *l1) reset() {
 	}
 }
 
-func (c *l1) close() { c.c.Close() }
+func (c *l1) close() {
+	c.c.Close()
+	c.held.Close()
+}

@@ -71,7 +71,9 @@ type SourceConfig struct {
 	Deadline time.Duration
 	// CacheTTL is how long L1 keeps values; default 2 s; negative: no L1.
 	CacheTTL time.Duration
-	// CacheMaxCost bounds L1 in values held; default 2,000,000.
+	// CacheMaxCost bounds L1 in values held; default 2,000,000. The parts
+	// last read, kept for store outages, are bounded by it too, apart: at
+	// most twice as many values in all, sharing them while both keep one.
 	CacheMaxCost int64
 	// History, when set, receives every write too, before Store: in
 	// production a LocalStore on PostgreSQL whose history serves as-of reads
