@@ -17,9 +17,9 @@ import (
 // another that gets the same request answers the claimer's decision, from
 // the claim once the claimer has stored its response there, or from the
 // decision log once it has shipped, waiting up to claimWait while it is in
-// flight. A claim whose claimer neither answered nor shipped within
-// claimTakeover (it died) is taken over with the same decision id, so the
-// log still holds at most one decision for the request.
+// flight (then 503, retry). A claim whose claimer neither answered nor
+// shipped within claimTakeover (it died) is taken over with the same
+// decision id, so the log still holds at most one decision for the request.
 type claims struct {
 	db *store.DB
 }
@@ -27,7 +27,7 @@ type claims struct {
 const (
 	claimWait     = 2 * time.Second
 	claimPoll     = 5 * time.Millisecond
-	claimTakeover = 30 * time.Second
+	claimTakeover = 10 * time.Second
 )
 
 // claim is a claimed request as stored.
@@ -98,8 +98,10 @@ func (c *claims) takeOver(ctx context.Context, customerID, requestID string, was
 	return n == 1, nil
 }
 
-// errInFlight means another instance is deciding the request right now.
-var errInFlight = nirnay.Errorf(nirnay.KindConflict, "this request_id is being decided by another instance; retry shortly")
+// errInFlight means another instance is deciding the request right now:
+// 503 with Retry-After, which a client retries with the same request id
+// (unlike the 409 of a request id reused for another request).
+var errInFlight = nirnay.Errorf(nirnay.KindUnavailable, "this request_id is being decided by another instance; retry shortly")
 
 // await waits for another instance's claimed decision: its response from
 // the claim or the log (find), until claimWait passes. It returns the

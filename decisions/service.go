@@ -152,8 +152,8 @@ func (s *Service) UseClaims(db *store.DB, logger *slog.Logger) {
 // reads those counts. A request_id is scoped to its customer: a repeated
 // one with the same request returns the first decision unchanged (from
 // any instance, with UseClaims) and counts nothing again; with a different
-// request it is a KindConflict error, as is one another instance is still
-// deciding after a short wait. A failure to count does not fail the
+// request it is a KindConflict error; one another instance is still
+// deciding after a short wait is KindUnavailable (retry). A failure to count does not fail the
 // decision (see Velocity). Errors: KindInvalid (unknown step, bad input),
 // KindUnprocessable (no policy deployed), KindUnavailable (the shared
 // database, for a request id not held locally), internal errors.

@@ -51,7 +51,7 @@ func clusterDuplicates(t *testing.T, c *cluster) {
 	type result struct {
 		a        answer
 		err      error
-		inFlight int // 409s of the id being decided on another node, retried
+		inFlight int // 503s of the id being decided on another node, retried
 	}
 	got := make([][3]result, ids)
 	gate := make(chan struct{})
@@ -119,7 +119,7 @@ func clusterDuplicates(t *testing.T, c *cluster) {
 			answered = append(answered, dids[0])
 		}
 	}
-	t.Logf("%d request ids × 3 nodes at once, answered in %v: %d answers failed, %d ids answered with different decisions, %d distinct decision ids, %d answers replayed; ids by the number of nodes that decided them: %v; %d in-flight 409s retried",
+	t.Logf("%d request ids × 3 nodes at once, answered in %v: %d answers failed, %d ids answered with different decisions, %d distinct decision ids, %d answers replayed; ids by the number of nodes that decided them: %v; %d in-flight 503s retried",
 		ids, took.Round(time.Millisecond), failures, disagreed, len(distinct), replayed, deciders, retried)
 	if len(distinct) != ids || deciders[1] != ids {
 		t.Errorf("%d distinct decision ids, %d ids decided by exactly one node; want %d of each", len(distinct), deciders[1], ids)
@@ -145,7 +145,7 @@ type sent struct {
 	refused    int // attempts on a node that was not listening
 	broken     int // attempts cut off without an answer (the node died with it in flight)
 	status503  int
-	inFlight   int // 409s of the id being decided on another node
+	inFlight   int // 503s of the id being decided on another node
 	took       time.Duration
 	err        error
 }
@@ -153,7 +153,7 @@ type sent struct {
 // send posts body as a client behind a load balancer does: to node first,
 // and, with the same request id, to the next node when a node does not
 // answer or answers 503, or again after a pause while the id is being
-// decided on another node (409). It gives up after a minute. wrote, when
+// decided on another node (503). It gives up after a minute. wrote, when
 // not nil, is called once the first attempt has been written.
 func (c *cluster) send(body map[string]any, first int, wrote func()) (s sent) {
 	s = sent{requestID: fmt.Sprint(body["request_id"])}
@@ -174,12 +174,12 @@ func (c *cluster) send(body map[string]any, first int, wrote func()) (s sent) {
 			s.refused++
 		case err != nil:
 			s.broken++
-		case a.status == http.StatusServiceUnavailable:
-			s.status503++
 		case inFlight(a):
 			s.inFlight++
 			next = false
 			time.Sleep(200 * time.Millisecond)
+		case a.status == http.StatusServiceUnavailable:
+			s.status503++
 		default:
 			s.err = fmt.Errorf("%s on %s: status %d %s", s.requestID, nd.name, a.status, a.raw)
 			return s
@@ -204,8 +204,8 @@ func (c *cluster) send(body map[string]any, first int, wrote func()) (s sent) {
 // id has two decisions.
 //
 // A request the node had claimed but not yet logged when it died is
-// answered only once its claim is taken over, 30 s after it was made (the
-// decision service's claimTakeover): the other nodes answer 409 meanwhile,
+// answered only once its claim is taken over, 10 s after it was made (the
+// decision service's claimTakeover): the other nodes answer 503 meanwhile,
 // which the client waits out. With the burst in flight at the kill that
 // happens in most runs, and is most of this scenario's time.
 func clusterKill9(t *testing.T, c *cluster) {
@@ -295,7 +295,7 @@ func clusterKill9(t *testing.T, c *cluster) {
 		byRequest[s.requestID] = s.decisionID
 		ids = append(ids, s.decisionID)
 	}
-	t.Logf("%d requests (%d/s for %ds and a burst of %d at %s) in %v: %d answered (by node %v), %d failed; %d retried: %d attempts refused, %d cut off in flight, %d answered 503, %d in-flight 409s waited out (longest wait %v)",
+	t.Logf("%d requests (%d/s for %ds and a burst of %d at %s) in %v: %d answered (by node %v), %d failed; %d retried: %d attempts refused, %d cut off in flight, %d answered 503, %d in-flight 503s waited out (longest wait %v)",
 		total, rate, seconds, burst, victim.name, loadTook.Round(time.Millisecond), len(ids), byNode, failed,
 		retried, refused, broken, unavail, inFlights, longest.Round(time.Millisecond))
 	if len(ids) != total || sameDecision > 0 {

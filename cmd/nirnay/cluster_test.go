@@ -353,11 +353,10 @@ func (nd *node) decide(body map[string]any, wrote func()) (answer, error) {
 	return nd.do("POST", "/v1/decisions", "demo-service-key", body, wrote)
 }
 
-// inFlight reports whether a is the 409 of a request id another instance
-// is deciding right now, which a client retries shortly (unlike the 409
-// of a request id reused for a different request).
+// inFlight reports whether a is the 503 of a request id another instance
+// is deciding right now, which a client retries shortly.
 func inFlight(a answer) bool {
-	return a.status == http.StatusConflict && strings.Contains(a.str("detail"), "being decided by another instance")
+	return a.status == http.StatusServiceUnavailable && strings.Contains(a.str("detail"), "being decided by another instance")
 }
 
 // getDecision reads a decision by id with the ops key.
