@@ -131,10 +131,6 @@ func maskAnyAttr(key string, x any, class keyClass) (slog.Attr, bool) {
 		return slog.Any(key, x), false
 	case error:
 		text = y.Error()
-	case fmt.Stringer:
-		text = y.String()
-	case []byte:
-		text = string(y)
 	case map[string]any, []any, []map[string]any, []string, json.Number:
 		var mv any
 		var changed bool
@@ -144,6 +140,10 @@ func maskAnyAttr(key string, x any, class keyClass) (slog.Attr, bool) {
 			mv, changed = maskAny(x)
 		}
 		return slog.Any(key, mv), changed
+	case fmt.Stringer:
+		text = y.String()
+	case []byte:
+		text = string(y)
 	default:
 		text = fmt.Sprintf("%+v", x)
 	}
