@@ -24,34 +24,10 @@ import (
 
 var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
-// backend is one database under test: how to open another handle on it
-// (a second instance) and its URL for LISTEN.
-type backend struct {
-	url, dir string
-}
-
-func (b backend) open(t *testing.T) *store.DB {
-	t.Helper()
-	db, err := store.Open(context.Background(), b.url, b.dir)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+type backend = testenv.Backend
 
 // backends runs fn against a fresh, migrated SQLite and PostgreSQL.
-func backends(t *testing.T, fn func(t *testing.T, b backend, db *store.DB)) {
-	run := func(t *testing.T, b backend) {
-		db := b.open(t)
-		if _, err := db.Migrate(context.Background(), nil); err != nil {
-			t.Fatalf("migrate: %v", err)
-		}
-		fn(t, b, db)
-	}
-	t.Run("sqlite", func(t *testing.T) { run(t, backend{dir: t.TempDir()}) })
-	t.Run("postgres", func(t *testing.T) { run(t, backend{url: testenv.Postgres(t)}) })
-}
+func backends(t *testing.T, fn func(t *testing.T, b backend, db *store.DB)) { testenv.Backends(t, fn) }
 
 // clock is a settable test clock.
 type clock struct {
@@ -145,8 +121,8 @@ func countSeeds(t *testing.T, gov *governance.Service) int {
 func TestOpenSeedsAndActivatesTheShippedBundle(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		start := time.Now()
-		in := openGov(t, db, b.url)
-		t.Logf("Open on an empty %s database (catalog, compile the bundle, seed, resolve) and Attach: %v", b.kind(), time.Since(start))
+		in := openGov(t, db, b.URL)
+		t.Logf("Open on an empty %s database (catalog, compile the bundle, seed, resolve) and Attach: %v", b.Name(), time.Since(start))
 		d := decide(t, in.eng, "C-1001", "application")
 		if d.Policy.ID != "credit-underwriting" || d.Policy.Version != 1 || d.Policy.Role != engine.RoleChampion {
 			t.Fatalf("application decided by %+v, want credit-underwriting@1 champion", d.Policy)
@@ -183,8 +159,8 @@ func TestOpenSeedsAndActivatesTheShippedBundle(t *testing.T) {
 
 		// A second start on the same database seeds nothing again.
 		start = time.Now()
-		again := openGov(t, b.open(t), b.url)
-		t.Logf("Open on a seeded %s database: %v", b.kind(), time.Since(start))
+		again := openGov(t, b.Open(t), b.URL)
+		t.Logf("Open on a seeded %s database: %v", b.Name(), time.Since(start))
 		if n := countSeeds(t, again.gov); n != seeds {
 			t.Errorf("after a second Open: %d seed entries, want still %d", n, seeds)
 		}
@@ -194,18 +170,11 @@ func TestOpenSeedsAndActivatesTheShippedBundle(t *testing.T) {
 	})
 }
 
-func (b backend) kind() string {
-	if b.url != "" {
-		return "postgres"
-	}
-	return "sqlite"
-}
-
 // TestConcurrentOpenSeedsOnce starts two instances on one empty database
 // at the same moment.
 func TestConcurrentOpenSeedsOnce(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
-		dbs := []*store.DB{db, b.open(t)}
+		dbs := []*store.DB{db, b.Open(t)}
 		var wg sync.WaitGroup
 		errs := make([]error, len(dbs))
 		govs := make([]*governance.Service, len(dbs))
@@ -254,7 +223,7 @@ var (
 func TestLifecycleAndDeployments(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
-		in := openGov(t, db, b.url)
+		in := openGov(t, db, b.URL)
 		gov := in.gov
 		ref := rules.PolicyRef{ID: "credit-underwriting", Version: 3}
 
@@ -353,8 +322,8 @@ func TestLifecycleAndDeployments(t *testing.T) {
 func TestOtherInstancePicksUpDeployments(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
-		a := openGov(t, db, b.url)
-		other := openGov(t, b.open(t), b.url)
+		a := openGov(t, db, b.URL)
+		other := openGov(t, b.Open(t), b.URL)
 		lctx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- other.gov.Listen(lctx) }()
@@ -367,7 +336,7 @@ func TestOtherInstancePicksUpDeployments(t *testing.T) {
 		if _, err := a.gov.Deploy(ctx, approver, "application", governance.DeploymentSpec{Champion: "credit-underwriting@2"}); err != nil {
 			t.Fatalf("deploy: %v", err)
 		}
-		if b.url == "" {
+		if b.URL == "" {
 			if err := other.gov.Reload(ctx); err != nil {
 				t.Fatalf("reload: %v", err)
 			}
@@ -380,7 +349,7 @@ func TestOtherInstancePicksUpDeployments(t *testing.T) {
 		if d := decide(t, other.eng, "C-1", "application"); d.Policy.Version != 2 {
 			t.Fatalf("other instance decides with %+v, want credit-underwriting@2 after the change", d.Policy)
 		}
-		if b.url == "" {
+		if b.URL == "" {
 			return
 		}
 		// The listener is connected now (it reloads only after LISTEN), so
@@ -402,7 +371,7 @@ func TestOtherInstancePicksUpDeployments(t *testing.T) {
 
 func TestUploadReportsLines(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
-		gov := openGov(t, db, b.url).gov
+		gov := openGov(t, db, b.URL).gov
 		src := "id: quick-check\nversion: 1\nstep: signup\nrules:\n  - id: bad\n    when: f.no_such_feature > 3\n    outcome: decline\n"
 		_, _, err := gov.Upload(context.Background(), analyst, []byte(src))
 		var inv *governance.InvalidError

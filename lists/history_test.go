@@ -16,7 +16,7 @@ func TestHistoryAnswersAsOfAnyTime(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
 		ck := &clock{now: t0}
-		s := openService(t, db, b.url, ck)
+		s := openService(t, db, b.URL, ck)
 		mustPut(t, s, "blocked_devices")
 		at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
 		op := func(h int, what string, fn func() error) time.Time {

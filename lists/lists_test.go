@@ -45,31 +45,10 @@ func (c *clock) Set(t time.Time) {
 	c.now = t
 }
 
-// backend is one database under test, with what a second instance needs.
-type backend struct{ url, dir string }
-
-func (b backend) open(t testing.TB) *store.DB {
-	t.Helper()
-	db, err := store.Open(context.Background(), b.url, b.dir)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+type backend = testenv.Backend
 
 // backends runs fn against a fresh, migrated SQLite and PostgreSQL.
-func backends(t *testing.T, fn func(t *testing.T, b backend, db *store.DB)) {
-	run := func(t *testing.T, b backend) {
-		db := b.open(t)
-		if _, err := db.Migrate(context.Background(), nil); err != nil {
-			t.Fatalf("migrate: %v", err)
-		}
-		fn(t, b, db)
-	}
-	t.Run("sqlite", func(t *testing.T) { run(t, backend{dir: t.TempDir()}) })
-	t.Run("postgres", func(t *testing.T) { run(t, backend{url: testenv.Postgres(t)}) })
-}
+func backends(t *testing.T, fn func(t *testing.T, b backend, db *store.DB)) { testenv.Backends(t, fn) }
 
 func openService(t testing.TB, db *store.DB, url string, ck *clock) *lists.Service {
 	t.Helper()
@@ -120,7 +99,7 @@ func entryValues(t *testing.T, s *lists.Service, name string) string {
 func TestPutGetAndList(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
-		s := openService(t, db, b.url, &clock{now: t0})
+		s := openService(t, db, b.URL, &clock{now: t0})
 		l, created, err := s.Put(ctx, analyst, "blocked_pincodes", "Pincodes we do not serve")
 		if err != nil || !created || l.Name != "blocked_pincodes" || l.Description != "Pincodes we do not serve" || l.CreatedBy != analyst.ID {
 			t.Fatalf("create: got %+v created=%v err=%v; want the new list, created", l, created, err)
@@ -166,7 +145,7 @@ func TestAddRemoveAndCounts(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
 		ck := &clock{now: t0}
-		s := openService(t, db, b.url, ck)
+		s := openService(t, db, b.URL, ck)
 		mustPut(t, s, "blocked_pincodes")
 		got, err := s.Add(ctx, analyst, "blocked_pincodes", []lists.NewEntry{
 			{Value: "560001", Reason: "flood"}, {Value: " 110001 "}, {Value: "560001", Reason: "flood"}})
@@ -260,7 +239,7 @@ func TestBadEntries(t *testing.T) {
 func TestImportAddReplaceAndDryRun(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
-		s := openService(t, db, b.url, &clock{now: t0})
+		s := openService(t, db, b.URL, &clock{now: t0})
 		mustPut(t, s, "blocked_ifsc")
 		file := func(src string) []lists.NewEntry {
 			es, err := lists.ParseCSV(strings.NewReader(src), lists.MaxImportRows)

@@ -58,8 +58,8 @@ func waitFor(c *lists.Cache, list, value string, want bool, timeout time.Duratio
 // to the first Contains on the second that sees the change.
 func TestTwoInstancesSeeEachOthersChanges(t *testing.T) {
 	url := testenv.Postgres(t)
-	b := backend{url: url}
-	dbA := b.open(t)
+	b := backend{URL: url}
+	dbA := b.Open(t)
 	if _, err := dbA.Migrate(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestTwoInstancesSeeEachOthersChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := openService(t, b.open(t), url, &clock{now: time.Now()})
+	other := openService(t, b.Open(t), url, &clock{now: time.Now()})
 	stopB := listen(t, other)
 	listen(t, a)
 	mustPut(t, a, "blocked_devices")
@@ -139,7 +139,7 @@ func TestReplace100kWhileDeciding(t *testing.T) {
 	}
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
-		s := openService(t, db, b.url, &clock{now: time.Now()})
+		s := openService(t, db, b.URL, &clock{now: time.Now()})
 		mustPut(t, s, "big")
 		values := func(from int) []lists.NewEntry {
 			es := make([]lists.NewEntry, 100_000)
@@ -152,7 +152,7 @@ func TestReplace100kWhileDeciding(t *testing.T) {
 		if r, err := s.Import(ctx, analyst, "big", values(0), lists.ModeAdd, false); err != nil || r.Added != 100_000 {
 			t.Fatalf("first import: %+v, %v", r, err)
 		}
-		t.Logf("%s: import of 100,000 new entries took %v", b.name(), time.Since(start))
+		t.Logf("%s: import of 100,000 new entries took %v", b.Name(), time.Since(start))
 
 		c := s.Cache()
 		var stop atomic.Bool
@@ -205,9 +205,9 @@ func TestReplace100kWhileDeciding(t *testing.T) {
 			over1ms += slow[i].Load()
 		}
 		t.Logf("%s: replace of 100,000 entries (50,000 out, 50,000 in) took %v; %d Contains calls meanwhile, the longest %v, %d over 1 ms",
-			b.name(), took, during, time.Duration(worst.Load()), over1ms)
+			b.Name(), took, during, time.Duration(worst.Load()), over1ms)
 		fmt.Printf("lists replace 100k on %s: %v; longest Contains during it %v over %d calls (%d over 1 ms)\n",
-			b.name(), took, time.Duration(worst.Load()), during, over1ms)
+			b.Name(), took, time.Duration(worst.Load()), during, over1ms)
 		if took > 30*time.Second {
 			t.Errorf("replace took %v; want seconds", took)
 		}
@@ -224,11 +224,4 @@ func TestReplace100kWhileDeciding(t *testing.T) {
 			t.Errorf("after the replace v0149999 is not on the list")
 		}
 	})
-}
-
-func (b backend) name() string {
-	if b.url == "" {
-		return "sqlite"
-	}
-	return "postgres"
 }
