@@ -279,25 +279,58 @@ func (s *LocalStore) Write(ctx context.Context, ws []Write, now time.Time) error
 		}
 		encs[i] = e
 	}
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		for i, w := range ws {
-			for _, e := range encs[i] {
-				micros := e.asOf / 1000
-				if _, err := tx.ExecContext(ctx, `INSERT INTO feature_values (entity, entity_id, name, value, as_of) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (entity, entity_id, name) DO UPDATE SET value = excluded.value, as_of = excluded.as_of WHERE feature_values.as_of <= excluded.as_of`,
-					w.Key.Entity, w.Key.ID, e.f.Name, e.enc, micros); err != nil {
-					return fmt.Errorf("write features of %s: %w", w.Key, err)
+	// One row per (entity, feature) for the current values — the newest of
+	// the batch, as a multi-row statement may not touch a row twice — and
+	// one per (entity, feature, as-of) for the history; written in
+	// statements of 100 rows.
+	type valueKey struct{ entity, id, name string }
+	type histKey struct {
+		valueKey
+		asOf int64
+	}
+	values := map[valueKey][]any{}
+	history := map[histKey][]any{}
+	var valueOrder []valueKey
+	var histOrder []histKey
+	for i, w := range ws {
+		by := w.By
+		if by == "" {
+			by = "nirnay"
+		}
+		for _, e := range encs[i] {
+			micros := e.asOf / 1000
+			vk := valueKey{w.Key.Entity, w.Key.ID, e.f.Name}
+			if prev, ok := values[vk]; !ok || prev[4].(int64) <= micros {
+				if !ok {
+					valueOrder = append(valueOrder, vk)
 				}
-				by := w.By
-				if by == "" {
-					by = "nirnay"
-				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO feature_history (entity, entity_id, name, value, as_of, written_by) VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (entity, entity_id, name, as_of) DO UPDATE SET value = excluded.value, written_by = excluded.written_by`,
-					w.Key.Entity, w.Key.ID, e.f.Name, e.enc, micros, by); err != nil {
-					return fmt.Errorf("write feature history of %s: %w", w.Key, err)
-				}
+				values[vk] = []any{w.Key.Entity, w.Key.ID, e.f.Name, e.enc, micros}
 			}
+			hk := histKey{vk, micros}
+			if _, ok := history[hk]; !ok {
+				histOrder = append(histOrder, hk)
+			}
+			history[hk] = []any{w.Key.Entity, w.Key.ID, e.f.Name, e.enc, micros, by}
+		}
+	}
+	valueRows := make([][]any, 0, len(valueOrder))
+	for _, k := range valueOrder {
+		valueRows = append(valueRows, values[k])
+	}
+	histRows := make([][]any, 0, len(histOrder))
+	for _, k := range histOrder {
+		histRows = append(histRows, history[k])
+	}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := execRows(ctx, tx, s.db.Dialect, `INSERT INTO feature_values (entity, entity_id, name, value, as_of) VALUES `,
+			` ON CONFLICT (entity, entity_id, name) DO UPDATE SET value = excluded.value, as_of = excluded.as_of WHERE feature_values.as_of <= excluded.as_of`,
+			valueRows); err != nil {
+			return fmt.Errorf("write features: %w", err)
+		}
+		if err := execRows(ctx, tx, s.db.Dialect, `INSERT INTO feature_history (entity, entity_id, name, value, as_of, written_by) VALUES `,
+			` ON CONFLICT (entity, entity_id, name, as_of) DO UPDATE SET value = excluded.value, written_by = excluded.written_by`,
+			histRows); err != nil {
+			return fmt.Errorf("write feature history: %w", err)
 		}
 		return nil
 	})

@@ -9,6 +9,7 @@ import (
 // its customer, a retry answers the first application, and the same id
 // with another body is 409 (it used to answer the first loan).
 func TestApplicationRequestIDs(t *testing.T) {
+	t.Parallel() // a demo service of its own
 	if testing.Short() {
 		t.Skip("builds the whole demo service")
 	}

@@ -165,6 +165,7 @@ func paise(t *testing.T, v any) money.Paise {
 // own; the application is decided on the line's terms (approved with an
 // offer), not referred because a tenure feature was missing.
 func TestDemoCreditLineApplication(t *testing.T) {
+	t.Parallel() // a demo service of its own
 	if testing.Short() {
 		t.Skip("builds the whole demo service")
 	}
@@ -209,6 +210,7 @@ func TestDemoCreditLineApplication(t *testing.T) {
 // on the shipped policies: application, KFS, acceptance, disbursal, a
 // repayment, then reads the loan, its ledger and the customer's journey.
 func TestDemoLoanJourney(t *testing.T) {
+	t.Parallel() // a demo service of its own
 	if testing.Short() {
 		t.Skip("builds the whole demo service")
 	}
@@ -328,6 +330,7 @@ func containsInOrder(got, want []string) bool {
 // the repayment mandate is pending stays declined for retries of that
 // attempt, and a new attempt once the mandate is active is approved.
 func TestDemoDeclinedAcceptanceRetried(t *testing.T) {
+	t.Parallel() // a demo service of its own
 	if testing.Short() {
 		t.Skip("builds the whole demo service")
 	}

@@ -43,6 +43,7 @@ func reasonsOf(dec map[string]any) []string {
 // it is taken off; a replay of those decisions reads the list as it was
 // at each one (the pincode rule fires for the middle one only).
 func TestDemoBlockedPincode(t *testing.T) {
+	t.Parallel() // a demo service of its own
 	if testing.Short() {
 		t.Skip("builds the whole demo service")
 	}

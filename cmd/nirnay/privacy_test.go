@@ -44,6 +44,7 @@ var plantedForms = []string{plantedAadhaar, "4918 2736 5013", "4918-2736-5013", 
 // service's log: none holds the planted data whole. The API shows it
 // masked.
 func TestDemoPrivacy(t *testing.T) {
+	t.Parallel() // a demo service of its own
 	if testing.Short() {
 		t.Skip("builds the whole demo service")
 	}

@@ -14,6 +14,7 @@ import (
 // still asks for its own OTP. Reports for the wrong action, the wrong
 // decision or with the other result are refused.
 func TestDemoStepUpCompletion(t *testing.T) {
+	t.Parallel() // a demo service of its own
 	if testing.Short() {
 		t.Skip("builds the whole demo service")
 	}
@@ -105,6 +106,7 @@ func strs(v any) []string {
 // another customer's decision, loan or journey answers exactly as one that
 // does not exist.
 func TestCustomerTokenLearnsNothingFrom404(t *testing.T) {
+	t.Parallel() // a demo service of its own
 	if testing.Short() {
 		t.Skip("builds the whole demo service")
 	}

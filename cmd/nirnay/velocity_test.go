@@ -27,6 +27,7 @@ import (
 // relay and the features consumer have processed the same applications the
 // count is still exactly five. Payments likewise.
 func TestDemoApplicationVelocity(t *testing.T) {
+	t.Parallel() // a demo service of its own
 	if testing.Short() {
 		t.Skip("builds the whole demo service")
 	}
