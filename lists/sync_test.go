@@ -208,7 +208,7 @@ func TestReplace100kWhileDeciding(t *testing.T) {
 			b.Name(), took, during, time.Duration(worst.Load()), over1ms)
 		fmt.Printf("lists replace 100k on %s: %v; longest Contains during it %v over %d calls (%d over 1 ms)\n",
 			b.Name(), took, time.Duration(worst.Load()), during, over1ms)
-		if took > 30*time.Second {
+		if took > 30*time.Second && !raceDetector {
 			t.Errorf("replace took %v; want seconds", took)
 		}
 		if during == 0 {
