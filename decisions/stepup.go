@@ -69,27 +69,38 @@ type FeatureWriter interface {
 // StepUps records the results of step-up challenges: durably, once per
 // decision and challenge, in the shared database (so every instance sees
 // them), and as features the next decision of the step reads: a pass goes
-// into step_up_passed for StepUpValidity; a failure counts in the
-// step_up_failed aggregate (and login_failed at login). Safe for concurrent
-// use.
+// into step_up_passed for StepUpValidity; a failure counts through the
+// velocity table as step_up_failed (and login_failed at login), in the
+// request. Safe for concurrent use.
 type StepUps struct {
-	db       *store.DB
-	log      DecisionReader
-	features FeatureWriter
-	agg      Aggregator
-	clock    func() time.Time
-	logger   *slog.Logger
+	db          *store.DB
+	log         DecisionReader
+	features    FeatureWriter
+	failed      Counter // step_up_failed
+	loginFailed Counter // login_failed
+	clock       func() time.Time
+	logger      *slog.Logger
 }
 
-// NewStepUps returns the step-up recorder. clock defaults to time.Now.
-func NewStepUps(db *store.DB, log DecisionReader, fw FeatureWriter, agg Aggregator, clock func() time.Time, logger *slog.Logger) *StepUps {
+// NewStepUps returns the step-up recorder, counting failures through v
+// (whose table must hold step_up_failed and login_failed: an error
+// otherwise). clock defaults to time.Now.
+func NewStepUps(db *store.DB, log DecisionReader, fw FeatureWriter, v *Velocity, clock func() time.Time, logger *slog.Logger) (*StepUps, error) {
+	failed, err := v.Counter(EventStepUpFailed)
+	if err != nil {
+		return nil, err
+	}
+	loginFailed, err := v.Counter(EventLoginFailed)
+	if err != nil {
+		return nil, err
+	}
 	if clock == nil {
 		clock = time.Now
 	}
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &StepUps{db: db, log: log, features: fw, agg: agg, clock: clock, logger: logger}
+	return &StepUps{db: db, log: log, features: fw, failed: failed, loginFailed: loginFailed, clock: clock, logger: logger}, nil
 }
 
 // Report records one challenge's result and returns it, with replayed true
@@ -163,14 +174,12 @@ func (s *StepUps) Report(ctx context.Context, req StepUpRequest) (StepUpReport, 
 // again on every replay.
 func (s *StepUps) apply(ctx context.Context, rep StepUpReport, now time.Time) error {
 	if rep.Result == StepUpFailed {
-		ents := map[string]string{"customer": rep.CustomerID}
+		// Counted in this request; a count the store cannot take now is
+		// retried in the background under the same id (see Velocity).
 		id := rep.DecisionID + "/" + rep.Action + "/"
-		evs := []features.Event{{ID: id + EventStepUpFailed, Type: EventStepUpFailed, At: rep.ReportedAt, Entities: ents}}
+		s.failed(ctx, Occurrence{ID: id + EventStepUpFailed, CustomerID: rep.CustomerID, At: rep.ReportedAt})
 		if rep.Step == "login" {
-			evs = append(evs, features.Event{ID: id + EventLoginFailed, Type: EventLoginFailed, At: rep.ReportedAt, Entities: ents})
-		}
-		if err := s.agg.Apply(ctx, evs...); err != nil {
-			return &nirnay.Error{Kind: nirnay.KindUnavailable, Message: "the feature store is unavailable; report the result again", Err: err}
+			s.loginFailed(ctx, Occurrence{ID: id + EventLoginFailed, CustomerID: rep.CustomerID, At: rep.ReportedAt})
 		}
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,7 +125,14 @@ func TestStepUpsAcrossInstances(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { l.Close() })
-			a.ups = decisions.NewStepUps(db, l, a.src, agg, nil, slog.New(slog.DiscardHandler))
+			v, err := decisions.NewVelocity(b.Catalog(), agg, decisions.VelocityOptions{Logger: slog.New(slog.DiscardHandler),
+				Rules: []decisions.VelocityRule{{Event: "step_up_failed", Entities: []string{"customer"}}, {Event: "login_failed", Entities: []string{"customer"}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.ups, err = decisions.NewStepUps(db, l, a.src, v, nil, slog.New(slog.DiscardHandler)); err != nil {
+				t.Fatal(err)
+			}
 
 			stepUpDecision(t, l, "dec_login1", "C-1", "login", "step_up", "otp", "selfie")
 			stepUpDecision(t, l, "dec_approve", "C-1", "login", "approve")
@@ -191,3 +199,22 @@ func TestStepUpsAcrossInstances(t *testing.T) {
 		})
 	}
 }
+
+// TestStepUpsNeedTheirVelocityEvents: step-ups count failures through the
+// velocity table, so a table without step_up_failed stops the start.
+func TestStepUpsNeedTheirVelocityEvents(t *testing.T) {
+	b := stepUpCatalog(t)
+	v, err := decisions.NewVelocity(b.Catalog(), noAggregates{}, decisions.VelocityOptions{
+		Rules: []decisions.VelocityRule{{Event: "login_failed", Entities: []string{"customer"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decisions.NewStepUps(nil, nil, nil, v, nil, nil); err == nil || !strings.Contains(err.Error(), "step_up_failed") {
+		t.Errorf("a velocity table without step_up_failed: %v; want an error naming it", err)
+	}
+}
+
+// noAggregates takes no events (the test never counts).
+type noAggregates struct{}
+
+func (noAggregates) Apply(context.Context, ...features.Event) error { return nil }

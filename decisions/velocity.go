@@ -51,9 +51,10 @@ var DefaultVelocity = []VelocityRule{
 	{Event: "signup", Entities: []string{"device"}, Step: "signup"},
 	{Event: "kyc_attempt", Entities: []string{"customer"}, Step: "kyc"},
 	{Event: "otp_request", Entities: []string{"phone"}, Outcome: rules.StepUp, Action: "otp"},
-	// Counted by callers: step-up completion for a failed challenge of a
-	// login decision, and the lending core for a payment taken (with the
-	// id of its payment_received event).
+	// Counted by callers: step-up completion for a failed challenge (and,
+	// of a login decision, a failed login), and the lending core for a
+	// payment taken (with the id of its payment_received event).
+	{Event: "step_up_failed", Entities: []string{"customer"}},
 	{Event: "login_failed", Entities: []string{"customer"}},
 	{Event: "payment", Entities: []string{"customer"}},
 }

@@ -108,8 +108,6 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	}
 	s.closers = append(s.closers, func() { s.declog.Close() })
 	s.decide = decisions.New(s.engine, s.declog, reg)
-	// Step-up results count through the feature source too (Source.Apply).
-	s.stepUps = decisions.NewStepUps(db, s.decide, s.features, s.features, nil, log)
 	// The decision path's velocity aggregates are counted in the request
 	// that causes them, through the feature source (L1 dropped here and,
 	// on Redis, announced to the other instances).
@@ -125,6 +123,10 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	}
 	countPayment, err := s.velocity.Counter("payment")
 	if err != nil {
+		return nil, fmt.Errorf("velocity table: %w", err)
+	}
+	// Failed step-up challenges count through the same table.
+	if s.stepUps, err = decisions.NewStepUps(db, s.decide, s.features, s.velocity, nil, log); err != nil {
 		return nil, fmt.Errorf("velocity table: %w", err)
 	}
 
