@@ -56,6 +56,7 @@ func TestParseCSVBadRows(t *testing.T) {
 		{"column twice", "value,value\n", "line 1"},
 		{"bare quote", "a\nb\"c\n", "line 2"},
 		{"control character", "a\x01b\n", "line 1"},
+		{"Aadhaar number", "560001\n491827365013,ring\n", "line 2"},
 		{"over the row limit", "1\n2\n3\n4\n", "line 4"},
 		{"no rows", "value,reason\n", "body"},
 		{"empty body", "", "body"},

@@ -40,6 +40,7 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/governance"
+	"github.com/nirnay/nirnay/pii"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -231,7 +232,8 @@ func CheckValue(value string) (string, string) {
 }
 
 // checkText refuses what a database TEXT column or a log line should not
-// hold: invalid UTF-8 and control characters.
+// hold: invalid UTF-8, control characters and a full Aadhaar number
+// (DESIGN §16: never stored).
 func checkText(s string) string {
 	if !utf8.ValidString(s) {
 		return "is not valid UTF-8"
@@ -240,6 +242,9 @@ func checkText(s string) string {
 		if unicode.IsControl(r) {
 			return "holds a control character"
 		}
+	}
+	if pii.ContainsAadhaar(s) {
+		return "holds an Aadhaar number, which Nirnay never stores"
 	}
 	return ""
 }

@@ -216,6 +216,8 @@ func TestBadEntries(t *testing.T) {
 		{"long value", []lists.NewEntry{{Value: strings.Repeat("9", 257)}}, "entries[0].value"},
 		{"control character", []lists.NewEntry{{Value: "a\x00b"}}, "entries[0].value"},
 		{"invalid UTF-8", []lists.NewEntry{{Value: "\xff"}}, "entries[0].value"},
+		{"Aadhaar number as a value", []lists.NewEntry{{Value: "4918 2736 5013"}}, "entries[0].value"},
+		{"Aadhaar number in a reason", []lists.NewEntry{{Value: "x", Reason: "holder 491827365013"}}, "entries[0].reason"},
 		{"long reason", []lists.NewEntry{{Value: "x", Reason: strings.Repeat("r", 513)}}, "entries[0].reason"},
 		{"expiry in the past", []lists.NewEntry{{Value: "x", ExpiresAt: &past}}, "entries[0].expires_at"},
 		{"conflicting repeat", []lists.NewEntry{{Value: "x"}, {Value: "x", Reason: "other"}}, "entries[1].value"},
