@@ -103,8 +103,18 @@ func openSQLite(ctx context.Context, dataDir string) (*DB, error) {
 	db := &DB{Dialect: SQLite, write: write, read: read, path: path}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	// The first statement creates the file and switches it to WAL.
-	if _, err := write.ExecContext(pctx, "CREATE TABLE IF NOT EXISTS nirnay_open_check (x INTEGER)"); err != nil {
+	// The first statement creates the file and switches it to WAL. While
+	// another process opens the same new file, SQLite can answer
+	// SQLITE_BUSY at once, without waiting out the busy timeout: try again
+	// for up to the 10 s of pctx.
+	for {
+		_, err = write.ExecContext(pctx, "CREATE TABLE IF NOT EXISTS nirnay_open_check (x INTEGER)")
+		if err == nil || !IsUnavailable(err) || pctx.Err() != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("NIRNAY_DATA_DIR %q: cannot write %s: %v", dataDir, SQLiteFile, err)
 	}
