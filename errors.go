@@ -1,4 +1,6 @@
-// Package nirnay holds the one set of error kinds every layer of Nirnay uses.
+// Package nirnay holds the vocabulary every layer of Nirnay shares: the
+// one set of error kinds (this file), and the outcomes, policy roles and
+// offers of a decision (decision.go).
 //
 // Lower layers wrap their failures in an *Error with a Kind and a message that
 // is safe to show a client; the api package maps kinds to HTTP statuses in one

@@ -175,12 +175,12 @@ func normaliseValue(v any) any {
 // masked too; masking is idempotent.
 func decisionView(r *decisionlog.Record, detail bool) map[string]any {
 	out := map[string]any{}
-	if r.Role == engine.RoleShadow {
+	if r.Role == nirnay.RoleShadow {
 		var sb decisions.ShadowBody
 		_ = json.Unmarshal(r.Body, &sb)
 		out = map[string]any{"decision_id": r.ID, "parent_decision_id": r.ParentID, "request_id": r.RequestID,
 			"customer_id": r.CustomerID, "step": r.Step, "outcome": sb.Outcome, "reasons": sb.Reasons, "score": sb.Score,
-			"offer": sb.Offer, "policy": engine.PolicyRef{ID: r.PolicyID, Version: r.PolicyVersion, Role: engine.RoleShadow},
+			"offer": sb.Offer, "policy": engine.PolicyRef{ID: r.PolicyID, Version: r.PolicyVersion, Role: nirnay.RoleShadow},
 			"rules": sb.Rules, "evaluated_at": r.DecidedAt}
 		return out
 	}
@@ -203,15 +203,15 @@ func decisionView(r *decisionlog.Record, detail bool) map[string]any {
 
 func decisionFilter(c *gin.Context) (decisionlog.Filter, error) {
 	q := c.Request.URL.Query()
-	f := decisionlog.Filter{CustomerID: q.Get("customer_id"), Step: q.Get("step"), Outcome: q.Get("outcome"),
-		Rule: q.Get("rule"), PolicyID: q.Get("policy"), Role: q.Get("role"), Cursor: q.Get("cursor")}
+	f := decisionlog.Filter{CustomerID: q.Get("customer_id"), Step: q.Get("step"), Outcome: nirnay.Outcome(q.Get("outcome")),
+		Rule: q.Get("rule"), PolicyID: q.Get("policy"), Role: nirnay.PolicyRole(q.Get("role")), Cursor: q.Get("cursor")}
 	if f.Step != "" && !slices.Contains(rules.Steps, f.Step) {
 		return f, nirnay.FieldError("step", "unknown step %q", f.Step)
 	}
-	if f.Outcome != "" && !slices.Contains(rules.Outcomes, f.Outcome) {
+	if f.Outcome != "" && !f.Outcome.Valid() {
 		return f, nirnay.FieldError("outcome", "unknown outcome %q", f.Outcome)
 	}
-	if f.Role != "" && f.Role != engine.RoleChampion && f.Role != engine.RoleChallenger && f.Role != engine.RoleShadow {
+	if f.Role != "" && !f.Role.Valid() {
 		return f, nirnay.FieldError("role", "must be champion, challenger or shadow")
 	}
 	var err error
@@ -263,7 +263,7 @@ func decisionJourney(svc DecisionService) JourneySource {
 		}
 		items := make([]JourneyItem, 0, len(recs))
 		for _, r := range recs {
-			if r.Role == engine.RoleShadow {
+			if r.Role == nirnay.RoleShadow {
 				continue
 			}
 			v := decisionView(r, false)

@@ -79,11 +79,11 @@ type lendingHandlers struct{ svc *loans.Service }
 // the problem fields plus the decision and its reasons.
 type stoppedProblem struct {
 	Problem
-	Step       string   `json:"step"`
-	Outcome    string   `json:"outcome"`
-	DecisionID string   `json:"decision_id"`
-	Reasons    []string `json:"reasons"`
-	SubjectID  string   `json:"subject_id,omitempty"`
+	Step       string         `json:"step"`
+	Outcome    nirnay.Outcome `json:"outcome"`
+	DecisionID string         `json:"decision_id"`
+	Reasons    []string       `json:"reasons"`
+	SubjectID  string         `json:"subject_id,omitempty"`
 }
 
 // reply writes v as JSON with status, or err (see fail) when it is not nil.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/governance"
@@ -289,7 +290,7 @@ func TestPolicyGovernanceOverHTTP(t *testing.T) {
 		if dep.Champion != "credit-underwriting@1" || len(dep.Challengers) != 1 || dep.UpdatedBy.ID != "meera" {
 			t.Fatalf("deploy: got %+v", dep)
 		}
-		if p := f.decide(t, inBucket); p.Version != 3 || p.Role != engine.RoleChallenger {
+		if p := f.decide(t, inBucket); p.Version != 3 || p.Role != nirnay.RoleChallenger {
 			t.Fatalf("customer %s (bucket %d): decided by %+v, want credit-underwriting@3 challenger", inBucket, engine.Bucket(inBucket, "application"), p)
 		}
 		var deps struct{ Items []governance.Deployment }
@@ -300,13 +301,13 @@ func TestPolicyGovernanceOverHTTP(t *testing.T) {
 
 		// Promote, then roll back.
 		f.want(t, 200, "meera", "PUT", "/v1/deployments/application", "application/json", `{"champion": "credit-underwriting@3"}`, nil)
-		if p := f.decide(t, "C-anyone"); p.Version != 3 || p.Role != engine.RoleChampion {
+		if p := f.decide(t, "C-anyone"); p.Version != 3 || p.Role != nirnay.RoleChampion {
 			t.Fatalf("after promotion: decided by %+v, want credit-underwriting@3 champion", p)
 		}
 		f.want(t, 403, "asha", "POST", "/v1/deployments/application/rollback", "application/json", `{"to": "credit-underwriting@1"}`, nil)
 		f.want(t, 422, "meera", "POST", "/v1/deployments/application/rollback", "application/json", `{"to": "credit-underwriting@4"}`, nil)
 		f.want(t, 200, "meera", "POST", "/v1/deployments/application/rollback", "application/json", `{"to": "credit-underwriting@1"}`, &dep)
-		if p := f.decide(t, "C-anyone"); p.Version != 1 || p.Role != engine.RoleChampion {
+		if p := f.decide(t, "C-anyone"); p.Version != 1 || p.Role != nirnay.RoleChampion {
 			t.Fatalf("after rollback: decided by %+v, want credit-underwriting@1 champion", p)
 		}
 

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/internal/tune"
 	"github.com/nirnay/nirnay/store"
 )
@@ -192,7 +193,7 @@ func (l *Log) Append(recs ...*Record) error {
 	if l.seenReq != nil {
 		l.mu.Lock()
 		for _, r := range recs {
-			if r.RequestID != "" && r.Role != "shadow" {
+			if r.RequestID != "" && r.Role != nirnay.RoleShadow {
 				l.seenReq[reqHash(reqKey(r.CustomerID, r.RequestID))] = struct{}{}
 			}
 		}

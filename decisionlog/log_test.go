@@ -40,7 +40,7 @@ func backends(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	}
 }
 
-func rec(at time.Time, customer, step, outcome string, rules ...string) *Record {
+func rec(at time.Time, customer, step string, outcome nirnay.Outcome, rules ...string) *Record {
 	id := "dec_" + ulid.MustNew(ulid.Timestamp(at), rand.Reader).String()
 	body, _ := json.Marshal(map[string]any{"decision_id": id, "outcome": outcome})
 	return &Record{ID: id, RequestID: "req-" + id, CustomerID: customer, Step: step, Outcome: outcome,
@@ -75,7 +75,7 @@ func TestShipListAndGet(t *testing.T) {
 		base := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 		var all []*Record
 		for i := range 40 {
-			outcome, rules := "approve", []string{}
+			outcome, rules := nirnay.Approve, []string{}
 			if i%4 == 0 {
 				outcome, rules = "decline", []string{"high_foir", "bureau_low"}
 			}

@@ -12,6 +12,8 @@ package decisionlog
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/nirnay/nirnay"
 )
 
 // Record is one logged decision. The indexed fields are copied out of the
@@ -19,17 +21,17 @@ import (
 // not modified once appended (the log shares it, and its Body, until it is
 // shipped).
 type Record struct {
-	ID            string          `json:"id"`
-	ParentID      string          `json:"parent_id,omitempty"` // for a shadow: the acted-on decision
-	RequestID     string          `json:"request_id"`
-	CustomerID    string          `json:"customer_id"`
-	Step          string          `json:"step"`
-	Outcome       string          `json:"outcome"`
-	PolicyID      string          `json:"policy_id"`
-	PolicyVersion int             `json:"policy_version"`
-	Role          string          `json:"role"` // champion | challenger | shadow
-	Score         int64           `json:"score"`
-	DecidedAt     time.Time       `json:"decided_at"`
-	Rules         []string        `json:"rules"` // ids of fired and errored rules
-	Body          json.RawMessage `json:"body"`  // the full decision, with features used and input
+	ID            string            `json:"id"`
+	ParentID      string            `json:"parent_id,omitempty"` // for a shadow: the acted-on decision
+	RequestID     string            `json:"request_id"`
+	CustomerID    string            `json:"customer_id"`
+	Step          string            `json:"step"`
+	Outcome       nirnay.Outcome    `json:"outcome"`
+	PolicyID      string            `json:"policy_id"`
+	PolicyVersion int               `json:"policy_version"`
+	Role          nirnay.PolicyRole `json:"role"` // champion | challenger | shadow
+	Score         int64             `json:"score"`
+	DecidedAt     time.Time         `json:"decided_at"`
+	Rules         []string          `json:"rules"` // ids of fired and errored rules
+	Body          json.RawMessage   `json:"body"`  // the full decision, with features used and input
 }

@@ -269,11 +269,11 @@ func (l *Log) FindByRequest(ctx context.Context, customerID, requestID string) (
 type Filter struct {
 	CustomerID    string
 	Step          string
-	Outcome       string
+	Outcome       nirnay.Outcome
 	Rule          string // a fired or errored rule id
 	PolicyID      string
 	PolicyVersion int
-	Role          string
+	Role          nirnay.PolicyRole
 	From, To      time.Time // decided_at in [From, To)
 	Limit         int       // default 50, at most 500
 	Cursor        string

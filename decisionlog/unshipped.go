@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+
+	"github.com/nirnay/nirnay"
 )
 
 // unshipped indexes the records appended and not yet shipped, so Get and
@@ -64,7 +66,7 @@ func (u *unshipped) add(at Position, recs ...*Record) (held bool) {
 			u.held += heldSize(r)
 		}
 		u.byID[r.ID] = e
-		if r.RequestID != "" && r.Role != "shadow" {
+		if r.RequestID != "" && r.Role != nirnay.RoleShadow {
 			u.byReq[reqKey(r.CustomerID, r.RequestID)] = r.ID
 		}
 	}

@@ -99,10 +99,10 @@ type FeatureUsed struct {
 // ShadowBody is what the log keeps for a shadow evaluation.
 type ShadowBody struct {
 	Policy  engine.PolicyRef    `json:"policy"`
-	Outcome string              `json:"outcome"`
+	Outcome nirnay.Outcome      `json:"outcome"`
 	Reasons []string            `json:"reasons"`
 	Score   int64               `json:"score"`
-	Offer   map[string]any      `json:"offer"`
+	Offer   nirnay.Offer        `json:"offer"`
 	Rules   []engine.RuleResult `json:"rules"`
 }
 
@@ -259,7 +259,7 @@ func (s *Service) decide(ctx context.Context, req engine.Request, hash string) (
 	if s.velocity != nil {
 		s.velocity.decided(ctx, &d)
 	}
-	s.decisions.WithLabelValues(d.Step, d.Outcome, d.Policy.Role).Inc()
+	s.decisions.WithLabelValues(d.Step, string(d.Outcome), string(d.Policy.Role)).Inc()
 	s.latency.WithLabelValues(d.Step).Observe(float64(d.LatencyUS) / 1e6)
 	return Result{Decision: d, Response: resp}, nil
 }
@@ -292,7 +292,7 @@ func records(d engine.Decision, resp []byte, hash string) ([]*decisionlog.Record
 		Score: d.Score, DecidedAt: d.EvaluatedAt, Rules: ruleIDs(d.Rules), Body: body}
 	out := []*decisionlog.Record{main}
 	for i, ev := range d.Log.Evaluations {
-		if ev.Policy.Role != engine.RoleShadow {
+		if ev.Policy.Role != nirnay.RoleShadow {
 			continue
 		}
 		sb, err := json.Marshal(ShadowBody{Policy: ev.Policy, Outcome: ev.Result.Outcome, Reasons: ev.Result.Reasons,
@@ -302,7 +302,7 @@ func records(d engine.Decision, resp []byte, hash string) ([]*decisionlog.Record
 		}
 		out = append(out, &decisionlog.Record{ID: d.DecisionID + ".s" + strconv.Itoa(i), ParentID: d.DecisionID,
 			RequestID: d.RequestID, CustomerID: d.CustomerID, Step: d.Step, Outcome: ev.Result.Outcome,
-			PolicyID: ev.Policy.ID, PolicyVersion: ev.Policy.Version, Role: engine.RoleShadow, Score: ev.Result.Score,
+			PolicyID: ev.Policy.ID, PolicyVersion: ev.Policy.Version, Role: nirnay.RoleShadow, Score: ev.Result.Score,
 			DecidedAt: d.EvaluatedAt, Rules: ruleIDs(ev.Result.Rules), Body: sb})
 	}
 	return out, nil

@@ -42,7 +42,7 @@ func TestDecideLogsDecisionAndShadow(t *testing.T) {
 	if err := json.Unmarshal(res.Response, &d); err != nil {
 		t.Fatal(err)
 	}
-	if d.Outcome != "approve" || d.Offer["limit"] != float64(120000) || len(d.Shadow) != 1 || d.Shadow[0].Outcome != "decline" {
+	if d.Outcome != "approve" || d.Offer["limit"] != int64(120000) || len(d.Shadow) != 1 || d.Shadow[0].Outcome != "decline" {
 		t.Fatalf("decision %s; want approve with limit 120000 and a declining shadow", res.Response)
 	}
 	rec, err := l.Get(ctx, d.DecisionID)

@@ -11,9 +11,7 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
-	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
-	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -128,7 +126,7 @@ func (s *StepUps) Report(ctx context.Context, req StepUpRequest) (StepUpReport, 
 	if req.Customer != "" && rec.CustomerID != req.Customer {
 		return StepUpReport{}, false, nirnay.Errorf(nirnay.KindNotFound, "not found")
 	}
-	if rec.Role == engine.RoleShadow || rec.Outcome != rules.StepUp {
+	if rec.Role == nirnay.RoleShadow || rec.Outcome != nirnay.StepUp {
 		return StepUpReport{}, false, nirnay.Errorf(nirnay.KindConflict,
 			"decision %s is not a step_up decision (its outcome is %s)", rec.ID, rec.Outcome)
 	}

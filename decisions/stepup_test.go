@@ -41,7 +41,7 @@ func stepUpCatalog(t *testing.T) *features.Builder {
 }
 
 // stepUpDecision logs an acted-on decision of step with outcome and actions.
-func stepUpDecision(t *testing.T, l *decisionlog.Log, id, customer, step, outcome string, actions ...string) {
+func stepUpDecision(t *testing.T, l *decisionlog.Log, id, customer, step string, outcome nirnay.Outcome, actions ...string) {
 	t.Helper()
 	resp, _ := json.Marshal(map[string]any{"decision_id": id, "outcome": outcome, "actions": actions})
 	body, _ := json.Marshal(map[string]any{"response": json.RawMessage(resp)})

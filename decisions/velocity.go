@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/rules"
@@ -40,9 +41,9 @@ type VelocityRule struct {
 	// features.EntityInputKeys) when present. Each must have an aggregate
 	// of Event in the catalog.
 	Entities []string
-	Step     string // a journey step
-	Outcome  string // approve, review, step_up or decline
-	Action   string // a step-up action the decision asks for, e.g. otp
+	Step     string         // a journey step
+	Outcome  nirnay.Outcome // approve, review, step_up or decline
+	Action   string         // a step-up action the decision asks for, e.g. otp
 }
 
 // DefaultVelocity is the shipped velocity table (docs/features.md).
@@ -50,7 +51,7 @@ var DefaultVelocity = []VelocityRule{
 	{Event: "loan_application", Entities: []string{"customer", "pan"}, Step: "application"},
 	{Event: "signup", Entities: []string{"device"}, Step: "signup"},
 	{Event: "kyc_attempt", Entities: []string{"customer"}, Step: "kyc"},
-	{Event: "otp_request", Entities: []string{"phone"}, Outcome: rules.StepUp, Action: "otp"},
+	{Event: "otp_request", Entities: []string{"phone"}, Outcome: nirnay.StepUp, Action: "otp"},
 	// Counted by callers: step-up completion for a failed challenge (and,
 	// of a login decision, a failed login), and the lending core for a
 	// payment taken (with the id of its payment_received event).
@@ -214,8 +215,8 @@ func checkRule(r VelocityRule, counts map[string]map[string][]*rules.Feature) er
 		return errors.New("no entities")
 	case r.Step != "" && !slices.Contains(rules.Steps, r.Step):
 		return fmt.Errorf("unknown step %q (one of %v)", r.Step, rules.Steps)
-	case r.Outcome != "" && !slices.Contains(rules.Outcomes, r.Outcome):
-		return fmt.Errorf("unknown outcome %q (one of %v)", r.Outcome, rules.Outcomes)
+	case r.Outcome != "" && !r.Outcome.Valid():
+		return fmt.Errorf("unknown outcome %q (one of %v)", r.Outcome, nirnay.Outcomes)
 	}
 	for _, fs := range byEntity {
 		for _, f := range fs {

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nirnay/nirnay"
 )
 
 // TestVarSlotsResolveByName checks the name cache against the catalog:
@@ -79,7 +81,7 @@ func TestPooledActivationForgetsInput(t *testing.T) {
 	for i, tc := range []struct {
 		input map[string]any
 		now   time.Time
-		want  string
+		want  nirnay.Outcome
 	}{
 		{map[string]any{"flag": "yes"}, testNow, "decline"},
 		{nil, testNow, "approve"},

@@ -3,6 +3,7 @@ package engine
 import (
 	"time"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/features"
 )
 
@@ -21,24 +22,17 @@ type Request struct {
 // PolicyRef names the policy version that produced a result and its role
 // (champion, challenger or shadow; omitted inside shadow entries).
 type PolicyRef struct {
-	ID      string `json:"id"`
-	Version int    `json:"version"`
-	Role    string `json:"role,omitempty"`
+	ID      string            `json:"id"`
+	Version int               `json:"version"`
+	Role    nirnay.PolicyRole `json:"role,omitempty"`
 }
-
-// Roles of a policy version in a step's deployment.
-const (
-	RoleChampion   = "champion"
-	RoleChallenger = "challenger"
-	RoleShadow     = "shadow"
-)
 
 // ShadowResult is what a shadow policy would have decided; never acted on.
 type ShadowResult struct {
-	Policy  PolicyRef `json:"policy"`
-	Outcome string    `json:"outcome"`
-	Reasons []string  `json:"reasons"`
-	Score   int64     `json:"score"`
+	Policy  PolicyRef      `json:"policy"`
+	Outcome nirnay.Outcome `json:"outcome"`
+	Reasons []string       `json:"reasons"`
+	Score   int64          `json:"score"`
 }
 
 // Decision is one decision: a plain value shared by the API, the decision
@@ -51,10 +45,10 @@ type Decision struct {
 	RequestID   string         `json:"request_id"`
 	CustomerID  string         `json:"customer_id"`
 	Step        string         `json:"step"`
-	Outcome     string         `json:"outcome"`
+	Outcome     nirnay.Outcome `json:"outcome"`
 	Reasons     []string       `json:"reasons"`
 	Score       int64          `json:"score"`
-	Offer       map[string]any `json:"offer"`
+	Offer       nirnay.Offer   `json:"offer"`
 	Actions     []string       `json:"actions"`
 	Policy      PolicyRef      `json:"policy"`
 	Rules       []RuleResult   `json:"rules"`

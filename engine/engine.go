@@ -16,6 +16,7 @@ import (
 
 	"github.com/oklog/ulid/v2"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/rules"
 )
@@ -135,7 +136,7 @@ func (e *Engine) Decide(ctx context.Context, req Request) (Decision, error) {
 		}
 		ref := PolicyRef{ID: sc.Policy.ID, Version: sc.Policy.Version}
 		d.Shadow = append(d.Shadow, ShadowResult{Policy: ref, Outcome: sr.Outcome, Reasons: sr.Reasons, Score: sr.Score})
-		ref.Role = RoleShadow
+		ref.Role = nirnay.RoleShadow
 		d.Log.Evaluations = append(d.Log.Evaluations, Evaluation{Policy: ref, Result: sr})
 	}
 	d.Log.vec, d.Log.reads, d.Log.now = vec, sd.reads, now

@@ -71,7 +71,7 @@ func TestDecideJSONShape(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("decision JSON:\n got %s\nwant %s", got, want)
 	}
-	if len(d.Log.Evaluations) != 2 || d.Log.Evaluations[1].Policy.Role != RoleShadow || d.Log.Evaluations[1].Result.Offer["limit"] != int64(120000) {
+	if len(d.Log.Evaluations) != 2 || d.Log.Evaluations[1].Policy.Role != nirnay.RoleShadow || d.Log.Evaluations[1].Result.Offer["limit"] != int64(120000) {
 		t.Errorf("log evaluations: got %+v", d.Log.Evaluations)
 	}
 	obs := d.Log.Features()
@@ -125,12 +125,12 @@ func TestChallengerSplitIsStable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantRole := RoleChampion
+		wantRole := nirnay.RoleChampion
 		if Bucket(id, "application") < 10 {
-			wantRole = RoleChallenger
+			wantRole = nirnay.RoleChallenger
 			challengers++
 		}
-		if d.Policy.Role != wantRole || (wantRole == RoleChallenger) != (d.Policy.Version == 2) {
+		if d.Policy.Role != wantRole || (wantRole == nirnay.RoleChallenger) != (d.Policy.Version == 2) {
 			t.Fatalf("%s: got %+v, want role %s", id, d.Policy, wantRole)
 		}
 		again, _ := e.Decide(ctx, Request{CustomerID: id, Step: "application"})

@@ -11,6 +11,7 @@ import (
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/rules"
 )
@@ -26,10 +27,10 @@ type Inputs struct {
 
 // Result is the outcome of evaluating one policy version (§4).
 type Result struct {
-	Outcome string
+	Outcome nirnay.Outcome
 	Reasons []string
 	Score   int64
-	Offer   map[string]any // nil when there is no offer
+	Offer   nirnay.Offer // nil when there is no offer
 	Actions []string
 	Rules   []RuleResult // fired and errored rules; every rule with Trace
 }
@@ -39,7 +40,7 @@ type Result struct {
 type RuleResult struct {
 	ID       string         `json:"id"`
 	Fired    bool           `json:"fired"`
-	Outcome  string         `json:"outcome,omitempty"`
+	Outcome  nirnay.Outcome `json:"outcome,omitempty"`
 	Reasons  []string       `json:"reasons,omitempty"`
 	Score    int64          `json:"score,omitempty"`
 	Actions  []string       `json:"actions,omitempty"`
@@ -122,8 +123,8 @@ func Evaluate(c *rules.Compiled, in Inputs) (Result, error) {
 	res.Score = score
 
 	// Final outcome.
-	final, best := "", math.MaxInt
-	consider := func(o string) {
+	final, best := nirnay.Outcome(""), math.MaxInt
+	consider := func(o nirnay.Outcome) {
 		if o == "" {
 			return
 		}
@@ -186,7 +187,7 @@ func Evaluate(c *rules.Compiled, in Inputs) (Result, error) {
 		res.Reasons = appendNew(res.Reasons, band.Reasons...)
 	}
 
-	if final == rules.Approve && len(c.Offer) > 0 {
+	if final == nirnay.Approve && len(c.Offer) > 0 {
 		offer, ok := evalOffer(c, frame)
 		if ok {
 			res.Offer = offer
@@ -244,7 +245,7 @@ func appendNew(dst []string, codes ...string) []string {
 // wrong type. limit, annual_rate_bps and tenure_months are integers (a
 // whole double is accepted); other fields may be int, double, string or
 // bool.
-func evalOffer(c *rules.Compiled, frame *interpreter.ExecutionFrame) (map[string]any, bool) {
+func evalOffer(c *rules.Compiled, frame *interpreter.ExecutionFrame) (nirnay.Offer, bool) {
 	offer := make(map[string]any, len(c.Offer))
 	for i := range c.Offer {
 		of := &c.Offer[i]

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/rules"
 )
@@ -93,7 +94,7 @@ func TestEvaluateSemantics(t *testing.T) {
 		policy      string
 		feats       map[string]any
 		input       map[string]any
-		wantOutcome string
+		wantOutcome nirnay.Outcome
 		wantReasons []string
 		wantScore   int64
 		wantActions []string
@@ -232,7 +233,7 @@ func TestStaleFeatureIsMissing(t *testing.T) {
 	c := fx.compile(t, head+"rules:\n  - {id: low, when: f.bureau_score < 650, outcome: decline, reasons: [LOW]}\n")
 	for _, tc := range []struct {
 		age  time.Duration
-		want string
+		want nirnay.Outcome
 	}{{719 * time.Hour, "decline"}, {721 * time.Hour, "review"}} {
 		vec, err := fx.b.BuildObserved(map[string]features.Observed{"bureau_score": {Value: 600, AsOf: testNow.Add(-tc.age)}}, testNow)
 		if err != nil {

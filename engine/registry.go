@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/rules"
 )
 
@@ -144,14 +145,14 @@ func Bucket(customerID, step string) uint64 {
 
 // resolve picks the acting policy for a customer: the first challenger
 // whose cumulative percent exceeds the customer's bucket, else the champion.
-func (sd *stepDeployment) resolve(customerID, step string) (*rules.Compiled, string) {
+func (sd *stepDeployment) resolve(customerID, step string) (*rules.Compiled, nirnay.PolicyRole) {
 	if len(sd.challengers) > 0 {
 		b := Bucket(customerID, step)
 		for _, w := range sd.challengers {
 			if b < w.cumPerc {
-				return w.c, RoleChallenger
+				return w.c, nirnay.RoleChallenger
 			}
 		}
 	}
-	return sd.champion, RoleChampion
+	return sd.champion, nirnay.RoleChampion
 }

@@ -124,7 +124,7 @@ func TestOpenSeedsAndActivatesTheShippedBundle(t *testing.T) {
 		in := openGov(t, db, b.URL)
 		t.Logf("Open on an empty %s database (catalog, compile the bundle, seed, resolve) and Attach: %v", b.Name(), time.Since(start))
 		d := decide(t, in.eng, "C-1001", "application")
-		if d.Policy.ID != "credit-underwriting" || d.Policy.Version != 1 || d.Policy.Role != engine.RoleChampion {
+		if d.Policy.ID != "credit-underwriting" || d.Policy.Version != 1 || d.Policy.Role != nirnay.RoleChampion {
 			t.Fatalf("application decided by %+v, want credit-underwriting@1 champion", d.Policy)
 		}
 		if len(d.Shadow) != 1 || d.Shadow[0].Policy.Version != 2 {
@@ -273,7 +273,7 @@ func TestLifecycleAndDeployments(t *testing.T) {
 		if dep.Revision != 2 {
 			t.Errorf("revision after the first change: got %d, want 2", dep.Revision)
 		}
-		if d := decide(t, in.eng, "C-1", "application"); d.Policy.Version != 3 || d.Policy.Role != engine.RoleChallenger {
+		if d := decide(t, in.eng, "C-1", "application"); d.Policy.Version != 3 || d.Policy.Role != nirnay.RoleChallenger {
 			t.Fatalf("with a 100%% challenger: decided by %+v, want credit-underwriting@3 challenger", d.Policy)
 		}
 		if _, err := gov.Deploy(ctx, approver, "application", governance.DeploymentSpec{Champion: "credit-underwriting@3"}); err != nil {
@@ -285,7 +285,7 @@ func TestLifecycleAndDeployments(t *testing.T) {
 		if _, err := gov.Rollback(ctx, approver, "application", "credit-underwriting@1"); err != nil {
 			t.Fatalf("rollback: %v", err)
 		}
-		if d := decide(t, in.eng, "C-1", "application"); d.Policy.Version != 1 || d.Policy.Role != engine.RoleChampion {
+		if d := decide(t, in.eng, "C-1", "application"); d.Policy.Version != 1 || d.Policy.Role != nirnay.RoleChampion {
 			t.Fatalf("after rollback: decided by %+v, want credit-underwriting@1 champion", d.Policy)
 		}
 

@@ -206,12 +206,12 @@ func (s *Service) List(ctx context.Context) ([]PolicySummary, error) {
 	}
 	roles := map[string][]string{}
 	for _, d := range deps {
-		roles[d.Champion] = append(roles[d.Champion], "champion")
+		roles[d.Champion] = append(roles[d.Champion], string(nirnay.RoleChampion))
 		for _, c := range d.Challengers {
-			roles[c.Policy] = append(roles[c.Policy], fmt.Sprintf("challenger %d%%", c.Percent))
+			roles[c.Policy] = append(roles[c.Policy], fmt.Sprintf("%s %d%%", nirnay.RoleChallenger, c.Percent))
 		}
 		for _, sh := range d.Shadows {
-			roles[sh] = append(roles[sh], "shadow")
+			roles[sh] = append(roles[sh], string(nirnay.RoleShadow))
 		}
 	}
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+versionColumns+` FROM policy_versions ORDER BY policy_id, version`)

@@ -8,6 +8,7 @@ import (
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/types"
+	"github.com/nirnay/nirnay"
 )
 
 // Compiled is a policy version in executable form: every rule and offer
@@ -18,7 +19,7 @@ type Compiled struct {
 	Env     *Env
 	Rules   []CompiledRule // file order
 	Offer   []CompiledExpr // file order
-	rank    map[string]int
+	rank    map[nirnay.Outcome]int
 	maxCost uint64
 	reads   []int
 }
@@ -45,7 +46,7 @@ type CompiledExpr struct {
 
 // Rank is an outcome's place in the policy's precedence (0 is highest);
 // outcomes not listed rank after all listed ones.
-func (c *Compiled) Rank(outcome string) int {
+func (c *Compiled) Rank(outcome nirnay.Outcome) int {
 	if r, ok := c.rank[outcome]; ok {
 		return r
 	}
@@ -64,7 +65,7 @@ var intOfferFields = []string{"limit", "annual_rate_bps", "tenure_months"}
 // an offer field of the wrong type, an expression over the cost ceiling)
 // are all reported as an ErrorList naming file, line and field.
 func (e *Env) Compile(p *Policy) (*Compiled, error) {
-	c := &Compiled{Policy: p, Env: e, rank: make(map[string]int, len(p.Precedence))}
+	c := &Compiled{Policy: p, Env: e, rank: make(map[nirnay.Outcome]int, len(p.Precedence))}
 	for i, o := range p.Precedence {
 		c.rank[o] = i
 	}

@@ -51,8 +51,8 @@ func Diff(a, b *Policy) *PolicyDiff {
 	cmp(&d.Changes, "step", a.Step, b.Step)
 	cmp(&d.Changes, "description", a.Description, b.Description)
 	cmp(&d.Changes, "precedence", a.Precedence, b.Precedence)
-	cmp(&d.Changes, "default", a.Default, b.Default)
-	cmp(&d.Changes, "on_error", a.OnError, b.OnError)
+	cmp(&d.Changes, "default", string(a.Default), string(b.Default))
+	cmp(&d.Changes, "on_error", string(a.OnError), string(b.OnError))
 	cmp(&d.Changes, "score.base", scoreBase(a), scoreBase(b))
 
 	ra, rb := ruleIndex(a), ruleIndex(b)
@@ -79,7 +79,7 @@ func Diff(a, b *Policy) *PolicyDiff {
 		x, y := ra[id], rb[id]
 		var ch []Change
 		cmp(&ch, "when", x.When, y.When)
-		cmp(&ch, "outcome", x.Outcome, y.Outcome)
+		cmp(&ch, "outcome", string(x.Outcome), string(y.Outcome))
 		cmp(&ch, "reasons", nilIfEmpty(x.Reasons), nilIfEmpty(y.Reasons))
 		cmp(&ch, "score", x.Score, y.Score)
 		cmp(&ch, "actions", nilIfEmpty(x.Actions), nilIfEmpty(y.Actions))
@@ -99,7 +99,7 @@ func Diff(a, b *Policy) *PolicyDiff {
 			d.Bands = append(d.Bands, Change{Field: f, From: bandText(ba[i])})
 		default:
 			cmp(&d.Bands, f+".below", ba[i].Below, bb[i].Below)
-			cmp(&d.Bands, f+".outcome", ba[i].Outcome, bb[i].Outcome)
+			cmp(&d.Bands, f+".outcome", string(ba[i].Outcome), string(bb[i].Outcome))
 			cmp(&d.Bands, f+".reasons", nilIfEmpty(ba[i].Reasons), nilIfEmpty(bb[i].Reasons))
 		}
 	}

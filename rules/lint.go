@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"cel.dev/cel-go/common/types"
+	"github.com/nirnay/nirnay"
 )
 
 // Lint finds things in a compiled policy that are legal but probably
@@ -30,10 +31,10 @@ func Lint(c *Compiled) []*Error {
 		if r.Outcome == "" && len(r.Reasons) > 0 {
 			warn(r.Line, field+".reasons", "reasons are never reported: the rule has no outcome")
 		}
-		if len(r.Actions) > 0 && r.Outcome != StepUp {
+		if len(r.Actions) > 0 && r.Outcome != nirnay.StepUp {
 			warn(r.Line, field+".actions", "actions on a %q rule (actions are for step_up)", r.Outcome)
 		}
-		if r.Outcome == StepUp && len(r.Actions) == 0 {
+		if r.Outcome == nirnay.StepUp && len(r.Actions) == 0 {
 			warn(r.Line, field+".actions", "step_up rule without actions: the app will not know what to ask for")
 		}
 		if prev, dup := seenWhen[r.When]; dup {
@@ -55,7 +56,7 @@ func Lint(c *Compiled) []*Error {
 			}
 		}
 	}
-	if len(p.Offer) > 0 && p.Default != Approve && !producesApprove(p) {
+	if len(p.Offer) > 0 && p.Default != nirnay.Approve && !producesApprove(p) {
 		warn(p.FieldLine("offer"), "offer", "the policy never approves, so the offer is never made")
 	}
 	if len(p.Tests) == 0 {
@@ -66,16 +67,16 @@ func Lint(c *Compiled) []*Error {
 
 func producesApprove(p *Policy) bool {
 	for _, r := range p.Rules {
-		if r.Outcome == Approve {
+		if r.Outcome == nirnay.Approve {
 			return true
 		}
 	}
 	if p.Score != nil {
 		for _, b := range p.Score.Bands {
-			if b.Outcome == Approve {
+			if b.Outcome == nirnay.Approve {
 				return true
 			}
 		}
 	}
-	return p.OnError == Approve
+	return p.OnError == nirnay.Approve
 }

@@ -2,9 +2,12 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/nirnay/nirnay"
 )
 
 func testEnv(t testing.TB) *Env {
@@ -124,11 +127,11 @@ tests:
 		t.Fatalf("load: %v", errs)
 	}
 	p := c.Policy
-	if p.Default != Approve || p.OnError != Review || strings.Join(p.Precedence, ",") != "decline,review,step_up,approve" {
+	if p.Default != nirnay.Approve || p.OnError != nirnay.Review || fmt.Sprint(p.Precedence) != "[decline review step_up approve]" {
 		t.Errorf("defaults: got default %s on_error %s precedence %v", p.Default, p.OnError, p.Precedence)
 	}
 	r := p.Rules[0]
-	if r.ID != "young" || r.Score != -40 || r.Outcome != Decline || r.Actions[0] != "video_kyc" || r.Line != 5 || r.WhenLine != 6 {
+	if r.ID != "young" || r.Score != -40 || r.Outcome != nirnay.Decline || r.Actions[0] != "video_kyc" || r.Line != 5 || r.WhenLine != 6 {
 		t.Errorf("rule: got %+v", r)
 	}
 	if p.Score.Base != 600 || p.Score.Bands[0].Below != 500 {
@@ -144,7 +147,7 @@ tests:
 	if !tt.Expect.HasOffer || tt.Expect.Offer != nil || !tt.Expect.HasScore || tt.Expect.Score != 560 {
 		t.Errorf("expect: got %+v", tt.Expect)
 	}
-	if got := c.Rank(Decline); got != 0 {
+	if got := c.Rank(nirnay.Decline); got != 0 {
 		t.Errorf("Rank(decline) = %d, want 0", got)
 	}
 }

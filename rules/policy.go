@@ -9,21 +9,12 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
+	"github.com/nirnay/nirnay"
 	"gopkg.in/yaml.v3"
 )
-
-// Outcomes a rule, band or policy can produce.
-const (
-	Approve = "approve"
-	Review  = "review"
-	StepUp  = "step_up"
-	Decline = "decline"
-)
-
-// Outcomes lists the outcomes in their default precedence, highest first.
-var Outcomes = []string{Decline, Review, StepUp, Approve}
 
 // Steps lists the journey steps (§3).
 var Steps = []string{"signup", "login", "kyc", "application", "offer_accept", "disbursal", "repayment", "collections", "limit_increase"}
@@ -43,9 +34,9 @@ type Policy struct {
 	Version     int
 	Step        string
 	Description string
-	Precedence  []string // never empty after parsing: Outcomes when not given
-	Default     string   // Approve when not given
-	OnError     string   // Review when not given
+	Precedence  []nirnay.Outcome // never empty after parsing: nirnay.Outcomes when not given
+	Default     nirnay.Outcome   // nirnay.Approve when not given
+	OnError     nirnay.Outcome   // nirnay.Review when not given
 	Rules       []Rule
 	Score       *Score // nil when the policy has no score section
 	Offer       []OfferField
@@ -68,7 +59,7 @@ func (p *Policy) FieldLine(key string) int {
 type Rule struct {
 	ID       string
 	When     string
-	Outcome  string // "" when the rule only scores or explains
+	Outcome  nirnay.Outcome // "" when the rule only scores or explains
 	Reasons  []string
 	Score    int64
 	Actions  []string
@@ -87,7 +78,7 @@ type Score struct {
 // Band applies when score < Below (first matching band in file order).
 type Band struct {
 	Below   int64
-	Outcome string
+	Outcome nirnay.Outcome
 	Reasons []string
 	Line    int
 }
@@ -120,7 +111,7 @@ var DefaultTestNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // Expect is what a test asserts. Outcome is always compared; the others only
 // when given (Has* true).
 type Expect struct {
-	Outcome    string
+	Outcome    nirnay.Outcome
 	Reasons    []string
 	HasReasons bool
 	Score      int64
@@ -149,7 +140,7 @@ func ParsePolicy(file string, data []byte) (*Policy, error) {
 	if root == nil {
 		return nil, d.errs.Err()
 	}
-	p := &Policy{File: file, Line: root.Line, Default: Approve, OnError: Review, fieldLines: map[string]int{}}
+	p := &Policy{File: file, Line: root.Line, Default: nirnay.Approve, OnError: nirnay.Review, fieldLines: map[string]int{}}
 	d.mapping(root, "", policyKeys, func(key string, k, v *yaml.Node) {
 		p.fieldLines[key] = k.Line
 		switch key {
@@ -173,12 +164,13 @@ func ParsePolicy(file string, data []byte) (*Policy, error) {
 		case "description":
 			p.Description = d.str(v, key)
 		case "precedence":
-			p.Precedence = d.strList(v, key)
-			seen := map[string]bool{}
-			for i, o := range p.Precedence {
+			seen := map[nirnay.Outcome]bool{}
+			for i, s := range d.strList(v, key) {
+				o := nirnay.Outcome(s)
+				p.Precedence = append(p.Precedence, o)
 				f := fmt.Sprintf("precedence[%d]", i)
-				if !contains(Outcomes, o) {
-					d.errorf(v, f, "unknown outcome %q (one of %v)", o, Outcomes)
+				if !o.Valid() {
+					d.errorf(v, f, "unknown outcome %q (one of %v)", o, nirnay.Outcomes)
 				} else if seen[o] {
 					d.errorf(v, f, "outcome %q listed twice", o)
 				}
@@ -214,7 +206,7 @@ func ParsePolicy(file string, data []byte) (*Policy, error) {
 		}
 	}
 	if p.Precedence == nil {
-		p.Precedence = append([]string(nil), Outcomes...)
+		p.Precedence = append([]nirnay.Outcome(nil), nirnay.Outcomes...)
 	}
 	d.checkPrecedence(p)
 	return p, d.errs.Err()
@@ -226,8 +218,8 @@ func (d *decoder) checkPrecedence(p *Policy) {
 	if _, given := p.fieldLines["precedence"]; !given {
 		return
 	}
-	need := func(o string, line int, field string) {
-		if o != "" && contains(Outcomes, o) && !contains(p.Precedence, o) {
+	need := func(o nirnay.Outcome, line int, field string) {
+		if o.Valid() && !slices.Contains(p.Precedence, o) {
 			d.errs.add(d.file, line, field, "outcome %q is not in precedence %v", o, p.Precedence)
 		}
 	}
@@ -242,10 +234,10 @@ func (d *decoder) checkPrecedence(p *Policy) {
 	}
 }
 
-func (d *decoder) outcome(n *yaml.Node, field string) string {
-	o := d.str(n, field)
-	if o != "" && !contains(Outcomes, o) {
-		d.errorf(n, field, "unknown outcome %q (one of %v)", o, Outcomes)
+func (d *decoder) outcome(n *yaml.Node, field string) nirnay.Outcome {
+	o := nirnay.Outcome(d.str(n, field))
+	if o != "" && !o.Valid() {
+		d.errorf(n, field, "unknown outcome %q (one of %v)", o, nirnay.Outcomes)
 	}
 	return o
 }

@@ -3,23 +3,24 @@ package simulator
 import (
 	"slices"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/rules"
 )
 
 // outcomeIndex maps the engine's outcomes to fixed positions; any other
 // outcome string counts as the last ("other").
-var outcomeNames = []string{rules.Approve, rules.Review, rules.StepUp, rules.Decline}
+var outcomeNames = []nirnay.Outcome{nirnay.Approve, nirnay.Review, nirnay.StepUp, nirnay.Decline}
 
-func outcomeIndex(o string) int {
+func outcomeIndex(o nirnay.Outcome) int {
 	switch o {
-	case rules.Approve:
+	case nirnay.Approve:
 		return 0
-	case rules.Review:
+	case nirnay.Review:
 		return 1
-	case rules.StepUp:
+	case nirnay.StepUp:
 		return 2
-	case rules.Decline:
+	case nirnay.Decline:
 		return 3
 	}
 	return 3
@@ -116,7 +117,7 @@ func (s *side) add(res *engine.Result, l Labels) (limit int64) {
 	for _, r := range res.Reasons {
 		s.reasons[r]++
 	}
-	if res.Outcome != rules.Approve {
+	if res.Outcome != nirnay.Approve {
 		return 0
 	}
 	s.approved++
@@ -209,7 +210,7 @@ type example struct {
 }
 
 type decisionSummary struct {
-	outcome string
+	outcome nirnay.Outcome
 	reasons []string
 	score   int64
 	limit   int64
@@ -294,7 +295,7 @@ func (a *accumulator) add(seq int64, rec *Record, base, cand *engine.Result, sco
 	a.cand.add(cand, l)
 	bi, ci := outcomeIndex(base.Outcome), outcomeIndex(cand.Outcome)
 	a.transitions[bi][ci]++
-	bApp, cApp := base.Outcome == rules.Approve, cand.Outcome == rules.Approve
+	bApp, cApp := base.Outcome == nirnay.Approve, cand.Outcome == nirnay.Approve
 	switch {
 	case !bApp && cApp:
 		a.swapIn.add(seq, rec.CustomerID, base, cand, l)

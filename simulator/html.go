@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/nirnay/nirnay"
 )
 
 // WriteHTML writes report.html: one self-contained page (inline CSS and
@@ -53,7 +55,7 @@ func (v htmlView) OutcomeChart() template.HTML {
 	var cats []string
 	var b, c []float64
 	for _, o := range outcomeNames {
-		cats = append(cats, o)
+		cats = append(cats, string(o))
 		b = append(b, val(v.R.Outcomes["baseline"].RatesBps[o]))
 		c = append(c, val(v.R.Outcomes["candidate"].RatesBps[o]))
 	}
@@ -90,7 +92,7 @@ func (v htmlView) RuleChart() template.HTML {
 }
 
 // Cell colours a transition-matrix cell by its share of all records.
-func (v htmlView) Cell(from, to string) template.HTMLAttr {
+func (v htmlView) Cell(from, to nirnay.Outcome) template.HTMLAttr {
 	n := v.R.Transitions[from][to]
 	alpha := 0.0
 	if v.R.Records > 0 {
@@ -106,7 +108,7 @@ func (v htmlView) Cell(from, to string) template.HTMLAttr {
 	return template.HTMLAttr(fmt.Sprintf(`style="background: rgba(%s,%.3f)"`, color, alpha))
 }
 
-func (v htmlView) Outcomes() []string { return outcomeNames }
+func (v htmlView) Outcomes() []nirnay.Outcome { return outcomeNames }
 
 func val(b *int64) float64 {
 	if b == nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/money"
 	"github.com/nirnay/nirnay/rules"
 )
@@ -19,22 +20,22 @@ import (
 // denominator is zero), rounded half up; money is a rupee decimal string
 // with two places.
 type Report struct {
-	Baseline    PolicyInfo                  `json:"baseline"`
-	Candidate   PolicyInfo                  `json:"candidate"`
-	Step        string                      `json:"step"`
-	Records     int64                       `json:"records"`         // records replayed
-	Skipped     int64                       `json:"skipped_records"` // records of another step
-	Population  Population                  `json:"population"`
-	Outcomes    map[string]OutcomeRates     `json:"outcomes"`    // "baseline" | "candidate" → rates
-	Transitions map[string]map[string]int64 `json:"transitions"` // baseline outcome → candidate outcome → count
-	SwapIn      Swap                        `json:"swap_in"`     // not approved by the baseline, approved by the candidate
-	SwapOut     Swap                        `json:"swap_out"`    // approved by the baseline, not by the candidate
-	Risk        map[string]Risk             `json:"risk"`        // "baseline" | "candidate"
-	Rules       []RuleChange                `json:"rules"`
-	Reasons     []ReasonChange              `json:"reasons"`
-	Offers      Offers                      `json:"offers"`
-	ByScoreBand []BandRow                   `json:"by_score_band"`
-	ByIncome    []BandRow                   `json:"by_income_band"`
+	Baseline    PolicyInfo                                  `json:"baseline"`
+	Candidate   PolicyInfo                                  `json:"candidate"`
+	Step        string                                      `json:"step"`
+	Records     int64                                       `json:"records"`         // records replayed
+	Skipped     int64                                       `json:"skipped_records"` // records of another step
+	Population  Population                                  `json:"population"`
+	Outcomes    map[string]OutcomeRates                     `json:"outcomes"`    // "baseline" | "candidate" → rates
+	Transitions map[nirnay.Outcome]map[nirnay.Outcome]int64 `json:"transitions"` // baseline outcome → candidate outcome → count
+	SwapIn      Swap                                        `json:"swap_in"`     // not approved by the baseline, approved by the candidate
+	SwapOut     Swap                                        `json:"swap_out"`    // approved by the baseline, not by the candidate
+	Risk        map[string]Risk                             `json:"risk"`        // "baseline" | "candidate"
+	Rules       []RuleChange                                `json:"rules"`
+	Reasons     []ReasonChange                              `json:"reasons"`
+	Offers      Offers                                      `json:"offers"`
+	ByScoreBand []BandRow                                   `json:"by_score_band"`
+	ByIncome    []BandRow                                   `json:"by_income_band"`
 }
 
 // PolicyInfo names a replayed policy version.
@@ -56,9 +57,9 @@ type Population struct {
 
 // OutcomeRates counts one policy's outcomes; rates are of all records.
 type OutcomeRates struct {
-	Counts           map[string]int64  `json:"counts"`
-	RatesBps         map[string]*int64 `json:"rates_bps"`
-	RuleErrorRecords int64             `json:"rule_error_records"` // records on which some rule errored
+	Counts           map[nirnay.Outcome]int64  `json:"counts"`
+	RatesBps         map[nirnay.Outcome]*int64 `json:"rates_bps"`
+	RuleErrorRecords int64                     `json:"rule_error_records"` // records on which some rule errored
 }
 
 // Swap is one direction of approval change.
@@ -79,10 +80,10 @@ type Example struct {
 
 // ExampleDecision is what one policy decided for an example customer.
 type ExampleDecision struct {
-	Outcome string   `json:"outcome"`
-	Reasons []string `json:"reasons"`
-	Score   int64    `json:"score"`
-	Limit   *string  `json:"limit"` // rupees; null without an offer
+	Outcome nirnay.Outcome `json:"outcome"`
+	Reasons []string       `json:"reasons"`
+	Score   int64          `json:"score"`
+	Limit   *string        `json:"limit"` // rupees; null without an offer
 }
 
 // Risk is the labelled performance of one policy's approvals. Expected
@@ -195,13 +196,13 @@ func (a *accumulator) report() *Report {
 		Population: Population{Customers: n, Defaults: a.defaults, DefaultRateBps: bps(a.defaults, n),
 			Fraud: a.fraud, FraudRateBps: bps(a.fraud, n)},
 		Outcomes:    map[string]OutcomeRates{"baseline": outcomeRates(a.base, n), "candidate": outcomeRates(a.cand, n)},
-		Transitions: map[string]map[string]int64{},
+		Transitions: map[nirnay.Outcome]map[nirnay.Outcome]int64{},
 		SwapIn:      swapReport(&a.swapIn),
 		SwapOut:     swapReport(&a.swapOut),
 		Risk:        map[string]Risk{"baseline": riskOf(a.base), "candidate": riskOf(a.cand)},
 	}
 	for i, bo := range outcomeNames {
-		row := map[string]int64{}
+		row := map[nirnay.Outcome]int64{}
 		for j, co := range outcomeNames {
 			row[co] = a.transitions[i][j]
 		}
@@ -216,7 +217,7 @@ func (a *accumulator) report() *Report {
 }
 
 func outcomeRates(s *side, n int64) OutcomeRates {
-	o := OutcomeRates{Counts: map[string]int64{}, RatesBps: map[string]*int64{}, RuleErrorRecords: s.errored}
+	o := OutcomeRates{Counts: map[nirnay.Outcome]int64{}, RatesBps: map[nirnay.Outcome]*int64{}, RuleErrorRecords: s.errored}
 	for i, name := range outcomeNames {
 		o.Counts[name] = s.outcomes[i]
 		o.RatesBps[name] = bps(s.outcomes[i], n)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nirnay/nirnay"
 )
 
 func TestRunIsDeterministic(t *testing.T) {
@@ -111,7 +113,7 @@ func TestRunTinyDatasetKnownSwaps(t *testing.T) {
 	if rep.SwapOut.Count != 2 || !slices.Equal(ids(rep.SwapOut), []string{"C2", "C3"}) {
 		t.Errorf("swap-out = %d %v, want 2 [C2 C3]", rep.SwapOut.Count, ids(rep.SwapOut))
 	}
-	wantT := map[string]map[string]int64{
+	wantT := map[nirnay.Outcome]map[nirnay.Outcome]int64{
 		"approve": {"approve": 1, "decline": 2},
 		"review":  {"approve": 2, "review": 1, "decline": 1},
 		"decline": {"decline": 1},

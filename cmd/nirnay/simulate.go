@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/simulator"
@@ -205,7 +206,7 @@ func runSimulation(cmd *cobra.Command, fl simulateRunFlags) error {
 	}
 	b, c := rep.Outcomes["baseline"], rep.Outcomes["candidate"]
 	fmt.Fprintf(cmd.OutOrStdout(), "%d customers: approve %s -> %s, swap-in %d, swap-out %d, bad rate %s -> %s; %d customers/s; report in %s\n",
-		rep.Records, simulator.Pct(b.RatesBps[rules.Approve]), simulator.Pct(c.RatesBps[rules.Approve]),
+		rep.Records, simulator.Pct(b.RatesBps[nirnay.Approve]), simulator.Pct(c.RatesBps[nirnay.Approve]),
 		rep.SwapIn.Count, rep.SwapOut.Count, simulator.Pct(rep.Risk["baseline"].BadRateBps), simulator.Pct(rep.Risk["candidate"].BadRateBps),
 		timing.CustomersPerSec, filepath.Join(fl.out, "report.html"))
 	if rep.Skipped > 0 {

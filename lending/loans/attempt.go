@@ -3,6 +3,7 @@ package loans
 import (
 	"time"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/lending/schedule"
 	"github.com/nirnay/nirnay/money"
 )
@@ -27,9 +28,9 @@ func attemptID(step, subject, key string) string {
 // offerFacts are the request features of an offer_accept decision that the
 // lending core knows: the amount accepted, the offer's limit and when the
 // offer was made (offer_generated_at, RFC 3339), all in whole rupees.
-func offerFacts(amount money.Paise, offer map[string]any, generated time.Time) map[string]any {
+func offerFacts(amount money.Paise, offer nirnay.Offer, generated time.Time) map[string]any {
 	limit := rupees(amount)
-	if lim, ok := offerInt(offer, "limit"); ok {
+	if lim, ok := offer.Int("limit"); ok {
 		limit = lim
 	}
 	return map[string]any{"amount": rupees(amount), "offer_limit": limit,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/lending/schedule"
 	"github.com/nirnay/nirnay/money"
@@ -24,7 +25,7 @@ type CreditLine struct {
 	Limit         money.Paise     `json:"limit"`
 	AnnualRateBPS int64           `json:"annual_rate_bps"`
 	Reasons       []string        `json:"reasons"`
-	Offer         map[string]any  `json:"offer"`
+	Offer         nirnay.Offer    `json:"offer"`
 	Consent       json.RawMessage `json:"consent,omitempty"`
 	AccountHash   string          `json:"account_hash,omitempty"`
 	Available     money.Paise     `json:"available"`
@@ -83,7 +84,7 @@ func (s *Service) applyLine(ctx context.Context, req ApplicationRequest, p *prod
 		c.Reasons = []string{}
 	}
 	if c.Offer == nil {
-		c.Offer = map[string]any{}
+		c.Offer = nirnay.Offer{}
 	}
 	if stop != nil {
 		c.Status, c.Limit = StatusDeclined, req.Amount
@@ -363,11 +364,11 @@ func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested mo
 		return nil, err
 	}
 	newLimit := requested
-	if lim, ok := offerInt(v.Offer, "limit"); ok && money.Paise(lim*100) < newLimit {
+	if lim, ok := v.Offer.Int("limit"); ok && money.Paise(lim*100) < newLimit {
 		newLimit = money.Paise(lim * 100)
 	}
 	if newLimit <= line.Limit {
-		return nil, &StoppedError{Step: StepLimitIncrease, Outcome: "approve", DecisionID: v.DecisionID, Reasons: []string{"OFFER_NOT_ABOVE_CURRENT_LIMIT"}}
+		return nil, &StoppedError{Step: StepLimitIncrease, Outcome: nirnay.Approve, DecisionID: v.DecisionID, Reasons: []string{"OFFER_NOT_ABOVE_CURRENT_LIMIT"}}
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		line, err = s.lockLine(ctx, tx, lineID, true)

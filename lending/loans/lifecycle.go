@@ -128,16 +128,16 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 	}
 	amount, tenure := req.Amount, req.TenureMonths
 	if stop == nil {
-		if lim, ok := offerInt(v.Offer, "limit"); ok && lim*100 < int64(amount) {
+		if lim, ok := v.Offer.Int("limit"); ok && lim*100 < int64(amount) {
 			amount = money.Paise(lim * 100)
 		}
-		if r, ok := offerInt(v.Offer, "annual_rate_bps"); ok {
+		if r, ok := v.Offer.Int("annual_rate_bps"); ok {
 			if r < 0 || r > 10000 {
 				return nil, unprocessable("the offer's annual_rate_bps %d is outside 0–10000", r)
 			}
 			bps = r
 		}
-		if n, ok := offerInt(v.Offer, "tenure_months"); ok && p.Kind == product.TermLoan && int(n) < tenure {
+		if n, ok := v.Offer.Int("tenure_months"); ok && p.Kind == product.TermLoan && int(n) < tenure {
 			tenure = int(n)
 		}
 	}
@@ -149,7 +149,7 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 		Amount: amount, TenureMonths: tenure, AnnualRateBPS: bps, Reasons: v.Reasons, Offer: v.Offer, AssetClass: ClassStandard,
 		CreatedAt: now, UpdatedAt: now}
 	if l.Offer == nil {
-		l.Offer = map[string]any{}
+		l.Offer = nirnay.Offer{}
 	}
 	if l.Reasons == nil {
 		l.Reasons = []string{}
@@ -251,8 +251,8 @@ func (s *Service) stoppedAgain(ctx context.Context, subject string, reasons []st
 	var body string
 	_ = s.db.Reader().QueryRowContext(ctx, `SELECT body FROM lending_events WHERE subject_id = $1 AND seq = 1`, subject).Scan(&body)
 	var b struct {
-		DecisionID string `json:"decision_id"`
-		Outcome    string `json:"outcome"`
+		DecisionID string         `json:"decision_id"`
+		Outcome    nirnay.Outcome `json:"outcome"`
 	}
 	_ = json.Unmarshal([]byte(body), &b)
 	return &StoppedError{Step: StepApplication, Outcome: b.Outcome, DecisionID: b.DecisionID, Reasons: reasons, SubjectID: subject}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/lending/schedule"
 	"github.com/nirnay/nirnay/money"
 	"github.com/nirnay/nirnay/store"
@@ -26,7 +27,7 @@ type Loan struct {
 	TenureMonths         int             `json:"tenure_months"`
 	AnnualRateBPS        int64           `json:"annual_rate_bps"`
 	Reasons              []string        `json:"reasons"`
-	Offer                map[string]any  `json:"offer"`
+	Offer                nirnay.Offer    `json:"offer"`
 	KFS                  json.RawMessage `json:"-"`
 	KFSDigest            string          `json:"kfs_digest,omitempty"`
 	Consent              json.RawMessage `json:"consent,omitempty"`

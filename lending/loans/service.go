@@ -53,17 +53,18 @@ type Decider interface {
 type Verdict struct {
 	DecisionID string
 	DecidedAt  time.Time // the decision's time (evaluated_at)
-	Outcome    string
+	Outcome    nirnay.Outcome
 	Reasons    []string
-	Offer      map[string]any
+	Offer      nirnay.Offer
 }
 
 // StoppedError is returned when a decision stops a step (decline, review,
 // step_up). It is KindUnprocessable; the API lists the reasons.
 type StoppedError struct {
-	Step, Outcome, DecisionID string
-	Reasons                   []string
-	SubjectID                 string // the application recorded as declined, if any
+	Step, DecisionID string
+	Outcome          nirnay.Outcome
+	Reasons          []string
+	SubjectID        string // the application recorded as declined, if any
 }
 
 func (e *StoppedError) Error() string {
@@ -153,7 +154,7 @@ func (s *Service) decide(ctx context.Context, step, customerID, requestID string
 	if err != nil {
 		return v, fmt.Errorf("%s decision: %w", step, err)
 	}
-	if v.Outcome != "approve" {
+	if v.Outcome != nirnay.Approve {
 		return v, &StoppedError{Step: step, Outcome: v.Outcome, DecisionID: v.DecisionID, Reasons: v.Reasons}
 	}
 	return v, nil
@@ -180,13 +181,6 @@ func ParseDate(field, v string, def schedule.Date) (schedule.Date, error) {
 		return 0, invalid(field, "%q is not a date YYYY-MM-DD", v)
 	}
 	return d, nil
-}
-
-// offerInt reads an integer field of a decision's offer: the engine gives
-// limit, annual_rate_bps and tenure_months as int64.
-func offerInt(offer map[string]any, key string) (int64, bool) {
-	v, ok := offer[key].(int64)
-	return v, ok
 }
 
 // rupees gives a whole-rupee figure for a decision's input (the policies

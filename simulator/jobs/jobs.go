@@ -425,8 +425,8 @@ func (m *Manager) replay(ctx context.Context, j *job) (*simulator.Report, *simul
 
 func summarise(r *simulator.Report, t *simulator.Timing) *Summary {
 	s := &Summary{Records: r.Records, Skipped: r.Skipped, SwapIn: r.SwapIn.Count, SwapOut: r.SwapOut.Count,
-		BaselineApproveBps:  r.Outcomes["baseline"].RatesBps[rules.Approve],
-		CandidateApproveBps: r.Outcomes["candidate"].RatesBps[rules.Approve],
+		BaselineApproveBps:  r.Outcomes["baseline"].RatesBps[nirnay.Approve],
+		CandidateApproveBps: r.Outcomes["candidate"].RatesBps[nirnay.Approve],
 		BaselineBadRateBps:  r.Risk["baseline"].BadRateBps, CandidateBadRateBps: r.Risk["candidate"].BadRateBps}
 	if t != nil {
 		s.CustomersPerSecond = t.CustomersPerSec

@@ -9,7 +9,6 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
-	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/store"
@@ -54,15 +53,15 @@ type Comparison struct {
 
 // Arm is the traffic one policy version acted on in one role.
 type Arm struct {
-	Role            string            `json:"role"`   // champion | challenger
-	Policy          string            `json:"policy"` // id@version
-	Decisions       int64             `json:"decisions"`
-	Customers       int64             `json:"customers"`
-	Outcomes        map[string]int64  `json:"outcomes"`
-	RatesBps        map[string]*int64 `json:"rates_bps"` // of the arm's decisions
-	Approved        int64             `json:"approved"`
-	ApprovalRateBps *int64            `json:"approval_rate_bps"`
-	Repayment       Repayment         `json:"repayment"`
+	Role            nirnay.PolicyRole         `json:"role"`   // champion | challenger
+	Policy          string                    `json:"policy"` // id@version
+	Decisions       int64                     `json:"decisions"`
+	Customers       int64                     `json:"customers"`
+	Outcomes        map[nirnay.Outcome]int64  `json:"outcomes"`
+	RatesBps        map[nirnay.Outcome]*int64 `json:"rates_bps"` // of the arm's decisions
+	Approved        int64                     `json:"approved"`
+	ApprovalRateBps *int64                    `json:"approval_rate_bps"`
+	Repayment       Repayment                 `json:"repayment"`
 }
 
 // Repayment is what became of an arm's approvals. Only Bad and Good are
@@ -90,15 +89,18 @@ type ArmComparison struct {
 // Agreement compares one shadow policy with the acted-on decisions of the
 // same requests.
 type Agreement struct {
-	Shadow       string                      `json:"shadow"` // id@version
-	Compared     int64                       `json:"compared"`
-	Agree        int64                       `json:"agree"`
-	AgreementBps *int64                      `json:"agreement_bps"`
-	Matrix       map[string]map[string]int64 `json:"matrix"` // acted-on outcome → shadow outcome → count
-	Orphans      int64                       `json:"orphans"`
+	Shadow       string                                      `json:"shadow"` // id@version
+	Compared     int64                                       `json:"compared"`
+	Agree        int64                                       `json:"agree"`
+	AgreementBps *int64                                      `json:"agreement_bps"`
+	Matrix       map[nirnay.Outcome]map[nirnay.Outcome]int64 `json:"matrix"` // acted-on outcome → shadow outcome → count
+	Orphans      int64                                       `json:"orphans"`
 }
 
-type armKey struct{ role, policy string }
+type armKey struct {
+	role   nirnay.PolicyRole
+	policy string
+}
 
 type armAcc struct {
 	arm       Arm
@@ -133,8 +135,11 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 		o.Limit = DefaultCompareLimit
 	}
 	arms := map[armKey]*armAcc{}
-	outcomeOf := map[string]string{} // acted-on decision id → outcome
-	type shadow struct{ parent, policy, outcome string }
+	outcomeOf := map[string]nirnay.Outcome{} // acted-on decision id → outcome
+	type shadow struct {
+		parent, policy string
+		outcome        nirnay.Outcome
+	}
 	var shadows []shadow
 	type approval struct {
 		acc *armAcc
@@ -144,7 +149,7 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 	var total int64
 	err := EachDecision(ctx, l, o.Range, o.Limit, func(r *decisionlog.Record) error {
 		ref := fmt.Sprintf("%s@%d", r.PolicyID, r.PolicyVersion)
-		if r.Role == engine.RoleShadow {
+		if r.Role == nirnay.RoleShadow {
 			shadows = append(shadows, shadow{r.ParentID, ref, r.Outcome})
 			return nil
 		}
@@ -152,14 +157,14 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 		k := armKey{r.Role, ref}
 		a := arms[k]
 		if a == nil {
-			a = &armAcc{arm: Arm{Role: r.Role, Policy: ref, Outcomes: map[string]int64{}}, customers: map[string]struct{}{}}
+			a = &armAcc{arm: Arm{Role: r.Role, Policy: ref, Outcomes: map[nirnay.Outcome]int64{}}, customers: map[string]struct{}{}}
 			arms[k] = a
 		}
 		a.arm.Decisions++
 		a.arm.Outcomes[r.Outcome]++
 		a.customers[r.CustomerID] = struct{}{}
 		outcomeOf[r.ID] = r.Outcome
-		if r.Outcome == rules.Approve {
+		if r.Outcome == nirnay.Approve {
 			a.arm.Approved++
 			approvals = append(approvals, approval{a, LoanKey{r.CustomerID, r.RequestID}})
 		}
@@ -200,8 +205,8 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 	for _, a := range arms {
 		arm := a.arm
 		arm.Customers = int64(len(a.customers))
-		arm.RatesBps = map[string]*int64{}
-		for _, out := range rules.Outcomes {
+		arm.RatesBps = map[nirnay.Outcome]*int64{}
+		for _, out := range nirnay.Outcomes {
 			arm.RatesBps[out] = bps(arm.Outcomes[out], arm.Decisions)
 		}
 		arm.ApprovalRateBps = bps(arm.Approved, arm.Decisions)
@@ -212,15 +217,15 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 		if a.Role != b.Role {
 			return cmp.Compare(roleRank(a.Role), roleRank(b.Role))
 		}
-		if a.Role == engine.RoleChampion && a.Decisions != b.Decisions {
+		if a.Role == nirnay.RoleChampion && a.Decisions != b.Decisions {
 			return cmp.Compare(b.Decisions, a.Decisions) // the main champion first
 		}
 		return cmp.Compare(a.Policy, b.Policy)
 	})
-	if len(c.Arms) > 0 && c.Arms[0].Role == engine.RoleChampion {
+	if len(c.Arms) > 0 && c.Arms[0].Role == nirnay.RoleChampion {
 		ch := c.Arms[0]
 		for _, a := range c.Arms[1:] {
-			if a.Role != engine.RoleChallenger {
+			if a.Role != nirnay.RoleChallenger {
 				continue
 			}
 			c.Comparisons = append(c.Comparisons, ArmComparison{Champion: ch.Policy, Challenger: a.Policy,
@@ -234,7 +239,7 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 	for _, s := range shadows {
 		g := agree[s.policy]
 		if g == nil {
-			g = &Agreement{Shadow: s.policy, Matrix: map[string]map[string]int64{}}
+			g = &Agreement{Shadow: s.policy, Matrix: map[nirnay.Outcome]map[nirnay.Outcome]int64{}}
 			agree[s.policy] = g
 		}
 		acted, ok := outcomeOf[s.parent]
@@ -247,7 +252,7 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 			g.Agree++
 		}
 		if g.Matrix[acted] == nil {
-			g.Matrix[acted] = map[string]int64{}
+			g.Matrix[acted] = map[nirnay.Outcome]int64{}
 		}
 		g.Matrix[acted][s.outcome]++
 	}
@@ -270,8 +275,8 @@ func (o CompareOptions) check() error {
 	return nil
 }
 
-func roleRank(role string) int {
-	if role == engine.RoleChampion {
+func roleRank(role nirnay.PolicyRole) int {
+	if role == nirnay.RoleChampion {
 		return 0
 	}
 	return 1

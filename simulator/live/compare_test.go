@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nirnay/nirnay/engine"
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/money"
 	"github.com/nirnay/nirnay/simulator/live"
@@ -27,7 +27,7 @@ const (
 type tally struct {
 	decisions, approved         int64
 	noLoan, bad, good, immature int64
-	outcomes                    map[string]int64
+	outcomes                    map[nirnay.Outcome]int64
 }
 
 // TestCompareChampionChallenger runs applications through the real loan
@@ -40,7 +40,7 @@ func TestCompareChampionChallenger(t *testing.T) {
 	ctx := context.Background()
 	scores := []int64{550, 650, 750, 800, 720}
 	want := map[string]*tally{}
-	agree := map[string]map[string]int64{} // acted-on → shadow outcome
+	agree := map[nirnay.Outcome]map[nirnay.Outcome]int64{} // acted-on → shadow outcome
 	type pending struct {
 		loanID, customer string
 		fate             int
@@ -63,22 +63,22 @@ func TestCompareChampionChallenger(t *testing.T) {
 		if ferr != nil {
 			t.Fatal(ferr)
 		}
-		arm := rec.Role + " " + fmt.Sprintf("%s@%d", rec.PolicyID, rec.PolicyVersion)
+		arm := string(rec.Role) + " " + fmt.Sprintf("%s@%d", rec.PolicyID, rec.PolicyVersion)
 		tl := want[arm]
 		if tl == nil {
-			tl = &tally{outcomes: map[string]int64{}}
+			tl = &tally{outcomes: map[nirnay.Outcome]int64{}}
 			want[arm] = tl
 		}
 		tl.decisions++
 		tl.outcomes[rec.Outcome]++
-		shadowOutcome := "decline"
+		shadowOutcome := nirnay.Decline
 		if scores[n%len(scores)] >= 750 && n != 7 {
 			shadowOutcome = "approve"
 		} else if n == 7 {
 			shadowOutcome = "review"
 		}
 		if agree[rec.Outcome] == nil {
-			agree[rec.Outcome] = map[string]int64{}
+			agree[rec.Outcome] = map[nirnay.Outcome]int64{}
 		}
 		agree[rec.Outcome][shadowOutcome]++
 		if err != nil {
@@ -154,11 +154,11 @@ func TestCompareChampionChallenger(t *testing.T) {
 	if got.Decisions != customers {
 		t.Errorf("decisions = %d, want %d", got.Decisions, customers)
 	}
-	if len(got.Arms) != 2 || got.Arms[0].Role != engine.RoleChampion || got.Arms[1].Role != engine.RoleChallenger {
+	if len(got.Arms) != 2 || got.Arms[0].Role != nirnay.RoleChampion || got.Arms[1].Role != nirnay.RoleChallenger {
 		t.Fatalf("arms = %+v; want the champion then the challenger", got.Arms)
 	}
 	for _, a := range got.Arms {
-		tl := want[a.Role+" "+a.Policy]
+		tl := want[string(a.Role)+" "+a.Policy]
 		if tl == nil {
 			t.Fatalf("arm %s %s was not in the traffic", a.Role, a.Policy)
 		}

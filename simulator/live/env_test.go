@@ -2,7 +2,6 @@ package live_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"sync"
 	"testing"
@@ -131,15 +130,6 @@ func (d applicationDecider) Decide(ctx context.Context, step, customerID, reques
 	if err != nil {
 		return loans.Verdict{}, err
 	}
-	var v struct {
-		DecisionID string         `json:"decision_id"`
-		Outcome    string         `json:"outcome"`
-		Reasons    []string       `json:"reasons"`
-		Offer      map[string]any `json:"offer"`
-		Policy     engine.PolicyRef
-	}
-	if err := json.Unmarshal(res.Response, &v); err != nil {
-		return loans.Verdict{}, err
-	}
-	return loans.Verdict{DecisionID: v.DecisionID, Outcome: v.Outcome, Reasons: v.Reasons, Offer: v.Offer}, nil
+	v := res.Decision
+	return loans.Verdict{DecisionID: v.DecisionID, DecidedAt: v.EvaluatedAt, Outcome: v.Outcome, Reasons: v.Reasons, Offer: v.Offer}, nil
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
-	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/simulator"
 )
 
@@ -138,7 +137,7 @@ func NewSource(ctx context.Context, l Decisions, r Range, limit int) (*Source, e
 	stopped := errors.New("stopped")
 	seq := func(yield func(*simulator.Record, error) bool) {
 		err := EachDecision(ctx, l, r, limit, func(rec *decisionlog.Record) error {
-			if rec.Role == engine.RoleShadow {
+			if rec.Role == nirnay.RoleShadow {
 				return nil
 			}
 			out, err := simulator.RecordFromLog(rec.CustomerID, rec.Step, rec.DecidedAt, rec.Body)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/simulator"
@@ -21,8 +22,8 @@ func TestReplayOfLoggedDecisions(t *testing.T) {
 	w := newWorld(t, d0)
 	ctx := context.Background()
 	scores := []int64{550, 650, 750}
-	live1 := map[string]string{} // customer → outcome the acting policy gave
-	role := map[string]string{}
+	live1 := map[string]nirnay.Outcome{} // customer → outcome the acting policy gave
+	role := map[string]nirnay.PolicyRole{}
 	const n = 30
 	for i := range n {
 		id := fmt.Sprintf("R-%02d", i)
@@ -80,10 +81,10 @@ func TestReplayOfLoggedDecisions(t *testing.T) {
 		t.Fatalf("replayed %d records, want %d (shadows skipped, both tiers read once)", rep.Records, n)
 	}
 	// What each policy would decide, given what the test fed the engine.
-	wantBase, wantCand := map[string]int64{}, map[string]int64{}
+	wantBase, wantCand := map[nirnay.Outcome]int64{}, map[nirnay.Outcome]int64{}
 	for i := range n {
 		id := fmt.Sprintf("R-%02d", i)
-		b, c := "approve", "approve"
+		b, c := nirnay.Approve, nirnay.Approve
 		switch {
 		case i == 4:
 			b, c = "review", "review" // the rule reading the missing score errors
@@ -95,7 +96,7 @@ func TestReplayOfLoggedDecisions(t *testing.T) {
 		wantBase[b]++
 		wantCand[c]++
 		acting := b
-		if role[id] == engine.RoleChallenger {
+		if role[id] == nirnay.RoleChallenger {
 			acting = c
 		}
 		if live1[id] != acting {
