@@ -31,6 +31,12 @@ func (s *service) buildEvents(ctx context.Context, agg consume.Aggregator) error
 		}
 		evLog, signals = sl, consume.NewSQLSignals(s.db)
 	}
+	// Every online feature the features consumer writes is checked against
+	// the catalog here, so a misnamed one stops the start.
+	feats, err := consume.NewFeatures(s.catalog, agg, s.features, signals)
+	if err != nil {
+		return err
+	}
 	dead, journey := consume.NewDeadLetters(s.db, nil), consume.NewJourney(s.db)
 	arch, err := consume.NewArchive(filepath.Join(s.cfg.DataDir, "events", "archive"))
 	if err != nil {
@@ -38,8 +44,7 @@ func (s *service) buildEvents(ctx context.Context, agg consume.Aggregator) error
 	}
 	s.api.MountEvents(&ingest.Ingester{Stream: evLog, Dead: dead}, dead, journey)
 	s.relay = outbox.New(s.db, evLog, s.log, time.Minute, nil)
-	s.consume = consume.Config{Log: evLog, Dead: dead, Archive: arch, Journey: journey, Logger: s.log,
-		Features: &consume.Features{Agg: agg, Writer: s.features, Signals: signals}}
+	s.consume = consume.Config{Log: evLog, Dead: dead, Archive: arch, Journey: journey, Logger: s.log, Features: feats}
 	if s.rdb != nil {
 		s.consume.FeatureWorkers = 2
 	}
