@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/governance"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -144,6 +145,14 @@ func (kc *keyCache) allowFailure(addr string) bool {
 	return l.Allow()
 }
 
+// forget drops every cached key, so a revocation takes effect on this
+// instance at once.
+func (kc *keyCache) forget() {
+	kc.mu.Lock()
+	defer kc.mu.Unlock()
+	clear(kc.entries)
+}
+
 func (kc *keyCache) allow(keyID string) bool {
 	if kc.rps <= 0 {
 		return true
@@ -238,6 +247,12 @@ func principal(c *gin.Context) Principal {
 	return p
 }
 
+// actorOf is the caller as the audit log records a change.
+func actorOf(c *gin.Context) governance.Actor {
+	p := principal(c)
+	return governance.Actor{ID: p.KeyID, Name: p.Name}
+}
+
 // checkCustomer enforces customer-scoped tokens: such a token reaches only
 // its own customer's objects, and any other customer looks like it does not
 // exist (404), so ids cannot be probed.
@@ -245,6 +260,16 @@ func checkCustomer(c *gin.Context, customerID string) error {
 	p := principal(c)
 	if p.CustomerID != "" && p.CustomerID != customerID {
 		return nirnay.Errorf(nirnay.KindNotFound, "not found")
+	}
+	return nil
+}
+
+// checkCustomerToken refuses a service key that is not customer-scoped
+// (403): a service reads a customer's records (what names them) only
+// through that customer's token. Other roles pass.
+func checkCustomerToken(c *gin.Context, what string) error {
+	if p := principal(c); p.Role == RoleService && p.CustomerID == "" {
+		return nirnay.Errorf(nirnay.KindForbidden, "a service key reads %s only through a customer-scoped token", what)
 	}
 	return nil
 }

@@ -17,19 +17,38 @@ import (
 // trailing data and bodies over the limit are client errors with a message
 // naming what is wrong.
 func bindJSON(c *gin.Context, v any) error {
-	body, err := io.ReadAll(c.Request.Body)
+	body, err := readBody(c)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nirnay.Errorf(nirnay.KindTooLarge, "request body is larger than %d bytes", mbe.Limit)
-		}
-		return nirnay.Errorf(nirnay.KindInvalid, "could not read the request body")
+		return err
 	}
 	c.Set(ctxBody, body)
 	return decodeStrict(body, v)
 }
 
 const ctxBody = "nirnay.body"
+
+// bindOptional is bindJSON for a body that may be left out: without one,
+// v keeps its zero value.
+func bindOptional(c *gin.Context, v any) error {
+	if c.Request.ContentLength == 0 {
+		return nil
+	}
+	return bindJSON(c, v)
+}
+
+// readBody reads the whole request body (any type): one over the route's
+// limit is KindTooLarge, any other failure to read it KindInvalid.
+func readBody(c *gin.Context) ([]byte, error) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, nirnay.Errorf(nirnay.KindTooLarge, "request body is larger than %d bytes", mbe.Limit)
+		}
+		return nil, nirnay.Errorf(nirnay.KindInvalid, "could not read the request body")
+	}
+	return body, nil
+}
 
 func decodeStrict(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {

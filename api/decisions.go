@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"sort"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -27,19 +25,6 @@ type DecisionService interface {
 	List(ctx context.Context, f decisionlog.Filter) ([]*decisionlog.Record, string, error)
 }
 
-// JourneyItem is one entry of a customer's journey: a decision, an ingested
-// event, or a lending action, at the time it happened.
-type JourneyItem struct {
-	At      time.Time      `json:"at"`
-	Kind    string         `json:"kind"` // decision | event | lending
-	Type    string         `json:"type"` // the step, the event type, or the lending action
-	ID      string         `json:"id"`
-	Summary map[string]any `json:"summary"`
-}
-
-// JourneySource lists one kind of a customer's journey items in [from, to).
-type JourneySource func(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyItem, error)
-
 type decisionRequest struct {
 	RequestID  string         `json:"request_id"`
 	CustomerID string         `json:"customer_id"`
@@ -48,77 +33,83 @@ type decisionRequest struct {
 	Trace      bool           `json:"trace"`
 }
 
-// MountDecisions adds the decision routes (DESIGN §6):
+type decisionHandlers struct{ svc DecisionService }
+
+// MountDecisions adds the decision routes (DESIGN §6) and the decisions
+// journey source:
 //
 //	POST /v1/decisions                   service, admin
 //	GET  /v1/decisions/{id}              ops, analyst, admin; service for its own customer
 //	GET  /v1/decisions?…                 ops, analyst, admin
 //	GET  /v1/customers/{id}/journey      ops, analyst, admin; service for its own customer
 func (s *Server) MountDecisions(svc DecisionService) {
-	s.journey = append(s.journey, decisionJourney(svc))
-	s.v1.POST("/decisions", allow(RoleService), func(c *gin.Context) {
-		var req decisionRequest
-		if err := bindJSON(c, &req); err != nil {
-			abort(c, err)
-			return
-		}
-		if err := validateDecisionRequest(&req); err != nil {
-			abort(c, err)
-			return
-		}
-		if err := checkCustomer(c, req.CustomerID); err != nil {
-			abort(c, err)
-			return
-		}
-		res, err := svc.Decide(c.Request.Context(), engine.Request{RequestID: req.RequestID, CustomerID: req.CustomerID,
-			Step: req.Step, Input: normaliseNumbers(req.Input), Trace: req.Trace})
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		if res.Replayed {
-			c.Header("Idempotent-Replayed", "true")
-		}
-		c.Data(http.StatusOK, "application/json", res.Response)
-	})
-	s.v1.GET("/decisions/:id", allow(RoleOps, RoleAnalyst, RoleService), func(c *gin.Context) {
-		p := principal(c)
-		if p.Role == RoleService && p.CustomerID == "" {
-			abort(c, nirnay.Errorf(nirnay.KindForbidden, "a service key reads decisions only through a customer-scoped token"))
-			return
-		}
-		rec, err := svc.Get(c.Request.Context(), c.Param("id"))
-		if err == nil {
-			err = checkCustomer(c, rec.CustomerID)
-		}
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, decisionView(rec, true))
-	})
-	s.v1.GET("/decisions", allow(RoleOps, RoleAnalyst), func(c *gin.Context) {
-		f, err := decisionFilter(c)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		recs, next, err := svc.List(c.Request.Context(), f)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		items := make([]map[string]any, 0, len(recs))
-		for _, r := range recs {
-			items = append(items, decisionView(r, false))
-		}
-		var nc any
-		if next != "" {
-			nc = next
-		}
-		c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": nc})
-	})
-	s.v1.GET("/customers/:id/journey", allow(RoleOps, RoleAnalyst, RoleService), s.customerJourney)
+	h := &decisionHandlers{svc: svc}
+	s.AddJourneySource(h.journey)
+	g := s.v1
+	g.POST("/decisions", allow(RoleService), h.decide)
+	g.GET("/decisions/:id", allow(RoleOps, RoleAnalyst, RoleService), h.get)
+	g.GET("/decisions", allow(RoleOps, RoleAnalyst), h.list)
+	g.GET("/customers/:id/journey", allow(RoleOps, RoleAnalyst, RoleService), s.customerJourney)
+}
+
+func (h *decisionHandlers) decide(c *gin.Context) {
+	var req decisionRequest
+	if err := bindJSON(c, &req); err != nil {
+		abort(c, err)
+		return
+	}
+	if err := validateDecisionRequest(&req); err != nil {
+		abort(c, err)
+		return
+	}
+	if err := checkCustomer(c, req.CustomerID); err != nil {
+		abort(c, err)
+		return
+	}
+	res, err := h.svc.Decide(c.Request.Context(), engine.Request{RequestID: req.RequestID, CustomerID: req.CustomerID,
+		Step: req.Step, Input: normaliseNumbers(req.Input), Trace: req.Trace})
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	if res.Replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.Data(http.StatusOK, "application/json", res.Response)
+}
+
+func (h *decisionHandlers) get(c *gin.Context) {
+	if err := checkCustomerToken(c, "decisions"); err != nil {
+		abort(c, err)
+		return
+	}
+	rec, err := h.svc.Get(c.Request.Context(), c.Param("id"))
+	if err == nil {
+		err = checkCustomer(c, rec.CustomerID)
+	}
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, decisionView(rec, true))
+}
+
+func (h *decisionHandlers) list(c *gin.Context) {
+	f, err := decisionFilter(c)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	recs, next, err := h.svc.List(c.Request.Context(), f)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	items := make([]map[string]any, 0, len(recs))
+	for _, r := range recs {
+		items = append(items, decisionView(r, false))
+	}
+	writePage(c, items, next)
 }
 
 func validateDecisionRequest(req *decisionRequest) error {
@@ -230,49 +221,24 @@ func decisionFilter(c *gin.Context) (decisionlog.Filter, error) {
 	return f, nil
 }
 
-func intParam(v, name string) (int, error) {
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, nirnay.FieldError(name, "must be a non-negative integer")
-	}
-	return n, nil
-}
-
-func timeParam(v, name string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, v)
+// journey lists a customer's decisions (not shadow evaluations) as journey
+// items.
+func (h *decisionHandlers) journey(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyItem, error) {
+	recs, _, err := h.svc.List(ctx, decisionlog.Filter{CustomerID: customerID, From: from, To: to, Limit: limit})
 	if err != nil {
-		return time.Time{}, nirnay.FieldError(name, "must be an RFC 3339 time such as 2026-11-26T10:00:00Z")
+		return nil, err
 	}
-	return t, nil
-}
-
-// AddJourneySource adds a kind of journey item (events, lending actions).
-func (s *Server) AddJourneySource(src JourneySource) { s.journey = append(s.journey, src) }
-
-func decisionJourney(svc DecisionService) JourneySource {
-	return func(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyItem, error) {
-		recs, _, err := svc.List(ctx, decisionlog.Filter{CustomerID: customerID, From: from, To: to, Limit: limit})
-		if err != nil {
-			return nil, err
+	items := make([]JourneyItem, 0, len(recs))
+	for _, r := range recs {
+		if r.Role == nirnay.RoleShadow {
+			continue
 		}
-		items := make([]JourneyItem, 0, len(recs))
-		for _, r := range recs {
-			if r.Role == nirnay.RoleShadow {
-				continue
-			}
-			v := decisionView(r, false)
-			items = append(items, JourneyItem{At: r.DecidedAt, Kind: "decision", Type: r.Step, ID: r.ID, Summary: map[string]any{
-				"outcome": r.Outcome, "reasons": v["reasons"], "score": r.Score, "offer": v["offer"],
-				"policy": engine.PolicyRef{ID: r.PolicyID, Version: r.PolicyVersion, Role: r.Role}, "rules": firedRules(v["rules"])}})
-		}
-		return items, nil
+		v := decisionView(r, false)
+		items = append(items, JourneyItem{At: r.DecidedAt, Kind: "decision", Type: r.Step, ID: r.ID, Summary: map[string]any{
+			"outcome": r.Outcome, "reasons": v["reasons"], "score": r.Score, "offer": v["offer"],
+			"policy": engine.PolicyRef{ID: r.PolicyID, Version: r.PolicyVersion, Role: r.Role}, "rules": firedRules(v["rules"])}})
 	}
+	return items, nil
 }
 
 // firedRules lists the ids of the fired and errored rules of a decision view.
@@ -288,57 +254,4 @@ func firedRules(rules any) []string {
 		}
 	}
 	return ids
-}
-
-// customerJourney answers everything that happened to a customer, in time
-// order (oldest first): decisions, events and lending actions.
-func (s *Server) customerJourney(c *gin.Context) {
-	id := c.Param("id")
-	p := principal(c)
-	if p.Role == RoleService && p.CustomerID == "" {
-		abort(c, nirnay.Errorf(nirnay.KindForbidden, "a service key reads a journey only through a customer-scoped token"))
-		return
-	}
-	if err := checkCustomer(c, id); err != nil {
-		abort(c, err)
-		return
-	}
-	q := c.Request.URL.Query()
-	from, err := timeParam(q.Get("from"), "from")
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	to, err := timeParam(q.Get("to"), "to")
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	limit, err := intParam(q.Get("limit"), "limit")
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	if limit == 0 || limit > 500 {
-		limit = 500
-	}
-	items := []JourneyItem{}
-	for _, src := range s.journey {
-		got, err := src(c.Request.Context(), id, from, to, limit)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		items = append(items, got...)
-	}
-	sort.SliceStable(items, func(i, j int) bool {
-		if !items[i].At.Equal(items[j].At) {
-			return items[i].At.Before(items[j].At)
-		}
-		return items[i].ID < items[j].ID
-	})
-	if len(items) > limit {
-		items = items[len(items)-limit:] // the most recent ones
-	}
-	c.JSON(http.StatusOK, gin.H{"customer_id": id, "items": items})
 }

@@ -51,78 +51,75 @@ type eventBatch struct {
 // is a 400 and nothing is kept; 503 when the stream is down (retry the
 // batch: consumers skip ids they have seen).
 func (s *Server) MountEvents(in EventIngester, dead DeadLetterLister, journey EventJourney) {
+	h := &eventHandlers{in: in, dead: dead, index: journey}
 	if journey != nil {
-		s.AddJourneySource(eventJourney(journey))
+		s.AddJourneySource(h.journey)
 	}
-	s.v1.POST("/events", allow(RoleService), func(c *gin.Context) {
-		var b eventBatch
-		if err := bindJSON(c, &b); err != nil {
-			abort(c, err)
-			return
-		}
-		if p := principal(c); p.CustomerID != "" {
-			for i, ev := range b.Events {
-				if ev.CustomerID != p.CustomerID {
-					abort(c, nirnay.Errorf(nirnay.KindForbidden, "events[%d]: a customer-scoped token may send events only for its own customer", i))
-					return
-				}
-			}
-		}
-		rc, err := in.Ingest(c.Request.Context(), b.Events)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		c.JSON(http.StatusAccepted, rc)
-	})
-	s.v1.GET("/events/dead-letters", allow(RoleOps), func(c *gin.Context) {
-		q := c.Request.URL.Query()
-		limit, err := intParam(q.Get("limit"), "limit")
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		if limit < 0 {
-			abort(c, nirnay.FieldError("limit", "must be positive"))
-			return
-		}
-		if limit == 0 || limit > consume.MaxDeadLetterPage {
-			limit = 100
-		}
-		items, next, err := dead.List(c.Request.Context(), q.Get("cursor"), limit)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		if items == nil {
-			items = []consume.DeadLetter{}
-		}
-		var nc any
-		if next != "" {
-			nc = next
-		}
-		c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": nc})
-	})
+	s.v1.POST("/events", allow(RoleService), h.ingest)
+	s.v1.GET("/events/dead-letters", allow(RoleOps), h.deadLetters)
 }
 
-func eventJourney(j EventJourney) JourneySource {
-	return func(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyItem, error) {
-		es, err := j.List(ctx, customerID, from, to, limit)
-		if err != nil {
-			return nil, err
-		}
-		items := make([]JourneyItem, len(es))
-		for i, e := range es {
-			// The index keeps masked strings; an entry indexed before a
-			// rule existed is masked here (by value: a summary's "name" is
-			// the event's, not a person's).
-			for k, v := range e.Summary {
-				if s, ok := v.(string); ok {
-					e.Summary[k] = pii.Text(s)
-				}
-			}
-			items[i] = JourneyItem{At: e.At, Kind: "event", Type: e.Type, ID: e.ID, Summary: e.Summary}
-		}
-		return items, nil
+type eventHandlers struct {
+	in    EventIngester
+	dead  DeadLetterLister
+	index EventJourney
+}
+
+func (h *eventHandlers) ingest(c *gin.Context) {
+	var b eventBatch
+	if err := bindJSON(c, &b); err != nil {
+		abort(c, err)
+		return
 	}
+	if p := principal(c); p.CustomerID != "" {
+		for i, ev := range b.Events {
+			if ev.CustomerID != p.CustomerID {
+				abort(c, nirnay.Errorf(nirnay.KindForbidden, "events[%d]: a customer-scoped token may send events only for its own customer", i))
+				return
+			}
+		}
+	}
+	rc, err := h.in.Ingest(c.Request.Context(), b.Events)
+	reply(c, http.StatusAccepted, rc, err)
+}
+
+// deadLetters answers a page of refused events (?cursor=&limit=; the
+// limit is 100 when absent, 0 or above consume.MaxDeadLetterPage).
+func (h *eventHandlers) deadLetters(c *gin.Context) {
+	q := c.Request.URL.Query()
+	limit, err := intParam(q.Get("limit"), "limit")
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	if limit == 0 || limit > consume.MaxDeadLetterPage {
+		limit = 100
+	}
+	items, next, err := h.dead.List(c.Request.Context(), q.Get("cursor"), limit)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	writePage(c, orEmpty(items), next)
+}
+
+// journey lists a customer's indexed events as journey items.
+func (h *eventHandlers) journey(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyItem, error) {
+	es, err := h.index.List(ctx, customerID, from, to, limit)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]JourneyItem, len(es))
+	for i, e := range es {
+		// The index keeps masked strings; an entry indexed before a
+		// rule existed is masked here (by value: a summary's "name" is
+		// the event's, not a person's).
+		for k, v := range e.Summary {
+			if s, ok := v.(string); ok {
+				e.Summary[k] = pii.Text(s)
+			}
+		}
+		items[i] = JourneyItem{At: e.At, Kind: "event", Type: e.Type, ID: e.ID, Summary: e.Summary}
+	}
+	return items, nil
 }

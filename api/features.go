@@ -57,76 +57,86 @@ type featureWrite struct {
 // writes none (403). Every write is kept in the history with its writer
 // ("key:<api key id>").
 func (s *Server) MountFeatures(fs FeatureStore) {
-	s.v1.GET("/features/:entity/:id", allow(RoleAnalyst, RoleOps, RoleService), func(c *gin.Context) {
-		key := features.EntityKey{Entity: c.Param("entity"), ID: c.Param("id")}
-		if err := checkEntityAccess(c, key); err != nil {
-			abort(c, err)
-			return
-		}
-		obs, err := fs.Observed(c.Request.Context(), key)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		view := featureView{Entity: key.Entity, ID: key.ID, Features: make(map[string]any, len(obs)), AsOf: make(map[string]string, len(obs))}
-		for name, o := range obs {
-			view.Features[name] = o.Value
-			view.AsOf[name] = o.AsOf.UTC().Format(time.RFC3339Nano)
-		}
-		c.JSON(http.StatusOK, view)
-	})
-	s.v1.PUT("/features/:entity/:id", allow(RoleService), func(c *gin.Context) {
-		var body struct {
-			Features map[string]any `json:"features"`
-			AsOf     *time.Time     `json:"as_of"`
-		}
-		if err := bindJSON(c, &body); err != nil {
-			abort(c, err)
-			return
-		}
-		w := featureWrite{Entity: c.Param("entity"), ID: c.Param("id"), Features: body.Features, AsOf: body.AsOf}
-		fw, err := checkFeatureWrite(c, fs, w, "")
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		if err := fs.Write(c.Request.Context(), fw); err != nil {
-			abort(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, gin.H{"entity": w.Entity, "id": w.ID, "written": sortedNames(w.Features)})
-	})
-	s.v1.POST(`/features\:batch`, allow(RoleService), func(c *gin.Context) {
-		var body struct {
-			Items []featureWrite `json:"items"`
-		}
-		if err := bindJSON(c, &body); err != nil {
-			abort(c, err)
-			return
-		}
-		if len(body.Items) == 0 || len(body.Items) > MaxFeatureBatch {
-			abort(c, nirnay.FieldError("items", "must hold 1 to %d items", MaxFeatureBatch))
-			return
-		}
-		ws := make([]features.Write, len(body.Items))
-		for i, it := range body.Items {
-			fw, err := checkFeatureWrite(c, fs, it, "items["+strconv.Itoa(i)+"].")
-			if err != nil {
-				abort(c, err)
-				return
-			}
-			ws[i] = fw
-		}
-		if err := fs.Write(c.Request.Context(), ws...); err != nil {
-			abort(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, gin.H{"written": len(ws)})
-	})
+	h := &featureHandlers{fs: fs}
+	s.v1.GET("/features/:entity/:id", allow(RoleAnalyst, RoleOps, RoleService), h.get)
+	s.v1.PUT("/features/:entity/:id", allow(RoleService), h.put)
+	s.v1.POST(`/features\:batch`, allow(RoleService), h.batch)
 }
 
-// checkFeatureWrite validates one write; field names in errors get prefix.
-func checkFeatureWrite(c *gin.Context, fs FeatureStore, w featureWrite, prefix string) (features.Write, error) {
+type featureHandlers struct{ fs FeatureStore }
+
+func (h *featureHandlers) get(c *gin.Context) {
+	key := features.EntityKey{Entity: c.Param("entity"), ID: c.Param("id")}
+	if err := checkEntityAccess(c, key); err != nil {
+		abort(c, err)
+		return
+	}
+	obs, err := h.fs.Observed(c.Request.Context(), key)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	view := featureView{Entity: key.Entity, ID: key.ID, Features: make(map[string]any, len(obs)), AsOf: make(map[string]string, len(obs))}
+	for name, o := range obs {
+		view.Features[name] = o.Value
+		view.AsOf[name] = o.AsOf.UTC().Format(time.RFC3339Nano)
+	}
+	c.JSON(http.StatusOK, view)
+}
+
+func (h *featureHandlers) put(c *gin.Context) {
+	var body struct {
+		Features map[string]any `json:"features"`
+		AsOf     *time.Time     `json:"as_of"`
+	}
+	if err := bindJSON(c, &body); err != nil {
+		abort(c, err)
+		return
+	}
+	w := featureWrite{Entity: c.Param("entity"), ID: c.Param("id"), Features: body.Features, AsOf: body.AsOf}
+	fw, err := h.checkWrite(c, w, "")
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	if err := h.fs.Write(c.Request.Context(), fw); err != nil {
+		abort(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"entity": w.Entity, "id": w.ID, "written": sortedNames(w.Features)})
+}
+
+// batch writes every item or none.
+func (h *featureHandlers) batch(c *gin.Context) {
+	var body struct {
+		Items []featureWrite `json:"items"`
+	}
+	if err := bindJSON(c, &body); err != nil {
+		abort(c, err)
+		return
+	}
+	if len(body.Items) == 0 || len(body.Items) > MaxFeatureBatch {
+		abort(c, nirnay.FieldError("items", "must hold 1 to %d items", MaxFeatureBatch))
+		return
+	}
+	ws := make([]features.Write, len(body.Items))
+	for i, it := range body.Items {
+		fw, err := h.checkWrite(c, it, "items["+strconv.Itoa(i)+"].")
+		if err != nil {
+			abort(c, err)
+			return
+		}
+		ws[i] = fw
+	}
+	if err := h.fs.Write(c.Request.Context(), ws...); err != nil {
+		abort(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"written": len(ws)})
+}
+
+// checkWrite validates one write; field names in errors get prefix.
+func (h *featureHandlers) checkWrite(c *gin.Context, w featureWrite, prefix string) (features.Write, error) {
 	if principal(c).CustomerID != "" {
 		// Online features are the lender's facts about the customer (bureau,
 		// income, mandate): never the customer's own to set.
@@ -141,12 +151,12 @@ func checkFeatureWrite(c *gin.Context, fs FeatureStore, w featureWrite, prefix s
 	}
 	fw := features.Write{Key: key, Values: w.Features, By: "key:" + principal(c).KeyID}
 	if w.AsOf != nil {
-		if w.AsOf.After(fs.Now().Add(maxAsOfSkew)) {
+		if w.AsOf.After(h.fs.Now().Add(maxAsOfSkew)) {
 			return features.Write{}, nirnay.FieldError(prefix+"as_of", "must not be in the future")
 		}
 		fw.AsOf = *w.AsOf
 	}
-	if err := fs.Check(fw); err != nil {
+	if err := h.fs.Check(fw); err != nil {
 		if ne, ok := err.(*nirnay.Error); ok && ne.Field != "" && prefix != "" {
 			cp := *ne
 			cp.Field = prefix + ne.Field

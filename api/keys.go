@@ -42,64 +42,77 @@ func viewKey(k store.APIKey) keyView {
 //	GET    /v1/keys       admin
 //	DELETE /v1/keys/{id}  admin
 func (s *Server) MountKeys(ka KeyAdmin) {
-	s.v1.POST("/keys", allow(RoleService), func(c *gin.Context) {
-		var req struct {
-			Name       string `json:"name"`
-			Role       string `json:"role"`
-			CustomerID string `json:"customer_id"`
-		}
-		if err := bindJSON(c, &req); err != nil {
-			abort(c, err)
+	h := &keyHandlers{ka: ka, cache: s.keyCache}
+	s.v1.POST("/keys", allow(RoleService), h.create)
+	s.v1.GET("/keys", allow(), h.list)
+	s.v1.DELETE("/keys/:id", allow(), h.revoke)
+}
+
+type keyHandlers struct {
+	ka    KeyAdmin
+	cache *keyCache
+}
+
+// create answers the new key with its secret, shown only this once.
+func (h *keyHandlers) create(c *gin.Context) {
+	var req struct {
+		Name       string `json:"name"`
+		Role       string `json:"role"`
+		CustomerID string `json:"customer_id"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		abort(c, err)
+		return
+	}
+	p := principal(c)
+	if p.Role != RoleAdmin {
+		// A service may only mint tokens for one customer, with its own role.
+		if req.CustomerID == "" || (req.Role != "" && req.Role != RoleService) || p.CustomerID != "" {
+			abort(c, nirnay.Errorf(nirnay.KindForbidden, "a service key may only create customer-scoped service tokens"))
 			return
 		}
-		p := principal(c)
-		if p.Role != RoleAdmin {
-			// A service may only mint tokens for one customer, with its own role.
-			if req.CustomerID == "" || (req.Role != "" && req.Role != RoleService) || p.CustomerID != "" {
-				abort(c, nirnay.Errorf(nirnay.KindForbidden, "a service key may only create customer-scoped service tokens"))
-				return
-			}
-			req.Role = RoleService
-		}
-		if !ValidRole(req.Role) {
-			abort(c, nirnay.FieldError("role", "must be one of service, analyst, approver, ops, admin"))
-			return
-		}
-		if req.Name == "" {
-			req.Name = req.Role
-		}
-		secret := newSecret()
-		k := store.APIKey{ID: "key_" + ulid.Make().String(), Name: req.Name, Role: req.Role, CustomerID: req.CustomerID, CreatedAt: time.Now().UTC()}
-		if err := ka.CreateAPIKey(c.Request.Context(), k, secret); err != nil {
-			abort(c, err)
-			return
-		}
-		v := viewKey(k)
-		v.Key = secret
-		c.JSON(http.StatusCreated, v)
-	})
-	s.v1.GET("/keys", allow(), func(c *gin.Context) {
-		keys, err := ka.ListAPIKeys(c.Request.Context())
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		items := make([]keyView, 0, len(keys))
-		for _, k := range keys {
-			items = append(items, viewKey(k))
-		}
-		c.JSON(http.StatusOK, gin.H{"items": items})
-	})
-	s.v1.DELETE("/keys/:id", allow(), func(c *gin.Context) {
-		if err := ka.RevokeAPIKey(c.Request.Context(), c.Param("id"), time.Now().UTC()); err != nil {
-			abort(c, err)
-			return
-		}
-		s.keyCache.mu.Lock()
-		clear(s.keyCache.entries) // revocation is immediate on this instance
-		s.keyCache.mu.Unlock()
-		c.Status(http.StatusNoContent)
-	})
+		req.Role = RoleService
+	}
+	if !ValidRole(req.Role) {
+		abort(c, nirnay.FieldError("role", "must be one of service, analyst, approver, ops, admin"))
+		return
+	}
+	if req.Name == "" {
+		req.Name = req.Role
+	}
+	secret := newSecret()
+	k := store.APIKey{ID: "key_" + ulid.Make().String(), Name: req.Name, Role: req.Role, CustomerID: req.CustomerID, CreatedAt: time.Now().UTC()}
+	if err := h.ka.CreateAPIKey(c.Request.Context(), k, secret); err != nil {
+		abort(c, err)
+		return
+	}
+	v := viewKey(k)
+	v.Key = secret
+	c.JSON(http.StatusCreated, v)
+}
+
+func (h *keyHandlers) list(c *gin.Context) {
+	keys, err := h.ka.ListAPIKeys(c.Request.Context())
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	items := make([]keyView, 0, len(keys))
+	for _, k := range keys {
+		items = append(items, viewKey(k))
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items})
+}
+
+// revoke takes effect on this instance at once, on others within the key
+// cache's lifetime.
+func (h *keyHandlers) revoke(c *gin.Context) {
+	if err := h.ka.RevokeAPIKey(c.Request.Context(), c.Param("id"), time.Now().UTC()); err != nil {
+		abort(c, err)
+		return
+	}
+	h.cache.forget()
+	c.Status(http.StatusNoContent)
 }
 
 func newSecret() string {

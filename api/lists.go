@@ -3,10 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -90,40 +87,36 @@ func (h *listHandlers) put(c *gin.Context) {
 }
 
 func (h *listHandlers) list(c *gin.Context) {
-	limit, err := limitParam(c)
+	cursor, limit, err := pageParams(c)
 	if err != nil {
 		abort(c, err)
 		return
 	}
-	items, next, err := h.svc.Lists(c.Request.Context(), c.Query("cursor"), limit)
+	items, next, err := h.svc.Lists(c.Request.Context(), cursor, limit)
 	if err != nil {
 		abort(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": nextCursor(next)})
+	writePage(c, items, next)
 }
 
 func (h *listHandlers) get(c *gin.Context) {
 	l, err := h.svc.Get(c.Request.Context(), c.Param("name"))
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, l)
+	reply(c, http.StatusOK, l, err)
 }
 
 func (h *listHandlers) entries(c *gin.Context) {
-	limit, err := limitParam(c)
+	cursor, limit, err := pageParams(c)
 	if err != nil {
 		abort(c, err)
 		return
 	}
-	items, next, err := h.svc.Entries(c.Request.Context(), c.Param("name"), c.Query("cursor"), limit)
+	items, next, err := h.svc.Entries(c.Request.Context(), c.Param("name"), cursor, limit)
 	if err != nil {
 		abort(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": nextCursor(next)})
+	writePage(c, items, next)
 }
 
 func (h *listHandlers) add(c *gin.Context) {
@@ -133,11 +126,7 @@ func (h *listHandlers) add(c *gin.Context) {
 		return
 	}
 	r, err := h.svc.Add(c.Request.Context(), actorOf(c), c.Param("name"), b.Entries)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, r)
+	reply(c, http.StatusOK, r, err)
 }
 
 func (h *listHandlers) remove(c *gin.Context) {
@@ -174,14 +163,9 @@ func (h *listHandlers) importCSV(c *gin.Context) {
 		abort(c, nirnay.Errorf(nirnay.KindInvalid, "Content-Type %q: send the entries as text/csv (value,reason,expires_at)", ct))
 		return
 	}
-	body, err := io.ReadAll(c.Request.Body)
+	body, err := readBody(c)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			abort(c, nirnay.Errorf(nirnay.KindTooLarge, "request body is larger than %d bytes", mbe.Limit))
-			return
-		}
-		abort(c, nirnay.Errorf(nirnay.KindInvalid, "could not read the request body"))
+		abort(c, err)
 		return
 	}
 	entries, err := lists.ParseCSV(bytes.NewReader(body), lists.MaxImportRows)
@@ -190,30 +174,5 @@ func (h *listHandlers) importCSV(c *gin.Context) {
 		return
 	}
 	r, err := h.svc.Import(c.Request.Context(), actorOf(c), c.Param("name"), entries, mode, dryRun)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, r)
-}
-
-// limitParam reads ?limit= (0 when absent).
-func limitParam(c *gin.Context) (int, error) {
-	l := c.Query("limit")
-	if l == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(l)
-	if err != nil || n < 1 {
-		return 0, nirnay.FieldError("limit", "must be a positive integer")
-	}
-	return n, nil
-}
-
-// nextCursor is a page's next_cursor: the cursor, or null after the last.
-func nextCursor(next string) any {
-	if next == "" {
-		return nil
-	}
-	return next
+	reply(c, http.StatusOK, r, err)
 }

@@ -35,6 +35,15 @@ func (s *Server) requestID(c *gin.Context) {
 	c.Next()
 }
 
+// loggerFrom is the request's logger (with its request id and, once
+// authenticated, its key), or slog.Default outside a request.
+func loggerFrom(c *gin.Context) *slog.Logger {
+	if l, ok := c.Get(ctxLogger); ok {
+		return l.(*slog.Logger)
+	}
+	return slog.Default()
+}
+
 func validRequestID(id string) bool {
 	if id == "" || len(id) > 128 {
 		return false

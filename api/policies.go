@@ -1,9 +1,7 @@
 package api
 
 import (
-	"encoding/json"
-	"errors"
-	"io"
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +12,29 @@ import (
 	"github.com/nirnay/nirnay/governance"
 	"github.com/nirnay/nirnay/rules"
 )
+
+// PolicyService is the policy version lifecycle; *governance.Service
+// satisfies it.
+type PolicyService interface {
+	Upload(ctx context.Context, actor governance.Actor, source []byte) (governance.Version, bool, error)
+	List(ctx context.Context) ([]governance.PolicySummary, error)
+	Get(ctx context.Context, ref rules.PolicyRef) (governance.Version, error)
+	Diff(ctx context.Context, ref rules.PolicyRef, against *rules.PolicyRef) (*rules.PolicyDiff, error)
+	Test(ctx context.Context, ref rules.PolicyRef) (governance.TestReport, error)
+	Submit(ctx context.Context, actor governance.Actor, ref rules.PolicyRef) (governance.Version, governance.TestReport, error)
+	Approve(ctx context.Context, actor governance.Actor, ref rules.PolicyRef) (governance.Version, error)
+	Reject(ctx context.Context, actor governance.Actor, ref rules.PolicyRef, reason string) (governance.Version, error)
+}
+
+// GovernanceService is what the governance routes need: policy versions,
+// deployments and the audit log. *governance.Service satisfies it.
+type GovernanceService interface {
+	PolicyService
+	DeploymentService
+	AuditLog
+}
+
+type policyHandlers struct{ svc PolicyService }
 
 // MountPolicies adds the policy governance routes (admin may call all):
 //
@@ -32,220 +53,150 @@ import (
 //
 // A policy that does not compile, or whose tests fail on submit, is a 422
 // problem whose "errors" lists {line, field, message}.
-func (s *Server) MountPolicies(gov *governance.Service) {
-	readers := []string{RoleAnalyst, RoleApprover, RoleOps}
-	s.v1.POST("/policies", allow(RoleAnalyst), func(c *gin.Context) {
-		src, err := policySource(c)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		v, created, err := gov.Upload(c.Request.Context(), actorOf(c), src)
-		if err != nil {
-			abortPolicy(c, err, nil)
-			return
-		}
-		v.Source = ""
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		c.Header("Location", "/v1/policies/"+v.ID+"/versions/"+strconv.Itoa(v.Version))
-		c.JSON(status, v)
-	})
-	s.v1.GET("/policies", allow(readers...), func(c *gin.Context) {
-		items, err := gov.List(c.Request.Context())
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		if items == nil {
-			items = []governance.PolicySummary{}
-		}
-		c.JSON(http.StatusOK, gin.H{"items": items})
-	})
-	version := s.v1.Group("/policies/:id/versions/:v")
-	version.GET("", allow(readers...), func(c *gin.Context) {
-		ref, err := refParam(c)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		v, err := gov.Get(c.Request.Context(), ref)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		if f := c.NegotiateFormat(gin.MIMEJSON, "application/yaml", "application/x-yaml", "text/yaml"); f != gin.MIMEJSON && f != "" {
-			c.Data(http.StatusOK, "application/yaml", []byte(v.Source))
-			return
-		}
-		c.JSON(http.StatusOK, v)
-	})
-	version.GET("/diff", allow(readers...), func(c *gin.Context) {
-		ref, err := refParam(c)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		var against *rules.PolicyRef
-		if a := c.Query("against"); a != "" {
-			n, err := strconv.Atoi(a)
-			if err != nil || n < 1 {
-				abort(c, nirnay.FieldError("against", "must be a version number of the same policy"))
-				return
-			}
-			against = &rules.PolicyRef{ID: ref.ID, Version: n}
-		}
-		d, err := gov.Diff(c.Request.Context(), ref, against)
-		if err != nil {
-			abortPolicy(c, err, nil)
-			return
-		}
-		c.JSON(http.StatusOK, d)
-	})
-	version.POST("/test", allow(RoleAnalyst, RoleApprover), func(c *gin.Context) {
-		ref, err := refParam(c)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		report, err := gov.Test(c.Request.Context(), ref)
-		if err != nil {
-			abortPolicy(c, err, nil)
-			return
-		}
-		c.JSON(http.StatusOK, report)
-	})
-	version.POST("/submit", allow(RoleAnalyst), func(c *gin.Context) {
-		ref, err := refParam(c)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		v, report, err := gov.Submit(c.Request.Context(), actorOf(c), ref)
-		if err != nil {
-			if report.Results != nil {
-				abortPolicy(c, err, &report)
-			} else {
-				abortPolicy(c, err, nil)
-			}
-			return
-		}
-		c.JSON(http.StatusOK, struct {
-			governance.Version
-			Tests governance.TestReport `json:"tests"`
-		}{v, report})
-	})
-	version.POST("/approve", allow(RoleApprover), func(c *gin.Context) {
-		ref, err := refParam(c)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		v, err := gov.Approve(c.Request.Context(), actorOf(c), ref)
-		if err != nil {
-			abortPolicy(c, err, nil)
-			return
-		}
-		c.JSON(http.StatusOK, v)
-	})
-	version.POST("/reject", allow(RoleApprover), func(c *gin.Context) {
-		ref, err := refParam(c)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		var req struct {
-			Reason string `json:"reason"`
-		}
-		if err := bindJSON(c, &req); err != nil {
-			abort(c, err)
-			return
-		}
-		v, err := gov.Reject(c.Request.Context(), actorOf(c), ref, req.Reason)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, v)
-	})
-
-	s.v1.GET("/deployments", allow(readers...), func(c *gin.Context) {
-		items, err := gov.Deployments(c.Request.Context())
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		if items == nil {
-			items = []governance.Deployment{}
-		}
-		c.JSON(http.StatusOK, gin.H{"items": items})
-	})
-	s.v1.PUT("/deployments/:step", allow(RoleApprover), func(c *gin.Context) {
-		var spec governance.DeploymentSpec
-		if err := bindJSON(c, &spec); err != nil {
-			abort(c, err)
-			return
-		}
-		d, err := gov.Deploy(c.Request.Context(), actorOf(c), c.Param("step"), spec)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, d)
-	})
-	s.v1.POST("/deployments/:step/rollback", allow(RoleApprover), func(c *gin.Context) {
-		var req struct {
-			To string `json:"to"`
-		}
-		if err := bindJSON(c, &req); err != nil {
-			abort(c, err)
-			return
-		}
-		d, err := gov.Rollback(c.Request.Context(), actorOf(c), c.Param("step"), req.To)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, d)
-	})
-
-	s.v1.GET("/audit", allow(RoleOps, RoleAnalyst, RoleApprover), func(c *gin.Context) {
-		q := governance.AuditQuery{Subject: c.Query("subject"), Cursor: c.Query("cursor")}
-		if l := c.Query("limit"); l != "" {
-			n, err := strconv.Atoi(l)
-			if err != nil || n < 1 {
-				abort(c, nirnay.FieldError("limit", "must be a positive integer"))
-				return
-			}
-			q.Limit = n
-		}
-		items, next, err := gov.Audit(c.Request.Context(), q)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		var nc any
-		if next != "" {
-			nc = next
-		}
-		c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": nc})
-	})
+func (s *Server) MountPolicies(gov GovernanceService) {
+	p := &policyHandlers{svc: gov}
+	d := &deploymentHandlers{svc: gov}
+	a := &auditHandlers{svc: gov}
+	readers := allow(RoleAnalyst, RoleApprover, RoleOps)
+	g := s.v1
+	g.POST("/policies", allow(RoleAnalyst), p.upload)
+	g.GET("/policies", readers, p.list)
+	g.GET("/policies/:id/versions/:v", readers, p.get)
+	g.GET("/policies/:id/versions/:v/diff", readers, p.diff)
+	g.POST("/policies/:id/versions/:v/test", allow(RoleAnalyst, RoleApprover), p.test)
+	g.POST("/policies/:id/versions/:v/submit", allow(RoleAnalyst), p.submit)
+	g.POST("/policies/:id/versions/:v/approve", allow(RoleApprover), p.approve)
+	g.POST("/policies/:id/versions/:v/reject", allow(RoleApprover), p.reject)
+	g.GET("/deployments", readers, d.list)
+	g.PUT("/deployments/:step", allow(RoleApprover), d.put)
+	g.POST("/deployments/:step/rollback", allow(RoleApprover), d.rollback)
+	g.GET("/audit", allow(RoleOps, RoleAnalyst, RoleApprover), a.list)
 }
 
-func actorOf(c *gin.Context) governance.Actor {
-	p := principal(c)
-	return governance.Actor{ID: p.KeyID, Name: p.Name}
+func (h *policyHandlers) upload(c *gin.Context) {
+	src, err := policySource(c)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	v, created, err := h.svc.Upload(c.Request.Context(), actorOf(c), src)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	v.Source = ""
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	c.Header("Location", "/v1/policies/"+v.ID+"/versions/"+strconv.Itoa(v.Version))
+	c.JSON(status, v)
 }
 
-// refParam reads {id} and {v} of the path.
-func refParam(c *gin.Context) (rules.PolicyRef, error) {
+func (h *policyHandlers) list(c *gin.Context) {
+	items, err := h.svc.List(c.Request.Context())
+	reply(c, http.StatusOK, gin.H{"items": orEmpty(items)}, err)
+}
+
+func (h *policyHandlers) get(c *gin.Context) {
+	ref, ok := versionRef(c)
+	if !ok {
+		return
+	}
+	v, err := h.svc.Get(c.Request.Context(), ref)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	if f := c.NegotiateFormat(gin.MIMEJSON, "application/yaml", "application/x-yaml", "text/yaml"); f != gin.MIMEJSON && f != "" {
+		c.Data(http.StatusOK, "application/yaml", []byte(v.Source))
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (h *policyHandlers) diff(c *gin.Context) {
+	ref, ok := versionRef(c)
+	if !ok {
+		return
+	}
+	var against *rules.PolicyRef
+	if a := c.Query("against"); a != "" {
+		n, err := strconv.Atoi(a)
+		if err != nil || n < 1 {
+			abort(c, nirnay.FieldError("against", "must be a version number of the same policy"))
+			return
+		}
+		against = &rules.PolicyRef{ID: ref.ID, Version: n}
+	}
+	d, err := h.svc.Diff(c.Request.Context(), ref, against)
+	reply(c, http.StatusOK, d, err)
+}
+
+func (h *policyHandlers) test(c *gin.Context) {
+	ref, ok := versionRef(c)
+	if !ok {
+		return
+	}
+	report, err := h.svc.Test(c.Request.Context(), ref)
+	reply(c, http.StatusOK, report, err)
+}
+
+// submit answers the submitted version with its test report; when the
+// tests ran and refused it, the problem carries the report.
+func (h *policyHandlers) submit(c *gin.Context) {
+	ref, ok := versionRef(c)
+	if !ok {
+		return
+	}
+	v, report, err := h.svc.Submit(c.Request.Context(), actorOf(c), ref)
+	if err != nil {
+		if report.Results != nil {
+			err = &testReportError{err: err, report: report}
+		}
+		abort(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, struct {
+		governance.Version
+		Tests governance.TestReport `json:"tests"`
+	}{v, report})
+}
+
+func (h *policyHandlers) approve(c *gin.Context) {
+	ref, ok := versionRef(c)
+	if !ok {
+		return
+	}
+	v, err := h.svc.Approve(c.Request.Context(), actorOf(c), ref)
+	reply(c, http.StatusOK, v, err)
+}
+
+func (h *policyHandlers) reject(c *gin.Context) {
+	ref, ok := versionRef(c)
+	if !ok {
+		return
+	}
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		abort(c, err)
+		return
+	}
+	v, err := h.svc.Reject(c.Request.Context(), actorOf(c), ref, req.Reason)
+	reply(c, http.StatusOK, v, err)
+}
+
+// versionRef reads the policy version {id} and {v} of the path; false once
+// it has answered (400).
+func versionRef(c *gin.Context) (rules.PolicyRef, bool) {
 	ref, err := rules.ParsePolicyRef(c.Param("id") + "@" + c.Param("v"))
 	if err != nil {
-		return rules.PolicyRef{}, nirnay.Errorf(nirnay.KindInvalid, "the path must name a policy version: /v1/policies/{id}/versions/{version}, e.g. credit-underwriting/versions/3")
+		abort(c, nirnay.Errorf(nirnay.KindInvalid, "the path must name a policy version: /v1/policies/{id}/versions/{version}, e.g. credit-underwriting/versions/3"))
+		return rules.PolicyRef{}, false
 	}
-	return ref, nil
+	return ref, true
 }
 
 // policySource reads an upload: the YAML itself (application/yaml,
@@ -253,13 +204,9 @@ func refParam(c *gin.Context) (rules.PolicyRef, error) {
 func policySource(c *gin.Context) ([]byte, error) {
 	switch ct := c.ContentType(); ct {
 	case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml":
-		body, err := io.ReadAll(c.Request.Body)
+		body, err := readBody(c)
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, nirnay.Errorf(nirnay.KindTooLarge, "request body is larger than %d bytes", mbe.Limit)
-			}
-			return nil, nirnay.Errorf(nirnay.KindInvalid, "could not read the request body")
+			return nil, err
 		}
 		if strings.TrimSpace(string(body)) == "" {
 			return nil, nirnay.Errorf(nirnay.KindInvalid, "request body is empty; send the policy YAML")
@@ -279,32 +226,4 @@ func policySource(c *gin.Context) ([]byte, error) {
 	default:
 		return nil, nirnay.Errorf(nirnay.KindInvalid, "Content-Type %q: send the policy as application/yaml (or text/yaml), or as application/json {\"source\": \"<yaml>\"}", ct)
 	}
-}
-
-// policyProblem is a problem with the policy's issues and, for a failed
-// submit, its test report.
-type policyProblem struct {
-	Problem
-	Errors []governance.Issue     `json:"errors"`
-	Tests  *governance.TestReport `json:"tests,omitempty"`
-}
-
-// abortPolicy writes err like abort, adding the issue list of an
-// *governance.InvalidError.
-func abortPolicy(c *gin.Context, err error, report *governance.TestReport) {
-	var inv *governance.InvalidError
-	if !errors.As(err, &inv) {
-		abort(c, err)
-		return
-	}
-	p := ProblemFor(err)
-	p.Instance = c.Request.URL.Path
-	p.RequestID = c.GetString(ctxRequestID)
-	issues := inv.Issues
-	if issues == nil {
-		issues = []governance.Issue{}
-	}
-	body, _ := json.Marshal(policyProblem{Problem: p, Errors: issues, Tests: report})
-	c.Abort()
-	c.Data(p.Status, "application/problem+json", body)
 }

@@ -3,12 +3,13 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/governance"
+	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -65,11 +66,48 @@ func ProblemFor(err error) Problem {
 	return p
 }
 
-// abort writes err as problem+json and stops the handler chain. The error
-// of a 5xx answer is kept on the request, and the access log writes it in
-// the request's one log line (with the request id). An error of no kind
-// that says a server could not be reached is a 503; a 503 or 429 carries
-// Retry-After: 1.
+// stoppedProblem is the 422 answer when a decision stops a journey step
+// (*loans.StoppedError): type .../decision-stopped, the problem fields, and
+// the decision with its reasons.
+type stoppedProblem struct {
+	Problem
+	Step       string         `json:"step"`
+	Outcome    nirnay.Outcome `json:"outcome"`
+	DecisionID string         `json:"decision_id"`
+	Reasons    []string       `json:"reasons"`
+	SubjectID  string         `json:"subject_id,omitempty"`
+}
+
+// policyProblem is the 422 answer for a policy that does not parse or
+// compile, or whose tests fail (*governance.InvalidError): the problem
+// fields, the issues, and for a refused submit its test report.
+type policyProblem struct {
+	Problem
+	Errors []governance.Issue     `json:"errors"`
+	Tests  *governance.TestReport `json:"tests,omitempty"`
+}
+
+// testReportError is the error of a submit whose tests ran, with their
+// report; when it wraps a *governance.InvalidError (a test failed, or there
+// are none) the problem carries the report as "tests".
+type testReportError struct {
+	err    error
+	report governance.TestReport
+}
+
+func (e *testReportError) Error() string { return e.err.Error() }
+func (e *testReportError) Unwrap() error { return e.err }
+
+// abort writes err as problem+json and stops the handler chain. It is the
+// one way a handler answers an error. The error of a 5xx answer is kept on
+// the request, and the access log writes it in the request's one log line
+// (with the request id). An error of no kind that says a server could not
+// be reached is a 503; a 503 or 429 carries Retry-After: 1.
+//
+// Two errors add members to the problem: a *loans.StoppedError (type
+// .../decision-stopped with the decision, see stoppedProblem) and a
+// *governance.InvalidError (its issues as "errors", and the test report of
+// a refused submit, see policyProblem).
 func abort(c *gin.Context, err error) {
 	if nirnay.KindOf(err) == nirnay.KindInternal && store.IsUnavailable(err) {
 		err = &nirnay.Error{Kind: nirnay.KindUnavailable, Message: "a service Nirnay depends on is unavailable; retry shortly", Err: err}
@@ -88,21 +126,51 @@ func abort(c *gin.Context, err error) {
 	if p.Status == http.StatusServiceUnavailable || p.Status == http.StatusTooManyRequests {
 		c.Header("Retry-After", "1")
 	}
-	writeProblem(c, p)
+	writeProblem(c, p.Status, problemBody(p, err))
+}
+
+// problemBody is p with the members the kind of err adds (see abort).
+func problemBody(p Problem, err error) any {
+	var stop *loans.StoppedError
+	var inv *governance.InvalidError
+	switch {
+	case errors.As(err, &stop):
+		p.Type = ProblemTypeBase + "decision-stopped"
+		return stoppedProblem{Problem: p, Step: stop.Step, Outcome: stop.Outcome, DecisionID: stop.DecisionID,
+			Reasons: orEmpty(stop.Reasons), SubjectID: stop.SubjectID}
+	case errors.As(err, &inv):
+		body := policyProblem{Problem: p, Errors: orEmpty(inv.Issues)}
+		var tr *testReportError
+		if errors.As(err, &tr) {
+			body.Tests = &tr.report
+		}
+		return body
+	}
+	return p
+}
+
+// reply writes v as JSON with status, or err as a problem (abort) when it
+// is not nil.
+func reply(c *gin.Context, status int, v any, err error) {
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	c.JSON(status, v)
+}
+
+// methodNotAllowed answers a known path called with a method it does not
+// take: 405, type .../method-not-allowed (no error kind stands for it).
+func methodNotAllowed(c *gin.Context) {
+	writeProblem(c, http.StatusMethodNotAllowed, Problem{Type: ProblemTypeBase + "method-not-allowed", Title: "Method Not Allowed",
+		Status: http.StatusMethodNotAllowed, Instance: c.Request.URL.Path, RequestID: c.GetString(ctxRequestID)})
 }
 
 // ctxErr holds the error behind a 5xx answer, for the access log.
 const ctxErr = "nirnay.err"
 
-func writeProblem(c *gin.Context, p Problem) {
-	body, _ := json.Marshal(p)
+func writeProblem(c *gin.Context, status int, body any) {
+	b, _ := json.Marshal(body)
 	c.Abort()
-	c.Data(p.Status, "application/problem+json", body)
-}
-
-func loggerFrom(c *gin.Context) *slog.Logger {
-	if l, ok := c.Get(ctxLogger); ok {
-		return l.(*slog.Logger)
-	}
-	return slog.Default()
+	c.Data(status, "application/problem+json", b)
 }

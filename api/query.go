@@ -2,9 +2,12 @@ package api
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"gopkg.in/yaml.v3"
@@ -90,4 +93,61 @@ func checkQuery(c *gin.Context) {
 		}
 	}
 	c.Next()
+}
+
+// pageParams reads the ?cursor= and ?limit= of a paged listing; the limit
+// is 0 when absent (the service's default) and otherwise a positive
+// integer (400 naming "limit").
+func pageParams(c *gin.Context) (cursor string, limit int, err error) {
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			return "", 0, nirnay.FieldError("limit", "must be a positive integer")
+		}
+		limit = n
+	}
+	return c.Query("cursor"), limit, nil
+}
+
+// writePage answers one page of a listing: {"items": items, "next_cursor":
+// next}, where next_cursor is null after the last page (next == "").
+func writePage(c *gin.Context, items any, next string) {
+	var nc any
+	if next != "" {
+		nc = next
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": nc})
+}
+
+// orEmpty is s, or an empty slice for nil: a list in an answer is [] when
+// there is nothing in it, never null.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// intParam reads a non-negative integer parameter (0 when absent).
+func intParam(v, name string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, nirnay.FieldError(name, "must be a non-negative integer")
+	}
+	return n, nil
+}
+
+// timeParam reads an RFC 3339 time parameter (the zero time when absent).
+func timeParam(v, name string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, nirnay.FieldError(name, "must be an RFC 3339 time such as 2026-11-26T10:00:00Z")
+	}
+	return t, nil
 }

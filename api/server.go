@@ -95,10 +95,7 @@ func New(opts Options) *Server {
 	r.HandleMethodNotAllowed = true
 	r.Use(s.requestID, s.accessLog, s.recoverPanics, s.limitBody)
 	r.NoRoute(func(c *gin.Context) { abort(c, nirnay.Errorf(nirnay.KindNotFound, "no such endpoint")) })
-	r.NoMethod(func(c *gin.Context) {
-		writeProblem(c, Problem{Type: ProblemTypeBase + "method-not-allowed", Title: "Method Not Allowed",
-			Status: http.StatusMethodNotAllowed, Instance: c.Request.URL.Path, RequestID: c.GetString(ctxRequestID)})
-	})
+	r.NoMethod(methodNotAllowed)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))

@@ -48,78 +48,85 @@ type simulationRequest struct {
 //
 // compare may be nil, which leaves the champion-challenger route out.
 func (s *Server) MountSimulations(sims SimulationJobs, compare CompareLive) {
+	h := &simulationHandlers{sims: sims, compare: compare}
 	g := s.v1.Group("/simulations", allow(RoleAnalyst))
-	g.POST("", func(c *gin.Context) {
-		var req simulationRequest
-		if err := bindJSON(c, &req); err != nil {
-			abort(c, err)
-			return
-		}
-		if r := req.Dataset.DecisionLog; r != nil && r.Step != "" && !slices.Contains(rules.Steps, r.Step) {
-			abort(c, nirnay.FieldError("dataset.decision_log.step", "unknown step %q; one of %v", r.Step, rules.Steps))
-			return
-		}
-		p := principal(c)
-		job, err := sims.Start(jobs.Spec{Baseline: req.Baseline, Candidate: req.Candidate, Dataset: req.Dataset}, p.KeyID)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		c.Header("Location", "/v1/simulations/"+job.ID)
-		c.JSON(http.StatusAccepted, job)
-	})
-	g.GET("", func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{"items": sims.List()})
-	})
+	g.POST("", h.start)
+	g.GET("", h.list)
 	if compare != nil {
-		g.GET("/champion-challenger", func(c *gin.Context) {
-			o, err := compareOptions(c)
-			if err != nil {
-				abort(c, err)
-				return
-			}
-			out, err := compare(c.Request.Context(), o)
-			if err != nil {
-				abort(c, err)
-				return
-			}
-			c.JSON(http.StatusOK, out)
-		})
+		g.GET("/champion-challenger", h.championChallenger)
 	}
-	g.GET("/:id", func(c *gin.Context) {
-		job, err := sims.Get(c.Param("id"))
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, job)
-	})
-	g.GET("/:id/report", func(c *gin.Context) {
-		name, ctype := jobs.ReportJSON, "application/json"
-		switch format := c.Query("format"); {
-		case format == "html" || (format == "" && strings.Contains(c.GetHeader("Accept"), "text/html")):
-			name, ctype = jobs.ReportHTML, "text/html; charset=utf-8"
-		case format == "timing":
-			name = jobs.TimingJSON
-		case format != "" && format != "json":
-			abort(c, nirnay.FieldError("format", "must be json, html or timing"))
-			return
-		}
-		b, err := sims.ReadReport(c.Param("id"), name)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		c.Data(http.StatusOK, ctype, b)
-	})
-	g.POST("/:id/cancel", func(c *gin.Context) {
-		job, err := sims.Cancel(c.Param("id"))
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, job)
-	})
+	g.GET("/:id", h.get)
+	g.GET("/:id/report", h.report)
+	g.POST("/:id/cancel", h.cancel)
+}
+
+type simulationHandlers struct {
+	sims    SimulationJobs
+	compare CompareLive
+}
+
+func (h *simulationHandlers) start(c *gin.Context) {
+	var req simulationRequest
+	if err := bindJSON(c, &req); err != nil {
+		abort(c, err)
+		return
+	}
+	if r := req.Dataset.DecisionLog; r != nil && r.Step != "" && !slices.Contains(rules.Steps, r.Step) {
+		abort(c, nirnay.FieldError("dataset.decision_log.step", "unknown step %q; one of %v", r.Step, rules.Steps))
+		return
+	}
+	job, err := h.sims.Start(jobs.Spec{Baseline: req.Baseline, Candidate: req.Candidate, Dataset: req.Dataset}, principal(c).KeyID)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	c.Header("Location", "/v1/simulations/"+job.ID)
+	c.JSON(http.StatusAccepted, job)
+}
+
+func (h *simulationHandlers) list(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"items": h.sims.List()})
+}
+
+func (h *simulationHandlers) championChallenger(c *gin.Context) {
+	o, err := compareOptions(c)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	out, err := h.compare(c.Request.Context(), o)
+	reply(c, http.StatusOK, out, err)
+}
+
+func (h *simulationHandlers) get(c *gin.Context) {
+	job, err := h.sims.Get(c.Param("id"))
+	reply(c, http.StatusOK, job, err)
+}
+
+// report answers report.json, report.html (?format=html, or Accept:
+// text/html without a format) or timing.json (?format=timing).
+func (h *simulationHandlers) report(c *gin.Context) {
+	name, ctype := jobs.ReportJSON, "application/json"
+	switch format := c.Query("format"); {
+	case format == "html" || (format == "" && strings.Contains(c.GetHeader("Accept"), "text/html")):
+		name, ctype = jobs.ReportHTML, "text/html; charset=utf-8"
+	case format == "timing":
+		name = jobs.TimingJSON
+	case format != "" && format != "json":
+		abort(c, nirnay.FieldError("format", "must be json, html or timing"))
+		return
+	}
+	b, err := h.sims.ReadReport(c.Param("id"), name)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	c.Data(http.StatusOK, ctype, b)
+}
+
+func (h *simulationHandlers) cancel(c *gin.Context) {
+	job, err := h.sims.Cancel(c.Param("id"))
+	reply(c, http.StatusOK, job, err)
 }
 
 func compareOptions(c *gin.Context) (live.CompareOptions, error) {

@@ -17,8 +17,8 @@ type StepUpService interface {
 	List(ctx context.Context, customerID string, from, to time.Time, limit int) ([]decisions.StepUpReport, error)
 }
 
-// stepUps serves the step-up completion endpoint (DESIGN §15).
-type stepUps struct{ svc StepUpService }
+// stepUpHandlers serve the step-up completion endpoint (DESIGN §15).
+type stepUpHandlers struct{ svc StepUpService }
 
 type stepUpRequest struct {
 	Action string `json:"action"`
@@ -29,14 +29,14 @@ type stepUpRequest struct {
 //
 //	POST /v1/decisions/{id}/step-up   service (a customer-scoped token for its own customer), admin
 func (s *Server) MountStepUps(svc StepUpService) {
-	h := stepUps{svc: svc}
+	h := &stepUpHandlers{svc: svc}
+	s.AddJourneySource(h.journey)
 	s.v1.POST("/decisions/:id/step-up", allow(RoleService), h.report)
-	s.journey = append(s.journey, h.journey)
 }
 
 // report records one challenge's result: 200 with the report; a repeat of
 // the same report answers the first with Idempotent-Replayed: true.
-func (h stepUps) report(c *gin.Context) {
+func (h *stepUpHandlers) report(c *gin.Context) {
 	var req stepUpRequest
 	if err := bindJSON(c, &req); err != nil {
 		abort(c, err)
@@ -56,7 +56,7 @@ func (h stepUps) report(c *gin.Context) {
 }
 
 // journey lists a customer's step-up reports as journey items.
-func (h stepUps) journey(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyItem, error) {
+func (h *stepUpHandlers) journey(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyItem, error) {
 	reps, err := h.svc.List(ctx, customerID, from, to, limit)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,84 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// JourneyItem is one entry of a customer's journey: a decision, an ingested
+// event, a step-up result or a lending action, at the time it happened.
+type JourneyItem struct {
+	At      time.Time      `json:"at"`
+	Kind    string         `json:"kind"` // decision | event | step_up | lending
+	Type    string         `json:"type"` // the step, the event type, the step-up action or the lending action
+	ID      string         `json:"id"`
+	Summary map[string]any `json:"summary"`
+}
+
+// JourneySource lists one kind of a customer's journey items in [from, to).
+type JourneySource func(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyItem, error)
+
+// AddJourneySource adds a kind of journey item (events, lending actions).
+// Call it while mounting, before serving.
+func (s *Server) AddJourneySource(src JourneySource) { s.journey = append(s.journey, src) }
+
+// maxJourneyItems is the most items a journey answers (and its default).
+const maxJourneyItems = 500
+
+// customerJourney answers everything that happened to a customer, in time
+// order (oldest first), from every journey source: GET
+// /v1/customers/{id}/journey?from=&to=&limit= (mounted by MountDecisions).
+// With more than limit items, the most recent ones.
+func (s *Server) customerJourney(c *gin.Context) {
+	id := c.Param("id")
+	if err := checkCustomerToken(c, "a journey"); err != nil {
+		abort(c, err)
+		return
+	}
+	if err := checkCustomer(c, id); err != nil {
+		abort(c, err)
+		return
+	}
+	q := c.Request.URL.Query()
+	from, err := timeParam(q.Get("from"), "from")
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	to, err := timeParam(q.Get("to"), "to")
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	limit, err := intParam(q.Get("limit"), "limit")
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	if limit == 0 || limit > maxJourneyItems {
+		limit = maxJourneyItems
+	}
+	items := []JourneyItem{}
+	for _, src := range s.journey {
+		got, err := src(c.Request.Context(), id, from, to, limit)
+		if err != nil {
+			abort(c, err)
+			return
+		}
+		items = append(items, got...)
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		if !items[i].At.Equal(items[j].At) {
+			return items[i].At.Before(items[j].At)
+		}
+		return items[i].ID < items[j].ID
+	})
+	if len(items) > limit {
+		items = items[len(items)-limit:] // the most recent ones
+	}
+	c.JSON(http.StatusOK, gin.H{"customer_id": id, "items": items})
+}
