@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/oklog/ulid/v2"
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/store"
@@ -81,7 +80,7 @@ func (h *keyHandlers) create(c *gin.Context) {
 		req.Name = req.Role
 	}
 	secret := newSecret()
-	k := store.APIKey{ID: "key_" + ulid.Make().String(), Name: req.Name, Role: req.Role, CustomerID: req.CustomerID, CreatedAt: time.Now().UTC()}
+	k := store.APIKey{ID: wallIDs.New("key"), Name: req.Name, Role: req.Role, CustomerID: req.CustomerID, CreatedAt: time.Now().UTC()}
 	if err := h.ka.CreateAPIKey(c.Request.Context(), k, secret); err != nil {
 		abort(c, err)
 		return

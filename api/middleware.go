@@ -1,7 +1,6 @@
 package api
 
 import (
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -9,9 +8,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/oklog/ulid/v2"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/internal/ids"
 )
 
 const (
@@ -22,12 +21,16 @@ const (
 	HeaderRequestID = "X-Request-Id"
 )
 
+// wallIDs mints the server's ids (req_, key_): the server has no clock of
+// its own.
+var wallIDs = ids.New(time.Now)
+
 // requestID gives every request an id, echoes it in the response, and puts a
 // logger carrying it on the context.
 func (s *Server) requestID(c *gin.Context) {
 	id := c.GetHeader(HeaderRequestID)
 	if !validRequestID(id) {
-		id = "req_" + ulid.MustNew(ulid.Now(), rand.Reader).String()
+		id = wallIDs.New("req")
 	}
 	c.Set(ctxRequestID, id)
 	c.Set(ctxLogger, s.log.With("request_id", id))

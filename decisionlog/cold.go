@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oklog/ulid/v2"
+	"github.com/nirnay/nirnay/internal/ids"
 )
 
 // The cold tier: decisions older than the hot-tier age leave the database for
@@ -140,11 +140,11 @@ var errFound = errors.New("found")
 
 // getCold looks for id in the day files around the time its ULID carries.
 func (l *Log) getCold(id string) (*Record, error) {
-	u, err := ulid.Parse(strings.TrimPrefix(strings.SplitN(id, ".", 2)[0], "dec_"))
-	if err != nil {
-		return nil, nil // not a Nirnay id: cannot be in the cold tier
+	base, _, _ := strings.Cut(id, ".") // a shadow's id is <decision id>.sN
+	t, err := ids.Time(base)
+	if err != nil || !strings.HasPrefix(base, "dec_") {
+		return nil, nil // not a Nirnay decision id: cannot be in the cold tier
 	}
-	t := ulid.Time(u.Time()).UTC()
 	for _, d := range []time.Time{t, t.AddDate(0, 0, -1), t.AddDate(0, 0, 1)} {
 		path := filepath.Join(l.coldDir(), d.Format(time.DateOnly)+".jsonl.gz")
 		var found *Record

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/internal/backoff"
 	"github.com/nirnay/nirnay/internal/tune"
 	"github.com/nirnay/nirnay/store"
 )
@@ -292,13 +293,14 @@ func (l *Log) writeCheckpoint(c Position) error {
 }
 
 // Run ships records to the database until ctx ends, woken by appends rather
-// than by polling; failures are retried with backoff (the records wait safely
-// in their segments). Before returning it makes a last attempt to ship.
+// than by polling; failures are retried with backoff (100 ms doubling to
+// 5 s, jittered, back to 100 ms after a success; the records wait safely in
+// their segments). Before returning it makes a last attempt to ship.
 // It runs on a low-priority thread of its own (tune.Background), so when
 // the CPUs are contended requests go first.
 func (l *Log) Run(ctx context.Context) {
 	tune.Background()
-	backoff := 100 * time.Millisecond
+	bo := backoff.New(100*time.Millisecond, 5*time.Second)
 	for {
 		more, err := l.shipOnce(ctx)
 		l.mu.Lock()
@@ -309,17 +311,15 @@ func (l *Log) Run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			l.log.Warn("decision log shipping failed; will retry", "err", err, "retry_in", backoff)
-			select {
-			case <-ctx.Done():
+			d := bo.Next()
+			l.log.Warn("decision log shipping failed; will retry", "err", err, "retry_in", d)
+			if !backoff.Sleep(ctx, d) {
 				return
-			case <-time.After(backoff):
 			}
-			backoff = min(backoff*2, 5*time.Second)
 		case more:
-			backoff = 100 * time.Millisecond
+			bo.Reset()
 		default:
-			backoff = 100 * time.Millisecond
+			bo.Reset()
 			select {
 			case <-ctx.Done():
 				l.drain()

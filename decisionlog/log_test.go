@@ -2,7 +2,6 @@ package decisionlog
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -12,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/store"
 )
@@ -40,8 +38,10 @@ func backends(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	}
 }
 
+var testIDs = ids.New(nil)
+
 func rec(at time.Time, customer, step string, outcome nirnay.Outcome, rules ...string) *Record {
-	id := "dec_" + ulid.MustNew(ulid.Timestamp(at), rand.Reader).String()
+	id := testIDs.At("dec", at)
 	body, _ := json.Marshal(map[string]any{"decision_id": id, "outcome": outcome})
 	return &Record{ID: id, RequestID: "req-" + id, CustomerID: customer, Step: step, Outcome: outcome,
 		PolicyID: "credit-underwriting", PolicyVersion: 1, Role: "champion", Score: 650, DecidedAt: at.UTC(),

@@ -22,6 +22,7 @@ import (
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/engine"
+	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -34,9 +35,9 @@ type Decider interface {
 type Service struct {
 	eng      Decider
 	log      *decisionlog.Log
-	velocity *Velocity // nil: decisions count no velocity events
-	claims   *claims   // nil: this process is the only one deciding (embedded)
-	newID    func(time.Time) string
+	velocity *Velocity      // nil: decisions count no velocity events
+	claims   *claims        // nil: this process is the only one deciding (embedded)
+	ids      *ids.Generator // decision ids of claimed requests, on the wall clock
 	logger   *slog.Logger
 	locks    [256]sync.Mutex // striped by customer and request_id: one decision per id at a time
 
@@ -47,7 +48,7 @@ type Service struct {
 // New returns a service deciding with eng and logging to log. Metrics are
 // registered with reg when it is not nil.
 func New(eng Decider, log *decisionlog.Log, reg prometheus.Registerer) *Service {
-	s := &Service{eng: eng, log: log, newID: engine.NewULIDGenerator(), logger: slog.Default(),
+	s := &Service{eng: eng, log: log, ids: ids.New(time.Now), logger: slog.Default(),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nirnay_decisions_total", Help: "Decisions by step, outcome and policy role.",
 		}, []string{"step", "outcome", "role"}),
@@ -172,7 +173,7 @@ func (s *Service) Decide(ctx context.Context, req engine.Request) (Result, error
 		return s.decide(ctx, req, hash)
 	}
 	now := time.Now()
-	id := s.newID(now)
+	id := s.ids.At("dec", now)
 	won, prev, err := s.claims.take(ctx, req.CustomerID, req.RequestID, hash, id, now)
 	if err != nil {
 		return Result{}, err

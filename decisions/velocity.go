@@ -13,6 +13,7 @@ import (
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/internal/backoff"
 	"github.com/nirnay/nirnay/rules"
 )
 
@@ -374,11 +375,11 @@ func (v *Velocity) hold(ev features.Event, r *velocityRule) {
 const retryBatch = 500
 
 // Run applies held occurrences again (same ids, so nothing counts twice)
-// until ctx ends, backing off from 100 ms to 5 s while the store keeps
-// failing. When ctx ends it tries once more for up to a second and logs
-// what is left as dropped. Run one per Velocity.
+// until ctx ends, backing off from 100 ms doubling to 5 s (jittered) while
+// the store keeps failing. When ctx ends it tries once more for up to a
+// second and logs what is left as dropped. Run one per Velocity.
 func (v *Velocity) Run(ctx context.Context) {
-	backoff := 100 * time.Millisecond
+	bo := backoff.New(100*time.Millisecond, 5*time.Second)
 	var batch []features.Event
 	for {
 		if len(batch) == 0 {
@@ -407,16 +408,14 @@ func (v *Velocity) Run(ctx context.Context) {
 					}
 				}
 			}
-			batch, backoff = batch[:0], 100*time.Millisecond
+			batch = batch[:0]
+			bo.Reset()
 			continue
 		}
-		select {
-		case <-ctx.Done():
+		if !bo.Wait(ctx) {
 			v.finish(batch)
 			return
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 

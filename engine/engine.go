@@ -6,18 +6,15 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/rules"
 )
 
@@ -37,7 +34,7 @@ type Config struct {
 	Features FeatureSource
 	Lists    Lists                  // nil: every managed list is empty
 	Clock    func() time.Time       // default time.Now
-	NewID    func(time.Time) string // decision ids; default "dec_" + ULID
+	NewID    func(time.Time) string // decision ids; default "dec_" + ULID (ids.Generator on Clock)
 }
 
 // Engine decides. It is safe for concurrent use; Activate swaps the
@@ -54,7 +51,8 @@ func New(cfg Config) *Engine {
 		cfg.Clock = time.Now
 	}
 	if cfg.NewID == nil {
-		cfg.NewID = NewULIDGenerator()
+		g := ids.New(cfg.Clock)
+		cfg.NewID = func(t time.Time) string { return g.At("dec", t) }
 	}
 	return &Engine{cfg: cfg}
 }
@@ -63,18 +61,6 @@ func New(cfg Config) *Engine {
 // previous set whole. Decisions in flight finish on the set they started
 // with.
 func (e *Engine) Activate(set *DeploymentSet) { e.active.Store(set) }
-
-// NewULIDGenerator returns a generator of "dec_" + ULID ids, monotonic
-// within a millisecond and safe for concurrent use.
-func NewULIDGenerator() func(time.Time) string {
-	var mu sync.Mutex
-	entropy := ulid.Monotonic(rand.Reader, 0)
-	return func(t time.Time) string {
-		mu.Lock()
-		defer mu.Unlock()
-		return "dec_" + ulid.MustNew(ulid.Timestamp(t), entropy).String()
-	}
-}
 
 // Decide makes one decision: the acting policy (champion, or challenger by
 // the customer's stable bucket) decides; shadows are evaluated and reported

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/nirnay/nirnay/internal/backoff"
 	"github.com/nirnay/nirnay/rules"
 )
 
@@ -201,7 +202,8 @@ func (s *RedisStore) Write(ctx context.Context, ws []Write, now time.Time) error
 // Subscribe calls onKey for every entity key another writer announces, and
 // onReset whenever the subscription is (re)established — announcements may
 // have been missed, so a cache must drop everything. It returns when ctx
-// ends, retrying with a backoff while Redis is unreachable.
+// ends, retrying while Redis is unreachable with a backoff from 50 ms
+// doubling to 2 s (jittered), reset by every message received.
 func (s *RedisStore) Subscribe(ctx context.Context, onKey func(EntityKey), onReset func()) {
 	ps := s.rdb.Subscribe(ctx, s.Channel())
 	stopped := make(chan struct{})
@@ -214,7 +216,7 @@ func (s *RedisStore) Subscribe(ctx context.Context, onKey func(EntityKey), onRes
 		}
 		ps.Close()
 	}()
-	backoff := 50 * time.Millisecond
+	bo := backoff.New(50*time.Millisecond, 2*time.Second)
 	for {
 		msg, err := ps.Receive(ctx)
 		if ctx.Err() != nil {
@@ -223,15 +225,12 @@ func (s *RedisStore) Subscribe(ctx context.Context, onKey func(EntityKey), onRes
 		if err != nil {
 			// Announcements may be missed until the subscription is back;
 			// the Subscription message that follows resets the cache.
-			select {
-			case <-ctx.Done():
+			if !bo.Wait(ctx) {
 				return
-			case <-time.After(backoff):
 			}
-			backoff = min(2*backoff, 2*time.Second)
 			continue
 		}
-		backoff = 50 * time.Millisecond
+		bo.Reset()
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			onReset()

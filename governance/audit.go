@@ -41,7 +41,7 @@ const (
 )
 
 func (s *Service) audit(ctx context.Context, tx *sql.Tx, at time.Time, actor Actor, action, subject string, before, after any) error {
-	return WriteAudit(ctx, tx, s.newID("aud_", at), at, actor, action, subject, before, after)
+	return WriteAudit(ctx, tx, s.ids.At("aud", at), at, actor, action, subject, before, after)
 }
 
 // WriteAudit appends one entry to the audit log inside tx, the transaction

@@ -17,7 +17,6 @@ package governance
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -26,11 +25,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/store"
 )
@@ -101,8 +99,7 @@ type Service struct {
 	reg    *engine.Registry
 	broken map[rules.PolicyRef]string // approved versions that no longer compile
 
-	idMu    sync.Mutex
-	entropy *ulid.MonotonicEntropy
+	ids *ids.Generator // on clock
 }
 
 // Open loads the catalog (features.yaml) from bundle and builds the CEL
@@ -136,11 +133,11 @@ func Open(ctx context.Context, db *store.DB, bundle fs.FS, opts Options) (*Servi
 	}
 	s := &Service{
 		db: db, log: opts.Logger, clock: opts.Clock, opts: opts,
-		instance: ulid.Make().String(),
-		reg:      engine.NewRegistry(),
-		broken:   map[rules.PolicyRef]string{},
-		entropy:  ulid.Monotonic(rand.Reader, 0),
+		reg:    engine.NewRegistry(),
+		broken: map[rules.PolicyRef]string{},
+		ids:    ids.New(opts.Clock),
 	}
+	s.instance = s.ids.New("inst")
 	b, err := s.loadBundle(bundle)
 	if err != nil {
 		return nil, err
@@ -297,13 +294,6 @@ func (s *Service) syncRegistryLocked(ctx context.Context, q queryer) error {
 		}
 	}
 	return nil
-}
-
-// newID returns a time-ordered id (ULID) from the injected clock.
-func (s *Service) newID(prefix string, t time.Time) string {
-	s.idMu.Lock()
-	defer s.idMu.Unlock()
-	return prefix + ulid.MustNew(ulid.Timestamp(t), s.entropy).String()
 }
 
 // changed tells the other instances (PostgreSQL NOTIFY, inside tx, so it is

@@ -14,8 +14,9 @@ import (
 // seed NOTIFYs it in the committing transaction) and calls Reload on each
 // notification from another instance; after (re)connecting it reloads
 // once, so nothing announced while it was disconnected is missed. A lost
-// connection is retried with backoff (1 s doubling to 30 s). It blocks
-// until ctx ends and then returns nil; run it in its own goroutine.
+// connection is retried with backoff (1 s doubling to 30 s, jittered; see
+// store.Listen). It blocks until ctx ends and then returns nil; run it in
+// its own goroutine.
 //
 // For SQLite (one process owns the file) it returns nil at once. Without a
 // DatabaseURL for PostgreSQL it returns an error. Where LISTEN/NOTIFY is

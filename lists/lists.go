@@ -27,7 +27,6 @@ package lists
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -36,10 +35,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/governance"
+	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/pii"
 	"github.com/nirnay/nirnay/store"
 )
@@ -168,9 +166,8 @@ type Service struct {
 	clock func() time.Time
 	cache *Cache
 
-	syncMu sync.Mutex // serialises Refresh
-	idMu   sync.Mutex
-	ent    *ulid.MonotonicEntropy
+	syncMu sync.Mutex     // serialises Refresh
+	ids    *ids.Generator // on clock
 }
 
 // Open returns the service on a migrated database with its cache loaded:
@@ -184,7 +181,7 @@ func Open(ctx context.Context, db *store.DB, opts Options) (*Service, error) {
 		opts.Logger = slog.Default()
 	}
 	s := &Service{db: db, opts: opts, log: opts.Logger, clock: opts.Clock, cache: NewCache(),
-		ent: ulid.Monotonic(rand.Reader, 0)}
+		ids: ids.New(opts.Clock)}
 	if err := s.Refresh(ctx); err != nil {
 		return nil, fmt.Errorf("load lists: %w", err)
 	}
@@ -193,12 +190,6 @@ func Open(ctx context.Context, db *store.DB, opts Options) (*Service, error) {
 
 // Cache is this instance's in-memory copy, for engine.Config.Lists.
 func (s *Service) Cache() *Cache { return s.cache }
-
-func (s *Service) newID(prefix string, t time.Time) string {
-	s.idMu.Lock()
-	defer s.idMu.Unlock()
-	return prefix + ulid.MustNew(ulid.Timestamp(t), s.ent).String()
-}
 
 // CheckName reports whether name is a valid list name (KindInvalid naming
 // field "name" if not).

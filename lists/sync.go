@@ -107,8 +107,8 @@ func (s *Service) refreshList(ctx context.Context, name string, rev int64) error
 // committing transaction) and calls Refresh on each notification; after
 // (re)connecting it refreshes once, so nothing announced while it was
 // disconnected is missed. A lost connection is retried with backoff (1 s
-// doubling to 30 s). It blocks until ctx ends and then returns nil; run it
-// in its own goroutine.
+// doubling to 30 s, jittered; see store.Listen). It blocks until ctx ends
+// and then returns nil; run it in its own goroutine.
 //
 // For SQLite (one process owns the file, and every change refreshes the
 // cache after its commit) it returns nil at once. Without a DatabaseURL

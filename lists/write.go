@@ -387,7 +387,7 @@ func (w *writeTx) insert(ctx context.Context, es []NewEntry) error {
 				exp = e.ExpiresAt.UnixMicro()
 			}
 			k := len(args)
-			args = append(args, w.s.newID("lse_", w.now), e.Value, e.Reason, exp)
+			args = append(args, w.s.ids.At("lse", w.now), e.Value, e.Reason, exp)
 			fmt.Fprintf(&b, "($%d, $1, $%d, $%d, $%d, $2, $3, $4)", k+1, k+2, k+3, k+4)
 		}
 		if _, err := w.tx.ExecContext(ctx, b.String(), args...); err != nil {
@@ -426,7 +426,7 @@ func (s *Service) committed(ctx context.Context, c Change) {
 }
 
 func (s *Service) audit(ctx context.Context, tx *sql.Tx, at time.Time, actor Actor, action, name string, before, after any) error {
-	return governance.WriteAudit(ctx, tx, s.newID("aud_", at), at, actor, action, "list/"+name, before, after)
+	return governance.WriteAudit(ctx, tx, s.ids.At("aud", at), at, actor, action, "list/"+name, before, after)
 }
 
 func expiryJSON(us int64) any {

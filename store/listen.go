@@ -6,17 +6,20 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/nirnay/nirnay/internal/backoff"
 )
 
 // Listen keeps a PostgreSQL LISTEN on channel over a connection of its own
 // to databaseURL and calls onNotify with each notification's payload. After
 // every (re)connection it calls onConnect first, so a caller that reloads
 // there misses nothing announced while it was disconnected. A lost
-// connection is retried with backoff (1 s doubling to 30 s, reset after a
-// minute connected) and logged as what. It blocks until ctx ends and then
-// returns; run it in its own goroutine. Callbacks run on this goroutine.
+// connection is retried with backoff (1 s doubling to 30 s, jittered by
+// backoff.JitterPercent, reset after a minute connected) and logged as
+// what. It blocks until ctx ends and then returns; run it in its own
+// goroutine. Callbacks run on this goroutine.
 func Listen(ctx context.Context, databaseURL, channel, what string, log *slog.Logger, onConnect func(context.Context), onNotify func(ctx context.Context, payload string)) {
-	backoff := time.Second
+	bo := backoff.New(time.Second, 30*time.Second)
 	for {
 		start := time.Now()
 		err := listenOnce(ctx, databaseURL, channel, onConnect, onNotify)
@@ -24,15 +27,13 @@ func Listen(ctx context.Context, databaseURL, channel, what string, log *slog.Lo
 			return
 		}
 		if time.Since(start) > time.Minute {
-			backoff = time.Second
+			bo.Reset()
 		}
-		log.Warn(what+" lost its connection; reconnecting", "err", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
+		d := bo.Next()
+		log.Warn(what+" lost its connection; reconnecting", "err", err, "retry_in", d)
+		if !backoff.Sleep(ctx, d) {
 			return
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 30*time.Second)
 	}
 }
 

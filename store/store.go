@@ -21,6 +21,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/nirnay/nirnay/internal/backoff"
 )
 
 // Dialect names the SQL backend.
@@ -106,13 +108,13 @@ func openSQLite(ctx context.Context, dataDir string) (*DB, error) {
 	// The first statement creates the file and switches it to WAL. While
 	// another process opens the same new file, SQLite can answer
 	// SQLITE_BUSY at once, without waiting out the busy timeout: try again
-	// for up to the 10 s of pctx.
+	// every 20 ms (jittered) for up to the 10 s of pctx.
+	bo := backoff.New(20*time.Millisecond, 20*time.Millisecond)
 	for {
 		_, err = write.ExecContext(pctx, "CREATE TABLE IF NOT EXISTS nirnay_open_check (x INTEGER)")
-		if err == nil || !IsUnavailable(err) || pctx.Err() != nil {
+		if err == nil || !IsUnavailable(err) || !bo.Wait(pctx) {
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	if err != nil {
 		db.Close()

@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/lists"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/simulator"
@@ -28,15 +26,15 @@ var demoKeys = []struct{ role, secret string }{
 	{"ops", "demo-ops-key"},
 }
 
-func newID(prefix string) string {
-	return prefix + "_" + ulid.MustNew(ulid.Now(), rand.Reader).String()
-}
+// keyIDs mints the ids of the keys serve ensures at start (bootstrap and
+// demo), on the wall clock: serve has no injected one.
+var keyIDs = ids.New(time.Now)
 
 // seedDemo ensures the demo keys and prints them.
 func seedDemo(ctx context.Context, db *store.DB, w io.Writer, now time.Time) error {
 	fmt.Fprintln(w, "Demo mode: these API keys work against this instance (never use --demo in production):")
 	for _, k := range demoKeys {
-		if err := db.EnsureAPIKey(ctx, store.APIKey{ID: newID("key"), Name: "demo " + k.role, Role: k.role, CreatedAt: now}, k.secret); err != nil {
+		if err := db.EnsureAPIKey(ctx, store.APIKey{ID: keyIDs.At("key", now), Name: "demo " + k.role, Role: k.role, CreatedAt: now}, k.secret); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "  %-9s Authorization: Bearer %s\n", k.role, k.secret)

@@ -11,11 +11,11 @@ import (
 	"slices"
 	"time"
 
-	"github.com/oklog/ulid/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/rules"
 )
 
@@ -211,7 +211,7 @@ func newPolicyEvalCmd() *cobra.Command {
 					h.Write([]byte{0})
 				}
 				fmt.Fprintf(h, "%s|%s|%d", customerID, requestID, t.UnixNano())
-				return "dec_" + ulid.MustNew(ulid.Timestamp(t), bytes.NewReader(h.Sum(nil))).String()
+				return ids.NewSeeded(nil, h.Sum(nil)).At("dec", t)
 			}
 			e, err := sp.engine(func() time.Time { return now }, id)
 			if err != nil {

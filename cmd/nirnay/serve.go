@@ -126,7 +126,7 @@ func serve(ctx context.Context, cfg config, demo bool, cmd *cobra.Command) error
 	}
 	now := time.Now().UTC()
 	if cfg.AdminKey != "" {
-		if err := db.EnsureAPIKey(ctx, store.APIKey{ID: newID("key"), Name: "bootstrap admin", Role: "admin", CreatedAt: now}, cfg.AdminKey); err != nil {
+		if err := db.EnsureAPIKey(ctx, store.APIKey{ID: keyIDs.At("key", now), Name: "bootstrap admin", Role: "admin", CreatedAt: now}, cfg.AdminKey); err != nil {
 			return fmt.Errorf("NIRNAY_ADMIN_KEY: store bootstrap key: %w", err)
 		}
 	}

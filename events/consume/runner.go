@@ -21,6 +21,7 @@ import (
 
 	"github.com/nirnay/nirnay/events/ingest"
 	"github.com/nirnay/nirnay/events/stream"
+	"github.com/nirnay/nirnay/internal/backoff"
 )
 
 // Log is what a Runner needs of the stream; *stream.Redis and *stream.SQL
@@ -64,7 +65,10 @@ const (
 	DefaultGatherBytes    = 4 << 20
 	DefaultBlock          = 2 * time.Second
 	DefaultMinIdle        = 30 * time.Second
-	maxBackoff            = 5 * time.Second
+	// A failing group creation, read or batch waits firstBackoff, doubling
+	// to maxBackoff (jittered), until a batch succeeds.
+	firstBackoff = 100 * time.Millisecond
+	maxBackoff   = 5 * time.Second
 )
 
 // Runner feeds one consumer group's messages to a handler.
@@ -95,9 +99,10 @@ type Runner struct {
 }
 
 // Run consumes until ctx ends; it returns ctx's error. Failures of the
-// stream or of the handler are logged and retried with backoff; a batch is
-// acknowledged only after the handler succeeded and its refusals are in
-// the dead-letter store.
+// stream or of the handler are logged and retried with backoff (100 ms
+// doubling to 5 s, jittered; back to 100 ms once a batch succeeds); a
+// batch is acknowledged only after the handler succeeded and its refusals
+// are in the dead-letter store.
 func (r *Runner) Run(ctx context.Context) error {
 	if r.Batch <= 0 {
 		r.Batch = DefaultBatch
@@ -118,7 +123,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		r.Logger = slog.Default()
 	}
 	log := r.Logger.With("group", r.Group, "consumer", r.Consumer)
-	backoff := 100 * time.Millisecond
+	bo := backoff.New(firstBackoff, maxBackoff)
 	for {
 		if err := r.Log.EnsureGroup(ctx, r.Group); err == nil {
 			break
@@ -127,10 +132,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		} else {
 			log.Warn("event consumer cannot create its group; retrying", "err", err)
 		}
-		if !sleep(ctx, backoff) {
+		if !bo.Wait(ctx) {
 			return ctx.Err()
 		}
-		backoff = min(2*backoff, maxBackoff)
 	}
 	lastClaim := time.Time{}
 	for ctx.Err() == nil {
@@ -151,8 +155,7 @@ func (r *Runner) Run(ctx context.Context) error {
 				break
 			}
 			log.Warn("event consumer cannot read the stream; retrying", "err", err)
-			sleep(ctx, backoff)
-			backoff = min(2*backoff, maxBackoff)
+			bo.Wait(ctx)
 			continue
 		}
 		if len(msgs) == 0 {
@@ -164,11 +167,10 @@ func (r *Runner) Run(ctx context.Context) error {
 				break
 			}
 			log.Warn("event consumer batch failed; retrying", "messages", len(msgs), "err", err)
-			sleep(ctx, backoff)
-			backoff = min(2*backoff, maxBackoff)
+			bo.Wait(ctx)
 		}
 		if err == nil {
-			backoff = 100 * time.Millisecond
+			bo.Reset()
 			if r.OnBatch != nil {
 				r.OnBatch(len(msgs))
 			}
@@ -260,15 +262,4 @@ func (r *Runner) process(ctx context.Context, msgs []stream.Message) error {
 func quoteRaw(b []byte) []byte {
 	q, _ := json.Marshal(string(b))
 	return q
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

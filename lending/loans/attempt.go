@@ -18,9 +18,9 @@ const maxAttemptKey = 128
 // request is a conflict); without one it is fresh, so every call is a new
 // decision. A new attempt after a decline or a review therefore decides
 // again on the facts as they are then.
-func attemptID(step, subject, key string) string {
+func (s *Service) attemptID(step, subject, key string) string {
 	if key == "" {
-		key = newID("att")
+		key = s.ids.New("att")
 	}
 	return step + ":" + subject + ":" + key
 }

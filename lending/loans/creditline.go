@@ -78,7 +78,7 @@ func drawn(ctx context.Context, q queryer, lineID string) (money.Paise, error) {
 
 func (s *Service) applyLine(ctx context.Context, req ApplicationRequest, p *product.Product, v Verdict, stop *StoppedError, limit money.Paise, bps int64, today schedule.Date) (*Application, error) {
 	now := s.now().UTC()
-	c := &CreditLine{ID: newID("cl"), CustomerID: req.CustomerID, ProductID: p.ID, Status: StatusOffered, RequestID: req.RequestID, Limit: limit,
+	c := &CreditLine{ID: s.ids.At("cl", now), CustomerID: req.CustomerID, ProductID: p.ID, Status: StatusOffered, RequestID: req.RequestID, Limit: limit,
 		AnnualRateBPS: bps, Reasons: v.Reasons, Offer: v.Offer, CreatedAt: now, UpdatedAt: now}
 	if c.Reasons == nil {
 		c.Reasons = []string{}
@@ -99,12 +99,12 @@ func (s *Service) applyLine(ctx context.Context, req ApplicationRequest, p *prod
 			return store.Translate(err)
 		}
 		body := map[string]any{"decision_id": v.DecisionID, "outcome": v.Outcome, "reasons": c.Reasons, "limit": c.Limit.String(), "product_id": p.ID}
-		if err := appendEvent(ctx, tx, c.ID, c.CustomerID, 1, "application", today, body, now); err != nil {
+		if err := s.appendEvent(ctx, tx, c.ID, c.CustomerID, 1, "application", today, body, now); err != nil {
 			return err
 		}
 		body["credit_line_id"], body["customer_id"], body["status"] = c.ID, c.CustomerID, c.Status
 		countedFacts(body, v, req.Input)
-		return emit(ctx, tx, "credit_line.application_created", c.ID, body, now)
+		return s.emit(ctx, tx, "credit_line.application_created", c.ID, body, now)
 	})
 	c.Available = c.Limit
 	return s.finishApplication(ctx, req, err, stop, c.ID, &Application{Line: c})
@@ -116,14 +116,14 @@ func (s *Service) lineEvent(ctx context.Context, tx *sql.Tx, c *CreditLine, typ,
 	if err != nil {
 		return err
 	}
-	if err := appendEvent(ctx, tx, c.ID, c.CustomerID, seq, typ, s.Today(), body, at); err != nil {
+	if err := s.appendEvent(ctx, tx, c.ID, c.CustomerID, seq, typ, s.Today(), body, at); err != nil {
 		return err
 	}
 	p := map[string]any{"credit_line_id": c.ID, "customer_id": c.CustomerID, "limit": c.Limit.String()}
 	for k, v := range body {
 		p[k] = v
 	}
-	return emit(ctx, tx, topic, c.ID, p, at)
+	return s.emit(ctx, tx, topic, c.ID, p, at)
 }
 
 // AcceptLine activates an offered credit line with the borrower's consent
@@ -148,7 +148,7 @@ func (s *Service) AcceptLine(ctx context.Context, lineID string, c Consent) (*Cr
 	input := offerFacts(line.Limit, line.Offer, line.CreatedAt)
 	input["credit_line_id"], input["kfs_acknowledged"] = line.ID, c.Agreed
 	input["loan_agreement_esigned"], input["consent"] = c.Agreed, c.Agreed
-	v, err := s.decide(ctx, StepOfferAccept, line.CustomerID, attemptID(StepOfferAccept, line.ID, c.RequestID), input)
+	v, err := s.decide(ctx, StepOfferAccept, line.CustomerID, s.attemptID(StepOfferAccept, line.ID, c.RequestID), input)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +270,7 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 	case req.AccountHash != line.AccountHash:
 		return nil, unprocessable("a draw goes only to the borrower's own verified account recorded at acceptance")
 	}
-	v, err := s.decide(ctx, StepDisbursal, line.CustomerID, attemptID(StepDisbursal, lineID, req.RequestID),
+	v, err := s.decide(ctx, StepDisbursal, line.CustomerID, s.attemptID(StepDisbursal, lineID, req.RequestID),
 		map[string]any{"amount": rupees(req.Amount), "credit_line_id": lineID, "account_hash": req.AccountHash, "account_verified": true,
 			"tenure_months": int64(req.TenureMonths), "kfs_digest": dig})
 	if err != nil {
@@ -299,7 +299,7 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 			return err
 		}
 		now := s.now().UTC()
-		l := &Loan{ID: newID("ln"), CustomerID: line.CustomerID, ProductID: p.ID, Kind: "draw", CreditLineID: line.ID,
+		l := &Loan{ID: s.ids.At("ln", now), CustomerID: line.CustomerID, ProductID: p.ID, Kind: "draw", CreditLineID: line.ID,
 			Status: StatusAccepted, Amount: req.Amount, TenureMonths: req.TenureMonths, AnnualRateBPS: line.AnnualRateBPS,
 			Reasons: []string{}, Offer: map[string]any{}, KFS: kfs, KFSDigest: dig, AccountHash: req.AccountHash,
 			Consent:    json.RawMessage(jsonText(map[string]any{"kfs_digest": dig, "agreed": true, "at": now})),
@@ -359,7 +359,7 @@ func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested mo
 	}
 	input["amount"], input["current_limit"], input["current_rate_bps"] = rupees(requested), rupees(line.Limit), line.AnnualRateBPS
 	input["credit_line_id"], input["consent"], input["limit_increase_consent"] = line.ID, true, true
-	v, err := s.decide(ctx, StepLimitIncrease, line.CustomerID, attemptID(StepLimitIncrease, line.ID, requestID), input)
+	v, err := s.decide(ctx, StepLimitIncrease, line.CustomerID, s.attemptID(StepLimitIncrease, line.ID, requestID), input)
 	if err != nil {
 		return nil, err
 	}

@@ -152,7 +152,7 @@ func (s *Service) dayEndBorrower(ctx context.Context, tx *sql.Tx, customer strin
 		// customer's current_dpd is known (0) before anything is late.
 		if it.dpd != it.prevDPD || class != it.prevClass || prev == "" {
 			rep.DPDChanges++
-			if err := emit(ctx, tx, "loan.dpd_changed", l.ID, map[string]any{"loan_id": l.ID, "customer_id": customer,
+			if err := s.emit(ctx, tx, "loan.dpd_changed", l.ID, map[string]any{"loan_id": l.ID, "customer_id": customer,
 				"as_of": d.String(), "dpd_before": it.prevDPD, "dpd": it.dpd, "class_before": it.prevClass, "class": class,
 				"borrower_class": bc, "customer_dpd": worst}, at); err != nil {
 				return err
@@ -160,7 +160,7 @@ func (s *Service) dayEndBorrower(ctx context.Context, tx *sql.Tx, customer strin
 		}
 	}
 	if prev != bc && prev != "" {
-		if err := emit(ctx, tx, "borrower.asset_class_changed", customer, map[string]any{"customer_id": customer, "as_of": d.String(),
+		if err := s.emit(ctx, tx, "borrower.asset_class_changed", customer, map[string]any{"customer_id": customer, "as_of": d.String(),
 			"from": prev, "to": bc}, at); err != nil {
 			return err
 		}

@@ -116,10 +116,10 @@ func (s *Service) Cancel(ctx context.Context, loanID string, req PaymentRequest)
 			if err != nil {
 				return nil, err
 			}
-			if err := appendEvent(ctx, tx, l.ID, l.CustomerID, seq, "cancelled", s.Today(), map[string]any{"before_disbursal": true}, now); err != nil {
+			if err := s.appendEvent(ctx, tx, l.ID, l.CustomerID, seq, "cancelled", s.Today(), map[string]any{"before_disbursal": true}, now); err != nil {
 				return nil, err
 			}
-			return nil, emit(ctx, tx, "loan.status_changed", l.ID, map[string]any{"loan_id": l.ID, "customer_id": l.CustomerID, "to": StatusCancelled}, now)
+			return nil, s.emit(ctx, tx, "loan.status_changed", l.ID, map[string]any{"loan_id": l.ID, "customer_id": l.CustomerID, "to": StatusCancelled}, now)
 		})
 		return out, nil, err
 	}

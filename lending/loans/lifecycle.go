@@ -92,7 +92,7 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 	}
 	retry := req.RequestID != ""
 	if !retry {
-		req.RequestID = newID("app")
+		req.RequestID = s.ids.New("app")
 	}
 	input := map[string]any{}
 	for k, v := range req.Input {
@@ -145,7 +145,7 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 	if p.Kind == product.CreditLine {
 		return s.applyLine(ctx, req, p, v, stop, amount, bps, today)
 	}
-	l := &Loan{ID: newID("ln"), CustomerID: req.CustomerID, ProductID: p.ID, Kind: string(product.TermLoan), RequestID: req.RequestID, Status: StatusOffered,
+	l := &Loan{ID: s.ids.At("ln", now), CustomerID: req.CustomerID, ProductID: p.ID, Kind: string(product.TermLoan), RequestID: req.RequestID, Status: StatusOffered,
 		Amount: amount, TenureMonths: tenure, AnnualRateBPS: bps, Reasons: v.Reasons, Offer: v.Offer, AssetClass: ClassStandard,
 		CreatedAt: now, UpdatedAt: now}
 	if l.Offer == nil {
@@ -170,12 +170,12 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 		}
 		body := map[string]any{"decision_id": v.DecisionID, "outcome": v.Outcome, "reasons": l.Reasons, "amount": l.Amount.String(),
 			"requested": req.Amount.String(), "tenure_months": l.TenureMonths, "annual_rate_bps": bps, "product_id": p.ID}
-		if err := appendEvent(ctx, tx, l.ID, l.CustomerID, 1, "application", today, body, now); err != nil {
+		if err := s.appendEvent(ctx, tx, l.ID, l.CustomerID, 1, "application", today, body, now); err != nil {
 			return err
 		}
 		body["loan_id"], body["customer_id"], body["status"] = l.ID, l.CustomerID, l.Status
 		countedFacts(body, v, input)
-		return emit(ctx, tx, "loan.application_created", l.ID, body, now)
+		return s.emit(ctx, tx, "loan.application_created", l.ID, body, now)
 	})
 	return s.finishApplication(ctx, req, err, stop, l.ID, &Application{Loan: l})
 }
@@ -351,7 +351,7 @@ func (s *Service) Accept(ctx context.Context, loanID string, c Consent) (*Loan, 
 	input["loan_id"], input["tenure_months"], input["kfs_digest"] = l.ID, int64(l.TenureMonths), c.KFSDigest
 	input["kfs_acknowledged"] = c.KFSDigest == l.KFSDigest
 	input["loan_agreement_esigned"], input["consent"] = c.Agreed, c.Agreed
-	v, err := s.decide(ctx, StepOfferAccept, l.CustomerID, attemptID(StepOfferAccept, l.ID, c.RequestID), input)
+	v, err := s.decide(ctx, StepOfferAccept, l.CustomerID, s.attemptID(StepOfferAccept, l.ID, c.RequestID), input)
 	if err != nil {
 		return nil, err
 	}
@@ -378,10 +378,10 @@ func (s *Service) Accept(ctx context.Context, loanID string, c Consent) (*Loan, 
 		if err != nil {
 			return err
 		}
-		if err := appendEvent(ctx, tx, l.ID, l.CustomerID, seq, evAccepted, today, rec, now); err != nil {
+		if err := s.appendEvent(ctx, tx, l.ID, l.CustomerID, seq, evAccepted, today, rec, now); err != nil {
 			return err
 		}
-		return emit(ctx, tx, "loan.offer_accepted", l.ID, map[string]any{"loan_id": l.ID, "customer_id": l.CustomerID, "decision_id": v.DecisionID}, now)
+		return s.emit(ctx, tx, "loan.offer_accepted", l.ID, map[string]any{"loan_id": l.ID, "customer_id": l.CustomerID, "decision_id": v.DecisionID}, now)
 	})
 	return l, err
 }
@@ -458,7 +458,7 @@ func (s *Service) DisburseWith(ctx context.Context, loanID string, req DisburseR
 	if accountHash != l.AccountHash {
 		return nil, unprocessable("disbursal goes only to the borrower's own verified account recorded at acceptance")
 	}
-	v, err := s.decide(ctx, StepDisbursal, l.CustomerID, attemptID(StepDisbursal, l.ID, req.RequestID),
+	v, err := s.decide(ctx, StepDisbursal, l.CustomerID, s.attemptID(StepDisbursal, l.ID, req.RequestID),
 		map[string]any{"amount": rupees(l.Amount), "loan_id": l.ID, "account_hash": accountHash, "account_verified": true})
 	if err != nil {
 		return nil, err

@@ -80,18 +80,18 @@ func (s *Service) mutate(ctx context.Context, loanID string, fn func(tx *sql.Tx,
 func (s *Service) record(ctx context.Context, tx *sql.Tx, l *Loan, before, after *State, ch *change, seq int, at time.Time) error {
 	var on schedule.Date
 	for _, e := range ch.events {
-		if err := appendEvent(ctx, tx, l.ID, l.CustomerID, seq, e.Type, e.On, e, at); err != nil {
+		if err := s.appendEvent(ctx, tx, l.ID, l.CustomerID, seq, e.Type, e.On, e, at); err != nil {
 			return err
 		}
 		seq++
 		on = e.On
 	}
 	if ch.lifecycle != nil {
-		if err := appendEvent(ctx, tx, l.ID, l.CustomerID, seq, ch.lifecycle.typ, ch.lifecycle.on, ch.lifecycle.body, at); err != nil {
+		if err := s.appendEvent(ctx, tx, l.ID, l.CustomerID, seq, ch.lifecycle.typ, ch.lifecycle.on, ch.lifecycle.body, at); err != nil {
 			return err
 		}
 	}
-	if err := insertJournal(ctx, tx, l.ID, ch.kind, ch.ref, on, journalLines(before, after), at); err != nil {
+	if err := s.insertJournal(ctx, tx, l.ID, ch.kind, ch.ref, on, journalLines(before, after), at); err != nil {
 		return err
 	}
 	prevStatus := l.Status
@@ -122,7 +122,7 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, l *Loan, before, after
 		}
 		id := m.id
 		if id == "" {
-			id = newID("obx")
+			id = s.ids.At("obx", at)
 		}
 		if err := emitID(ctx, tx, id, m.topic, l.ID, p, at); err != nil {
 			return err

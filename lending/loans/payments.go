@@ -149,7 +149,7 @@ func (s *Service) takePayment(ctx context.Context, loanID string, req PaymentReq
 		pay      *Payment
 		replayed bool
 		customer string
-		event    = newID("obx") // the payment_received event's id
+		event    = s.ids.New("obx") // the payment_received event's id
 	)
 	_, err := s.mutate(ctx, loanID, func(tx *sql.Tx, l *Loan, st *State) (*change, error) {
 		p, ok, err := replay(ctx, tx, loanID, req, kind)
@@ -165,7 +165,7 @@ func (s *Service) takePayment(ctx context.Context, loanID string, req PaymentReq
 			return nil, err
 		}
 		now := s.now().UTC()
-		pay = &Payment{ID: newID("pay"), LoanID: loanID, Key: req.Key, Kind: kind, Amount: req.Amount, PaidOn: on.String(),
+		pay = &Payment{ID: s.ids.At("pay", now), LoanID: loanID, Key: req.Key, Kind: kind, Amount: req.Amount, PaidOn: on.String(),
 			Status: "applied", DecisionID: decisionID, CreatedAt: now}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO loan_payments (`+paymentCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
 			pay.ID, loanID, req.Key, req.hash(kind), kind, req.Amount, pay.PaidOn, pay.Status, decisionID, now.UnixMicro()); err != nil {

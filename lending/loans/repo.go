@@ -189,9 +189,9 @@ func loadEvents(ctx context.Context, q queryer, subject string) ([]Event, int, e
 }
 
 // appendEvent records an event of a loan or credit line at seq.
-func appendEvent(ctx context.Context, q queryer, subject, customer string, seq int, typ string, on schedule.Date, body any, at time.Time) error {
+func (s *Service) appendEvent(ctx context.Context, q queryer, subject, customer string, seq int, typ string, on schedule.Date, body any, at time.Time) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO lending_events (id, subject_id, seq, customer_id, type, on_date, at, body) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-		newID("lev"), subject, seq, customer, typ, on.String(), at.UnixMicro(), jsonText(body))
+		s.ids.At("lev", at), subject, seq, customer, typ, on.String(), at.UnixMicro(), jsonText(body))
 	return store.Translate(err)
 }
 
@@ -204,14 +204,14 @@ func nextSeq(ctx context.Context, q queryer, subject string) (int, error) {
 }
 
 // insertJournal writes a balanced journal; an empty one is skipped.
-func insertJournal(ctx context.Context, q queryer, loanID, kind, ref string, on schedule.Date, lines []Line, at time.Time) error {
+func (s *Service) insertJournal(ctx context.Context, q queryer, loanID, kind, ref string, on schedule.Date, lines []Line, at time.Time) error {
 	if len(lines) == 0 {
 		return nil
 	}
 	if !Balanced(lines) {
 		return fmt.Errorf("journal %s for loan %s does not balance: %v", kind, loanID, lines)
 	}
-	id := newID("jnl")
+	id := s.ids.At("jnl", at)
 	if _, err := q.ExecContext(ctx, `INSERT INTO ledger_journals (id, loan_id, kind, ref, on_date, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
 		id, loanID, kind, ref, on.String(), at.UnixMicro()); err != nil {
 		return store.Translate(err)
@@ -226,8 +226,8 @@ func insertJournal(ctx context.Context, q queryer, loanID, kind, ref string, on 
 }
 
 // emit writes a domain event to the outbox in the caller's transaction.
-func emit(ctx context.Context, q queryer, topic, key string, payload map[string]any, at time.Time) error {
-	return emitID(ctx, q, newID("obx"), topic, key, payload, at)
+func (s *Service) emit(ctx context.Context, q queryer, topic, key string, payload map[string]any, at time.Time) error {
+	return emitID(ctx, q, s.ids.At("obx", at), topic, key, payload, at)
 }
 
 // emitID is emit with the event id given.

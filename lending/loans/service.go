@@ -17,16 +17,13 @@ package loans
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/lending/schedule"
 	"github.com/nirnay/nirnay/money"
@@ -99,6 +96,7 @@ type Service struct {
 	products     *product.Catalog
 	decider      Decider
 	now          func() time.Time
+	ids          *ids.Generator // on now
 	after        func()
 	countPayment func(ctx context.Context, eventID, customerID string, at time.Time)
 }
@@ -121,17 +119,13 @@ func New(db *store.DB, products *product.Catalog, d Decider, opts Options) *Serv
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, products: products, decider: d, now: opts.Now, after: opts.AfterCommit, countPayment: opts.CountPayment}
+	return &Service{db: db, products: products, decider: d, now: opts.Now, ids: ids.New(opts.Now), after: opts.AfterCommit, countPayment: opts.CountPayment}
 }
 
 var ist = time.FixedZone("IST", 5*3600+30*60)
 
 // Today is the service's current date in India.
 func (s *Service) Today() schedule.Date { return schedule.DateOf(s.now().In(ist)) }
-
-func newID(prefix string) string {
-	return prefix + "_" + strings.ToLower(ulid.MustNew(ulid.Now(), rand.Reader).String())
-}
 
 func invalid(field, format string, a ...any) error { return nirnay.FieldError(field, format, a...) }
 

@@ -6,7 +6,6 @@ package jobs
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,12 +20,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/simulator"
 	"github.com/nirnay/nirnay/simulator/live"
@@ -67,6 +65,8 @@ type Manager struct {
 	closed   chan struct{} // closed by Close: every job is cancelled
 	stopping atomic.Bool
 	wg       sync.WaitGroup
+
+	idGen *ids.Generator // on Options.Clock
 
 	mu   sync.Mutex
 	jobs map[string]*job
@@ -112,7 +112,8 @@ func New(opts Options) (*Manager, error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("simulations dir: %w", err)
 	}
-	m := &Manager{opts: opts, sem: make(chan struct{}, opts.MaxConcurrent), closed: make(chan struct{}), jobs: map[string]*job{}}
+	m := &Manager{opts: opts, sem: make(chan struct{}, opts.MaxConcurrent), closed: make(chan struct{}), jobs: map[string]*job{},
+		idGen: ids.New(opts.Clock)}
 	if err := m.load(); err != nil {
 		return nil, err
 	}
@@ -146,7 +147,7 @@ func (m *Manager) load() error {
 		m.jobs[j.ID] = &j
 		m.ids = append(m.ids, j.ID)
 	}
-	slices.Sort(m.ids) // ids are time-ordered
+	slices.SortFunc(m.ids, ids.Compare) // ids are time-ordered, in either letter case
 	m.trim()
 	return nil
 }
@@ -157,10 +158,6 @@ func (m *Manager) Close() {
 		close(m.closed)
 	}
 	m.wg.Wait()
-}
-
-func (m *Manager) newID() string {
-	return "sim_" + strings.ToLower(ulid.MustNew(ulid.Timestamp(m.opts.Clock()), rand.Reader).String())
 }
 
 // Start validates spec, resolves both policy versions and queues the job.
@@ -198,7 +195,7 @@ func (m *Manager) Start(spec Spec, createdBy string) (Job, error) {
 		cancel()
 		return Job{}, nirnay.Errorf(nirnay.KindRateLimited, "%d simulations are already queued or running; try again when one finishes", active)
 	}
-	j.ID = m.newID()
+	j.ID = m.idGen.New("sim")
 	if err := os.MkdirAll(m.dir(j.ID), 0o750); err != nil {
 		m.mu.Unlock()
 		cancel()

@@ -12,6 +12,7 @@ import (
 	"github.com/nirnay/nirnay/decisions/decisionstest"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/policies"
 	"github.com/nirnay/nirnay/simulator/jobs"
 )
@@ -185,5 +186,36 @@ func TestJobsReadListsAsOfEachRecord(t *testing.T) {
 	}
 	if len(made[0].seen) < 2 {
 		t.Errorf("the lists were asked at %d distinct times over 200 records; want each record's own time", len(made[0].seen))
+	}
+}
+
+// TestJobsOfEitherCaseLoadInTimeOrder: simulation ids were lower case
+// before they were upper case like every other id; a restart still orders
+// the jobs by time, so the oldest is the one trimmed past Keep.
+func TestJobsOfEitherCaseLoadInTimeOrder(t *testing.T) {
+	b, reg := shipped(t)
+	dir := t.TempDir()
+	gen := ids.New(nil)
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	older := strings.ToLower(gen.At("sim", at))
+	newer := gen.At("sim", at.Add(time.Minute))
+	if strings.Compare(older, newer) < 0 {
+		t.Fatalf("test needs ids whose bytes sort the other way: %q, %q", older, newer)
+	}
+	for _, id := range []string{older, newer} {
+		if err := os.MkdirAll(filepath.Join(dir, id), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, id, "status.json"), []byte(`{"id": "`+id+`", "status": "done"}`), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := jobs.New(jobs.Options{Dir: dir, Builder: b, Resolve: jobs.RegistryResolver(reg), Keep: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if list := m.List(); len(list) != 1 || list[0].ID != newer {
+		t.Errorf("jobs %q (older, lower case) and %q loaded with Keep 1: got %+v, want only the newer", older, newer, list)
 	}
 }
