@@ -67,7 +67,7 @@ func (h *decisionHandlers) decide(c *gin.Context) {
 		return
 	}
 	res, err := h.svc.Decide(c.Request.Context(), engine.Request{RequestID: req.RequestID, CustomerID: req.CustomerID,
-		Step: req.Step, Input: normaliseNumbers(req.Input), Trace: req.Trace})
+		Step: req.Step, Input: engine.PlainNumbers(req.Input), Trace: req.Trace})
 	if err != nil {
 		abort(c, err)
 		return
@@ -129,33 +129,6 @@ func validateDecisionRequest(req *decisionRequest) error {
 		req.Input = map[string]any{}
 	}
 	return nil
-}
-
-// normaliseNumbers turns the json.Number values strict decoding produces into
-// int64 where they are whole and float64 otherwise, as the engine expects.
-func normaliseNumbers(m map[string]any) map[string]any {
-	for k, v := range m {
-		m[k] = normaliseValue(v)
-	}
-	return m
-}
-
-func normaliseValue(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		return normaliseNumbers(x)
-	case []any:
-		for i := range x {
-			x[i] = normaliseValue(x[i])
-		}
-	}
-	return v
 }
 
 // decisionView is a logged decision as ops see it: the decision exactly as

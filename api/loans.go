@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/money"
 )
@@ -77,7 +78,7 @@ func (h *loanHandlers) apply(c *gin.Context) {
 		return
 	}
 	app, err := h.svc.Apply(c.Request.Context(), loans.ApplicationRequest{CustomerID: b.CustomerID, ProductID: b.ProductID,
-		Amount: amount, TenureMonths: b.TenureMonths, RequestID: b.RequestID, Input: normaliseNumbers(b.Input)})
+		Amount: amount, TenureMonths: b.TenureMonths, RequestID: b.RequestID, Input: engine.PlainNumbers(b.Input)})
 	if err != nil {
 		abort(c, err)
 		return

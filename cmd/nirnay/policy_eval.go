@@ -70,30 +70,7 @@ func readJSONObject(path string) (map[string]any, error) {
 	if m == nil {
 		m = map[string]any{}
 	}
-	for k, v := range m {
-		m[k] = plainJSON(v)
-	}
-	return m, nil
-}
-
-func plainJSON(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := x.Int64(); err == nil {
-			return n
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = plainJSON(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = plainJSON(e)
-		}
-	}
-	return v
+	return engine.PlainNumbers(m), nil
 }
 
 // singlePolicy sets up an engine deciding with one policy file over a
