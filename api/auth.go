@@ -264,6 +264,22 @@ func checkCustomer(c *gin.Context, customerID string) error {
 	return nil
 }
 
+// customerObject loads the object the path's :id names with get and
+// applies the caller's customer scope (checkCustomer) to its customer, the
+// id owner gives; false once it has answered.
+func customerObject[T any](c *gin.Context, get func(ctx context.Context, id string) (T, error), owner func(T) string) (T, bool) {
+	v, err := get(c.Request.Context(), c.Param("id"))
+	if err == nil {
+		err = checkCustomer(c, owner(v))
+	}
+	if err != nil {
+		abort(c, err)
+		var zero T
+		return zero, false
+	}
+	return v, true
+}
+
 // checkCustomerToken refuses a service key that is not customer-scoped
 // (403): a service reads a customer's records (what names them) only
 // through that customer's token. Other roles pass.

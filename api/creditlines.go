@@ -29,15 +29,7 @@ type lineHandlers struct{ svc CreditLineService }
 // lineFor loads the credit line of the path and applies the customer
 // scope of the caller; false once it has answered.
 func (h *lineHandlers) lineFor(c *gin.Context) (*loans.CreditLine, bool) {
-	l, err := h.svc.GetLine(c.Request.Context(), c.Param("id"))
-	if err == nil {
-		err = checkCustomer(c, l.CustomerID)
-	}
-	if err != nil {
-		abort(c, err)
-		return nil, false
-	}
-	return l, true
+	return customerObject(c, h.svc.GetLine, func(l *loans.CreditLine) string { return l.CustomerID })
 }
 
 // bindAmountStep reads the body of a decided step on the line into v (see

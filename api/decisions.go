@@ -83,15 +83,10 @@ func (h *decisionHandlers) get(c *gin.Context) {
 		abort(c, err)
 		return
 	}
-	rec, err := h.svc.Get(c.Request.Context(), c.Param("id"))
-	if err == nil {
-		err = checkCustomer(c, rec.CustomerID)
+	rec, ok := customerObject(c, h.svc.Get, func(r *decisionlog.Record) string { return r.CustomerID })
+	if ok {
+		c.JSON(http.StatusOK, decisionView(rec, true))
 	}
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, decisionView(rec, true))
 }
 
 func (h *decisionHandlers) list(c *gin.Context) {

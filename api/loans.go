@@ -41,15 +41,7 @@ type loanHandlers struct{ svc LoanService }
 // loanFor loads the loan of the path and applies the customer scope of the
 // caller; false once it has answered.
 func (h *loanHandlers) loanFor(c *gin.Context) (*loans.Loan, bool) {
-	l, err := h.svc.Get(c.Request.Context(), c.Param("id"))
-	if err == nil {
-		err = checkCustomer(c, l.CustomerID)
-	}
-	if err != nil {
-		abort(c, err)
-		return nil, false
-	}
-	return l, true
+	return customerObject(c, h.svc.Get, func(l *loans.Loan) string { return l.CustomerID })
 }
 
 type applicationBody struct {
