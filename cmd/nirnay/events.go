@@ -16,12 +16,7 @@ import (
 )
 
 func newEventsCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "events",
-		Short: "Ingested events: SMS parsing and more",
-	}
-	cmd.AddCommand(newParseSMSCmd())
-	return cmd
+	return commandGroup("events", "Ingested events: SMS parsing and more", newParseSMSCmd())
 }
 
 // maxSMSLine bounds one input line; a longer line is reported and skipped.

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -18,12 +16,8 @@ import (
 )
 
 func newLendingCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "lending",
-		Short: "Schedules, Key Fact Statements and the lending core",
-	}
-	cmd.AddCommand(newLendingScheduleCmd(), newLendingKFSCmd(), newLendingReconcileCmd(), newLendingDayEndCmd())
-	return cmd
+	return commandGroup("lending", "Schedules, Key Fact Statements and the lending core",
+		newLendingScheduleCmd(), newLendingKFSCmd(), newLendingReconcileCmd(), newLendingDayEndCmd())
 }
 
 // termsFlags are the loan-terms flags shared by `lending schedule` and
@@ -226,23 +220,11 @@ func parseFees(args []string) ([]schedule.Fee, error) {
 	return fees, nil
 }
 
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}
-
 // openLoans opens the database from the service configuration (as
 // `migrate` does) and the loan book on it, with no decision engine: the
 // commands below never take a journey step.
 func openLoans(cmd *cobra.Command, cfg *config) (*loans.Service, func(), error) {
-	if err := cfg.load(cmd); err != nil {
-		return nil, nil, err
-	}
-	db, err := openDatabase(cmd.Context(), *cfg)
+	db, err := loadDatabase(cmd, cfg)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -65,7 +65,7 @@ Prints: added N, updated N, removed N, unchanged N.`,
 			}
 			q := neturl.Values{"mode": {mode}, "dry_run": {fmt.Sprint(dryRun)}}
 			var r lists.ImportResult
-			if err := c.call(cmd.Context(), "POST", "/v1/lists/"+neturl.PathEscape(args[0])+"/import?"+q.Encode(), "text/csv", body, &r); err != nil {
+			if err := c.call(cmd.Context(), "POST", listPath(args[0])+"/import?"+q.Encode(), "text/csv", body, &r); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -102,21 +102,13 @@ func newListsLsCmd(c *listsClient) *cobra.Command {
 			defer tw.Flush()
 			if len(args) == 0 {
 				fmt.Fprintln(tw, "NAME\tENTRIES\tUPDATED\tDESCRIPTION")
-				return c.pages(cmd.Context(), "/v1/lists", func(raw json.RawMessage) error {
-					var l lists.List
-					if err := json.Unmarshal(raw, &l); err != nil {
-						return err
-					}
+				return eachItem(cmd.Context(), c, "/v1/lists", func(l lists.List) error {
 					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", l.Name, l.Entries, l.UpdatedAt.Format(time.RFC3339), l.Description)
 					return nil
 				})
 			}
 			fmt.Fprintln(tw, "VALUE\tEXPIRES\tADDED\tREASON")
-			return c.pages(cmd.Context(), "/v1/lists/"+neturl.PathEscape(args[0])+"/entries", func(raw json.RawMessage) error {
-				var e lists.Entry
-				if err := json.Unmarshal(raw, &e); err != nil {
-					return err
-				}
+			return eachItem(cmd.Context(), c, listPath(args[0])+"/entries", func(e lists.Entry) error {
 				exp := "never"
 				if e.ExpiresAt != nil {
 					exp = e.ExpiresAt.Format(time.RFC3339)
@@ -150,7 +142,7 @@ func newListsAddCmd(c *listsClient) *cobra.Command {
 			}
 			body, _ := json.Marshal(map[string]any{"entries": entries})
 			var r lists.AddResult
-			if err := c.call(cmd.Context(), "POST", "/v1/lists/"+neturl.PathEscape(args[0])+"/entries", "application/json", body, &r); err != nil {
+			if err := c.call(cmd.Context(), "POST", listPath(args[0])+"/entries", "application/json", body, &r); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "added %d, updated %d, unchanged %d\n", r.Added, r.Updated, r.Unchanged)
@@ -171,7 +163,7 @@ func newListsCreateCmd(c *listsClient) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body, _ := json.Marshal(map[string]string{"description": description})
 			var l lists.List
-			if err := c.call(cmd.Context(), "PUT", "/v1/lists/"+neturl.PathEscape(args[0]), "application/json", body, &l); err != nil {
+			if err := c.call(cmd.Context(), "PUT", listPath(args[0]), "application/json", body, &l); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d entries\n", l.Name, l.Entries)
@@ -189,7 +181,7 @@ func newListsRmCmd(c *listsClient) *cobra.Command {
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, v := range args[1:] {
-				if err := c.call(cmd.Context(), "DELETE", "/v1/lists/"+neturl.PathEscape(args[0])+"/entries/"+neturl.PathEscape(v), "", nil, nil); err != nil {
+				if err := c.call(cmd.Context(), "DELETE", listPath(args[0])+"/entries/"+neturl.PathEscape(v), "", nil, nil); err != nil {
 					return fmt.Errorf("%s: %w", v, err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "removed %s\n", v)
@@ -198,6 +190,9 @@ func newListsRmCmd(c *listsClient) *cobra.Command {
 		},
 	}
 }
+
+// listPath is the API path of the list name.
+func listPath(name string) string { return "/v1/lists/" + neturl.PathEscape(name) }
 
 // listsClient calls the lists API of a running service.
 type listsClient struct {
@@ -265,8 +260,8 @@ func (c *listsClient) call(ctx context.Context, method, path, contentType string
 	return json.Unmarshal(raw, out)
 }
 
-// pages calls fn with every item of a paged GET.
-func (c *listsClient) pages(ctx context.Context, path string, fn func(json.RawMessage) error) error {
+// eachItem calls fn with every item of a paged GET, decoded as a T.
+func eachItem[T any](ctx context.Context, c *listsClient, path string, fn func(T) error) error {
 	cursor := ""
 	for {
 		var page struct {
@@ -280,7 +275,11 @@ func (c *listsClient) pages(ctx context.Context, path string, fn func(json.RawMe
 		if err := c.call(ctx, "GET", p, "", nil, &page); err != nil {
 			return err
 		}
-		for _, it := range page.Items {
+		for _, raw := range page.Items {
+			var it T
+			if err := json.Unmarshal(raw, &it); err != nil {
+				return err
+			}
 			if err := fn(it); err != nil {
 				return err
 			}

@@ -79,9 +79,7 @@ func newLoadtestCmd() *cobra.Command {
 			}
 			rep := runLoad(ctx, loadConfig{addr: addr, host: u.Host, key: key, step: step, rate: rate, duration: duration,
 				timeout: timeout, customers: customers}, ids)
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
-			return enc.Encode(rep)
+			return writeJSON(cmd.OutOrStdout(), rep)
 		},
 	}
 	f := cmd.Flags()

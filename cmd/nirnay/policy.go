@@ -19,12 +19,9 @@ import (
 )
 
 func newPolicyCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "policy",
-		Short: "Write, test, lint, diff, evaluate and benchmark policies",
-	}
+	cmd := commandGroup("policy", "Write, test, lint, diff, evaluate and benchmark policies",
+		newPolicyTestCmd(), newPolicyLintCmd(), newPolicyDiffCmd(), newPolicyEvalCmd(), newPolicyBenchCmd())
 	cmd.PersistentFlags().String("catalog", "", "feature catalog (default: features.yaml among the given files, else the shipped policies/features.yaml)")
-	cmd.AddCommand(newPolicyTestCmd(), newPolicyLintCmd(), newPolicyDiffCmd(), newPolicyEvalCmd(), newPolicyBenchCmd())
 	return cmd
 }
 

@@ -42,9 +42,7 @@ func newPolicyDiffCmd() *cobra.Command {
 			d := rules.Diff(ps[0], ps[1])
 			out := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(d)
+				return writeJSON(out, d)
 			}
 			_, err := fmt.Fprint(out, d.Text())
 			return err
@@ -200,9 +198,7 @@ func newPolicyEvalCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
-			return enc.Encode(d)
+			return writeJSON(cmd.OutOrStdout(), d)
 		},
 	}
 	f := cmd.Flags()

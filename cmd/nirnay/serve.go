@@ -57,16 +57,12 @@ func newMigrateCmd() *cobra.Command {
 		Long:  "Apply every pending embedded migration. Safe to run from several instances at once: a lock serialises them and each migration is applied once.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cfg.load(cmd); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			db, err := openDatabase(ctx, cfg)
+			db, err := loadDatabase(cmd, &cfg)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			applied, err := db.Migrate(ctx, cfg.newLogger(os.Stderr))
+			applied, err := db.Migrate(cmd.Context(), cfg.newLogger(os.Stderr))
 			if err != nil {
 				return err
 			}
@@ -78,6 +74,17 @@ func newMigrateCmd() *cobra.Command {
 	return cmd
 }
 
+// loadDatabase loads cmd's configuration into cfg and opens the database
+// it names; the caller closes it.
+func loadDatabase(cmd *cobra.Command, cfg *config) (*store.DB, error) {
+	if err := cfg.load(cmd); err != nil {
+		return nil, err
+	}
+	return openDatabase(cmd.Context(), *cfg)
+}
+
+// openDatabase opens the database cfg names: PostgreSQL, or the embedded
+// one under the data dir (which it first checks is writable).
 func openDatabase(ctx context.Context, cfg config) (*store.DB, error) {
 	if cfg.DatabaseURL == "" {
 		if err := cfg.checkDataDir(); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -24,12 +23,8 @@ import (
 )
 
 func newSimulateCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "simulate",
-		Short: "Generate synthetic customers and replay them against policies",
-	}
-	cmd.AddCommand(newSimulateGenerateCmd(), newSimulateRunCmd(), newSimulateCompareCmd())
-	return cmd
+	return commandGroup("simulate", "Generate synthetic customers and replay them against policies",
+		newSimulateGenerateCmd(), newSimulateRunCmd(), newSimulateCompareCmd())
 }
 
 func newSimulateGenerateCmd() *cobra.Command {
@@ -215,17 +210,12 @@ func runSimulation(cmd *cobra.Command, fl simulateRunFlags) error {
 	return nil
 }
 
+// parseTimeFlag is parseTimeArg for a flag --from-log requires.
 func parseTimeFlag(name, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, fmt.Errorf("%s is required with --from-log", name)
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("%s: want RFC 3339 or YYYY-MM-DD, got %q", name, s)
+	return parseTimeArg(name, s)
 }
 
 // resolvePolicy compiles a policy given as a YAML file path or as ID@VERSION
@@ -321,12 +311,7 @@ cold tier under <data dir>/decisions/cold. See docs/simulator.md.`,
 			if err != nil {
 				return err
 			}
-			b, err := json.MarshalIndent(c, "", "  ")
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b)
-			return err
+			return writeJSON(cmd.OutOrStdout(), c)
 		},
 	}
 	cfg.bind(cmd.Flags())
@@ -346,6 +331,8 @@ cold tier under <data dir>/decisions/cold. See docs/simulator.md.`,
 	return cmd
 }
 
+// parseTimeArg parses the flag name's value: RFC 3339 (made UTC), or a
+// date YYYY-MM-DD (its midnight UTC).
 func parseTimeArg(name, s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t.UTC(), nil
