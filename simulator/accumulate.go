@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/nirnay/nirnay"
@@ -151,9 +152,7 @@ func offerInt(offer map[string]any, key string) int64 {
 }
 
 func (s *side) merge(o *side) {
-	for i := range s.outcomes {
-		s.outcomes[i] += o.outcomes[i]
-	}
+	addEach(s.outcomes[:], o.outcomes[:])
 	s.errored += o.errored
 	s.approved += o.approved
 	s.defaults += o.defaults
@@ -161,21 +160,26 @@ func (s *side) merge(o *side) {
 	s.limit += o.limit
 	s.loss += o.loss
 	s.offered += o.offered
-	for i := range s.ruleHits {
-		s.ruleHits[i] += o.ruleHits[i]
-		s.ruleErrs[i] += o.ruleErrs[i]
+	addEach(s.ruleHits, o.ruleHits)
+	addEach(s.ruleErrs, o.ruleErrs)
+	addCounts(s.reasons, o.reasons)
+	addEach(s.limits, o.limits)
+	addCounts(s.rates, o.rates)
+	addCounts(s.tenures, o.tenures)
+}
+
+// addEach adds each count of src to the count at its index in dst (as
+// long as src).
+func addEach(dst, src []int64) {
+	for i, n := range src {
+		dst[i] += n
 	}
-	for k, v := range o.reasons {
-		s.reasons[k] += v
-	}
-	for i := range s.limits {
-		s.limits[i] += o.limits[i]
-	}
-	for k, v := range o.rates {
-		s.rates[k] += v
-	}
-	for k, v := range o.tenures {
-		s.tenures[k] += v
+}
+
+// addCounts adds each count of src to the count of its key in dst.
+func addCounts[K comparable](dst, src map[K]int64) {
+	for k, n := range src {
+		dst[k] += n
 	}
 }
 
@@ -240,15 +244,7 @@ func (s *swapSet) add(seq int64, id string, base, cand *engine.Result, l Labels)
 }
 
 func (s *swapSet) trim() {
-	slices.SortFunc(s.examples, func(a, b example) int {
-		switch {
-		case a.seq < b.seq:
-			return -1
-		case a.seq > b.seq:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(s.examples, func(a, b example) int { return cmp.Compare(a.seq, b.seq) })
 	if len(s.examples) > maxExamples {
 		s.examples = s.examples[:maxExamples]
 	}
@@ -330,9 +326,7 @@ func (a *accumulator) merge(o *accumulator) {
 	a.base.merge(o.base)
 	a.cand.merge(o.cand)
 	for i := range a.transitions {
-		for j := range a.transitions[i] {
-			a.transitions[i][j] += o.transitions[i][j]
-		}
+		addEach(a.transitions[i][:], o.transitions[i][:])
 	}
 	a.swapIn.merge(&o.swapIn)
 	a.swapOut.merge(&o.swapOut)

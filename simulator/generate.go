@@ -182,18 +182,7 @@ func (g *gen) round2(x float64) float64 { return math.Round(x*100) / 100 }
 
 // pick chooses among options by weight.
 func (g *gen) pick(options []string, weights []float64) string {
-	total := 0.0
-	for _, w := range weights {
-		total += w
-	}
-	x := g.rng.Float64() * total
-	for k, w := range weights {
-		if x < w {
-			return options[k]
-		}
-		x -= w
-	}
-	return options[len(options)-1]
+	return options[g.pickIndex(weights)]
 }
 
 type city struct {
@@ -226,6 +215,7 @@ func (g *gen) input(p *person, device string) map[string]any {
 	}
 }
 
+// pickIndex chooses an index of weights by its weight.
 func (g *gen) pickIndex(weights []float64) int {
 	total := 0.0
 	for _, w := range weights {

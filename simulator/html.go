@@ -52,21 +52,20 @@ func signed(v int64) string {
 }
 
 func (v htmlView) OutcomeChart() template.HTML {
-	var cats []string
-	var b, c []float64
+	var bars []bar
 	for _, o := range outcomeNames {
-		cats = append(cats, string(o))
-		b = append(b, val(v.R.Outcomes["baseline"].RatesBps[o]))
-		c = append(c, val(v.R.Outcomes["candidate"].RatesBps[o]))
+		bars = append(bars, bar{string(o), val(v.R.Outcomes["baseline"].RatesBps[o]), val(v.R.Outcomes["candidate"].RatesBps[o])})
 	}
-	return barChart(cats, b, c, true)
+	return barChart(bars, true)
 }
 
 func (v htmlView) RiskChart() template.HTML {
 	rb, rc := v.R.Risk["baseline"], v.R.Risk["candidate"]
-	return barChart([]string{"bad rate", "fraud rate", "loss rate"},
-		[]float64{val(rb.BadRateBps), val(rb.FraudRateBps), val(rb.LossRateBps)},
-		[]float64{val(rc.BadRateBps), val(rc.FraudRateBps), val(rc.LossRateBps)}, true)
+	return barChart([]bar{
+		{"bad rate", val(rb.BadRateBps), val(rc.BadRateBps)},
+		{"fraud rate", val(rb.FraudRateBps), val(rc.FraudRateBps)},
+		{"loss rate", val(rb.LossRateBps), val(rc.LossRateBps)},
+	}, true)
 }
 
 func (v htmlView) LimitChart() template.HTML {
@@ -78,17 +77,13 @@ func (v htmlView) ScoreBandChart() template.HTML { return bandChart(v.R.ByScoreB
 func (v htmlView) IncomeBandChart() template.HTML { return bandChart(v.R.ByIncome) }
 
 func (v htmlView) RuleChart() template.HTML {
-	var cats []string
-	var b, c []float64
+	var bars []bar
 	for _, rc := range v.R.Rules {
-		if rc.BaselineHits == 0 && rc.CandidateHits == 0 {
-			continue
+		if rc.BaselineHits != 0 || rc.CandidateHits != 0 {
+			bars = append(bars, bar{rc.ID, val(rc.BaselineRateBps), val(rc.CandidateRateBps)})
 		}
-		cats = append(cats, rc.ID)
-		b = append(b, val(rc.BaselineRateBps))
-		c = append(c, val(rc.CandidateRateBps))
 	}
-	return hbarChart(cats, b, c)
+	return hbarChart(bars)
 }
 
 // Cell colours a transition-matrix cell by its share of all records.
@@ -118,31 +113,44 @@ func val(b *int64) float64 {
 }
 
 func bucketChart(bs []Bucket) template.HTML {
-	var cats []string
-	var b, c []float64
+	var bars []bar
 	for _, x := range bs {
-		cats = append(cats, x.Bucket)
-		b = append(b, float64(x.Baseline))
-		c = append(c, float64(x.Candidate))
+		bars = append(bars, bar{x.Bucket, float64(x.Baseline), float64(x.Candidate)})
 	}
-	return barChart(cats, b, c, false)
+	return barChart(bars, false)
 }
 
 func bandChart(rows []BandRow) template.HTML {
-	var cats []string
-	var b, c []float64
+	var bars []bar
 	for _, r := range rows {
-		cats = append(cats, r.Band)
-		b = append(b, val(r.BaselineApproveRateBps))
-		c = append(c, val(r.CandidateApproveRateBps))
+		bars = append(bars, bar{r.Band, val(r.BaselineApproveRateBps), val(r.CandidateApproveRateBps)})
 	}
-	return barChart(cats, b, c, true)
+	return barChart(bars, true)
+}
+
+// bar is one category of a chart: the baseline's value beside the
+// candidate's.
+type bar struct {
+	cat        string
+	base, cand float64
+}
+
+// highest is the largest value of bars, at least 1: the top of the scale.
+func highest(bars []bar) float64 {
+	top := 1.0
+	for _, b := range bars {
+		top = max(top, b.base, b.cand)
+	}
+	return top
 }
 
 const (
 	colBase = "#64748b"
 	colCand = "#2563eb"
 )
+
+// colours are the baseline's and the candidate's bar colours.
+var colours = [2]string{colBase, colCand}
 
 func label(v float64, isBps bool) string {
 	if isBps {
@@ -152,30 +160,23 @@ func label(v float64, isBps bool) string {
 }
 
 // barChart draws grouped vertical bars: baseline and candidate per category.
-func barChart(cats []string, base, cand []float64, isBps bool) template.HTML {
+func barChart(bars []bar, isBps bool) template.HTML {
 	const h, top, bottom, left = 220.0, 20.0, 46.0, 10.0
 	group := 90.0
-	width := left*2 + group*float64(len(cats))
-	maxV := 1.0
-	for i := range cats {
-		maxV = max(maxV, base[i], cand[i])
-	}
+	width := left*2 + group*float64(len(bars))
+	maxV := highest(bars)
 	var sb strings.Builder
 	fmt.Fprintf(&sb, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" role="img">`, width, h)
 	plot := h - top - bottom
-	for i, cat := range cats {
+	for i, b := range bars {
 		x := left + group*float64(i)
-		for k, v := range []float64{base[i], cand[i]} {
+		for k, v := range []float64{b.base, b.cand} {
 			bh := plot * v / maxV
-			col := colBase
-			if k == 1 {
-				col = colCand
-			}
 			bx := x + 10 + float64(k)*36
-			fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="32" height="%.1f" fill="%s"/>`, bx, top+plot-bh, bh, col)
+			fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="32" height="%.1f" fill="%s"/>`, bx, top+plot-bh, bh, colours[k])
 			fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" font-size="9" text-anchor="middle">%s</text>`, bx+16, top+plot-bh-3, label(v, isBps))
 		}
-		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="middle">%s</text>`, x+group/2, h-bottom+14, html.EscapeString(cat))
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="middle">%s</text>`, x+group/2, h-bottom+14, html.EscapeString(b.cat))
 	}
 	fmt.Fprintf(&sb, `<line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" stroke="#333"/>`, left, top+plot, width-left, top+plot)
 	sb.WriteString(legend(left, h-14))
@@ -184,25 +185,18 @@ func barChart(cats []string, base, cand []float64, isBps bool) template.HTML {
 }
 
 // hbarChart draws grouped horizontal bars, one row per category.
-func hbarChart(cats []string, base, cand []float64) template.HTML {
+func hbarChart(bars []bar) template.HTML {
 	const labelW, plotW, row = 230.0, 420.0, 26.0
-	height := row*float64(len(cats)) + 40
-	maxV := 1.0
-	for i := range cats {
-		maxV = max(maxV, base[i], cand[i])
-	}
+	height := row*float64(len(bars)) + 40
+	maxV := highest(bars)
 	var sb strings.Builder
 	fmt.Fprintf(&sb, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" role="img">`, labelW+plotW+70, height)
-	for i, cat := range cats {
+	for i, b := range bars {
 		y := 8 + row*float64(i)
-		fmt.Fprintf(&sb, `<text x="%.0f" y="%.1f" font-size="10" text-anchor="end">%s</text>`, labelW-6, y+14, html.EscapeString(cat))
-		for k, v := range []float64{base[i], cand[i]} {
-			col := colBase
-			if k == 1 {
-				col = colCand
-			}
+		fmt.Fprintf(&sb, `<text x="%.0f" y="%.1f" font-size="10" text-anchor="end">%s</text>`, labelW-6, y+14, html.EscapeString(b.cat))
+		for k, v := range []float64{b.base, b.cand} {
 			w := plotW * v / maxV
-			fmt.Fprintf(&sb, `<rect x="%.0f" y="%.1f" width="%.1f" height="10" fill="%s"/>`, labelW, y+float64(k)*11, w, col)
+			fmt.Fprintf(&sb, `<rect x="%.0f" y="%.1f" width="%.1f" height="10" fill="%s"/>`, labelW, y+float64(k)*11, w, colours[k])
 			fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" font-size="8">%s</text>`, labelW+w+3, y+float64(k)*11+8, label(v, true))
 		}
 	}

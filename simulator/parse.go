@@ -197,6 +197,26 @@ func (p *jsonParser) object(fn func(key []byte) error) error {
 	}
 }
 
+// array parses the elements of an array whose '[' was consumed, calling fn
+// positioned at each element; fn must consume it.
+func (p *jsonParser) array(fn func() error) error {
+	if p.eat(']') {
+		return nil
+	}
+	for {
+		if err := fn(); err != nil {
+			return err
+		}
+		if p.eat(',') {
+			continue
+		}
+		if p.eat(']') {
+			return nil
+		}
+		return p.errf("want ',' or ']'")
+	}
+}
+
 // rawStr returns a string's bytes (unescaped; a fresh slice only when the
 // string has escapes).
 func (p *jsonParser) rawStr() ([]byte, error) {
@@ -335,24 +355,19 @@ func (p *jsonParser) value() (any, error) {
 		p.i++
 		var items []any
 		allStrings := true
-		if !p.eat(']') {
-			for {
-				v, err := p.value()
-				if err != nil {
-					return nil, err
-				}
-				if _, ok := v.(string); !ok {
-					allStrings = false
-				}
-				items = append(items, v)
-				if p.eat(',') {
-					continue
-				}
-				if p.eat(']') {
-					break
-				}
-				return nil, p.errf("want ',' or ']'")
+		err := p.array(func() error {
+			v, err := p.value()
+			if err != nil {
+				return err
 			}
+			if _, ok := v.(string); !ok {
+				allStrings = false
+			}
+			items = append(items, v)
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		if allStrings {
 			out := make([]string, len(items))
@@ -440,21 +455,7 @@ func (p *jsonParser) skip() error {
 		return p.object(func([]byte) error { return p.skip() })
 	case '[':
 		p.i++
-		if p.eat(']') {
-			return nil
-		}
-		for {
-			if err := p.skip(); err != nil {
-				return err
-			}
-			if p.eat(',') {
-				continue
-			}
-			if p.eat(']') {
-				return nil
-			}
-			return p.errf("want ',' or ']'")
-		}
+		return p.array(p.skip)
 	}
 	// A number or literal: scan to its end without decoding it.
 	start := p.i

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -287,15 +288,8 @@ func ruleChanges(base, cand *side, n int64) []RuleChange {
 }
 
 func reasonChanges(base, cand *side) []ReasonChange {
-	codes := map[string]bool{}
-	for k := range base.reasons {
-		codes[k] = true
-	}
-	for k := range cand.reasons {
-		codes[k] = true
-	}
 	out := []ReasonChange{}
-	for _, c := range sortedKeys(codes) {
+	for _, c := range sortedUnion(base.reasons, cand.reasons) {
 		b, k := base.reasons[c], cand.reasons[c]
 		out = append(out, ReasonChange{Code: c, Baseline: b, Candidate: k, Change: k - b})
 	}
@@ -311,21 +305,26 @@ func offers(base, cand *side) Offers {
 }
 
 func intBuckets(base, cand map[int64]int64) []Bucket {
-	var keys []int64
-	for k := range base {
+	out := []Bucket{}
+	for _, k := range sortedUnion(base, cand) {
+		out = append(out, Bucket{Bucket: strconv.FormatInt(k, 10), Baseline: base[k], Candidate: cand[k]})
+	}
+	return out
+}
+
+// sortedUnion returns the keys of a and b, each once, in order.
+func sortedUnion[K cmp.Ordered, V any](a, b map[K]V) []K {
+	keys := make([]K, 0, max(len(a), len(b)))
+	for k := range a {
 		keys = append(keys, k)
 	}
-	for k := range cand {
-		if _, ok := base[k]; !ok {
+	for k := range b {
+		if _, ok := a[k]; !ok {
 			keys = append(keys, k)
 		}
 	}
 	slices.Sort(keys)
-	out := []Bucket{}
-	for _, k := range keys {
-		out = append(out, Bucket{Bucket: strconv.FormatInt(k, 10), Baseline: base[k], Candidate: cand[k]})
-	}
-	return out
+	return keys
 }
 
 func bandRows(bands []band, stats []bandStats) []BandRow {
