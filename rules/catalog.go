@@ -169,21 +169,11 @@ func (d *decoder) feature(n *yaml.Node, field string) Feature {
 				d.errorf(v, sub, "feature name %q must match [a-z][a-z0-9_]*", s)
 			}
 		case "type":
-			t := d.str(v, sub)
-			if !contains(featureTypes, t) {
-				d.errorf(v, sub, "unknown type %q (one of %v)", t, featureTypes)
-			}
-			f.Type = FeatureType(t)
+			f.Type = FeatureType(d.oneOf(v, sub, "type", featureTypes))
 		case "entity":
-			f.Entity = d.str(v, sub)
-			if !contains(Entities, f.Entity) {
-				d.errorf(v, sub, "unknown entity %q (one of %v)", f.Entity, Entities)
-			}
+			f.Entity = d.oneOf(v, sub, "entity", Entities)
 		case "source":
-			f.Source = d.str(v, sub)
-			if !contains(sources, f.Source) {
-				d.errorf(v, sub, "unknown source %q (one of %v)", f.Source, sources)
-			}
+			f.Source = d.oneOf(v, sub, "source", sources)
 		case "max_age":
 			f.MaxAge, _ = d.duration(v, sub)
 		case "default":
@@ -243,10 +233,7 @@ func (d *decoder) aggregate(n *yaml.Node, field string) *Aggregate {
 		case "window":
 			a.Window, _ = d.duration(v, sub)
 		case "entity":
-			a.Entity = d.str(v, sub)
-			if !contains(Entities, a.Entity) {
-				d.errorf(v, sub, "unknown entity %q (one of %v)", a.Entity, Entities)
-			}
+			a.Entity = d.oneOf(v, sub, "entity", Entities)
 		case "field":
 			a.Field = d.str(v, sub)
 		}

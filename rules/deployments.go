@@ -95,10 +95,7 @@ func (d *decoder) deployment(n *yaml.Node, field string) Deployment {
 		sub := joinField(field, key)
 		switch key {
 		case "step":
-			dep.Step = d.str(v, sub)
-			if !contains(Steps, dep.Step) {
-				d.errorf(v, sub, "unknown step %q (one of %v)", dep.Step, Steps)
-			}
+			dep.Step = d.oneOf(v, sub, "step", Steps)
 		case "champion":
 			dep.Champion = d.ref(v, sub)
 		case "challengers":

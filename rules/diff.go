@@ -56,22 +56,8 @@ func Diff(a, b *Policy) *PolicyDiff {
 	cmp(&d.Changes, "score.base", scoreBase(a), scoreBase(b))
 
 	ra, rb := ruleIndex(a), ruleIndex(b)
-	var common []string
-	for _, r := range a.Rules {
-		if _, ok := rb[r.ID]; !ok {
-			d.RulesRemoved = append(d.RulesRemoved, r.ID)
-		} else {
-			common = append(common, r.ID)
-		}
-	}
-	var commonB []string
-	for _, r := range b.Rules {
-		if _, ok := ra[r.ID]; !ok {
-			d.RulesAdded = append(d.RulesAdded, r.ID)
-		} else {
-			commonB = append(commonB, r.ID)
-		}
-	}
+	common := sharedRules(a, rb, &d.RulesRemoved)
+	commonB := sharedRules(b, ra, &d.RulesAdded)
 	if !slices.Equal(common, commonB) {
 		d.Changes = append(d.Changes, Change{Field: "rules.order", From: common, To: commonB})
 	}
@@ -153,6 +139,20 @@ func ruleIndex(p *Policy) map[string]*Rule {
 		m[p.Rules[i].ID] = &p.Rules[i]
 	}
 	return m
+}
+
+// sharedRules returns the ids of p's rules that other holds too, in p's
+// order, and appends the ids of the rest to only.
+func sharedRules(p *Policy, other map[string]*Rule, only *[]string) []string {
+	var shared []string
+	for _, r := range p.Rules {
+		if _, ok := other[r.ID]; ok {
+			shared = append(shared, r.ID)
+		} else {
+			*only = append(*only, r.ID)
+		}
+	}
+	return shared
 }
 
 func offerIndex(p *Policy) map[string]string {

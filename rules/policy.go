@@ -157,10 +157,7 @@ func ParsePolicy(file string, data []byte) (*Policy, error) {
 				p.Version = int(n)
 			}
 		case "step":
-			p.Step = d.str(v, key)
-			if !contains(Steps, p.Step) {
-				d.errorf(v, key, "unknown step %q (one of %v)", p.Step, Steps)
-			}
+			p.Step = d.oneOf(v, key, "step", Steps)
 		case "description":
 			p.Description = d.str(v, key)
 		case "precedence":

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,7 +81,7 @@ func (d *decoder) mapping(n *yaml.Node, field string, allowed []string, fn func(
 			continue
 		}
 		seen[key] = true
-		if allowed != nil && !contains(allowed, key) {
+		if allowed != nil && !slices.Contains(allowed, key) {
 			d.errorf(k, sub, "unknown key %q (allowed: %s)", key, strings.Join(allowed, ", "))
 			continue
 		}
@@ -94,15 +95,6 @@ func joinField(parent, key string) string {
 		return key
 	}
 	return parent + "." + key
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (d *decoder) scalar(n *yaml.Node, field string) (*yaml.Node, bool) {
@@ -121,6 +113,16 @@ func (d *decoder) str(n *yaml.Node, field string) string {
 		return ""
 	}
 	return n.Value
+}
+
+// oneOf decodes a string that must be one of allowed; what names it in the
+// error ("unknown step \"x\" (one of [...])").
+func (d *decoder) oneOf(n *yaml.Node, field, what string, allowed []string) string {
+	s := d.str(n, field)
+	if !slices.Contains(allowed, s) {
+		d.errorf(n, field, "unknown %s %q (one of %v)", what, s, allowed)
+	}
+	return s
 }
 
 func (d *decoder) integer(n *yaml.Node, field string) (int64, bool) {
