@@ -78,32 +78,14 @@ func maskAttr(a slog.Attr) (slog.Attr, bool) {
 		}
 		return slog.String(a.Key, m), true
 	case slog.KindInt64, slog.KindUint64, slog.KindFloat64:
-		n := v.Any()
-		var mv any
-		var changed bool
-		if class != notPersonal {
-			mv, changed = maskWhole(n, class == aadhaarKey)
-		} else {
-			mv, changed = maskAny(n)
-		}
+		mv, changed := maskAs(v.Any(), class)
 		if !changed {
 			return a, false
 		}
 		return slog.Any(a.Key, mv), true
 	case slog.KindGroup:
-		as := v.Group()
-		var out []slog.Attr
-		for i, g := range as {
-			m, changed := maskAttr(g)
-			if !changed {
-				continue
-			}
-			if out == nil {
-				out = append([]slog.Attr(nil), as...)
-			}
-			out[i] = m
-		}
-		if out == nil {
+		out, changed := maskSlice(v.Group(), maskAttr)
+		if !changed {
 			return a, false
 		}
 		return slog.Attr{Key: a.Key, Value: slog.GroupValue(out...)}, true
@@ -132,13 +114,7 @@ func maskAnyAttr(key string, x any, class keyClass) (slog.Attr, bool) {
 	case error:
 		text = y.Error()
 	case map[string]any, []any, []map[string]any, []string, json.Number:
-		var mv any
-		var changed bool
-		if class != notPersonal {
-			mv, changed = maskWhole(x, class == aadhaarKey)
-		} else {
-			mv, changed = maskAny(x)
-		}
+		mv, changed := maskAs(x, class)
 		return slog.Any(key, mv), changed
 	case fmt.Stringer:
 		text = y.String()

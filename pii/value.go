@@ -115,8 +115,12 @@ func maskMap(m map[string]any) (map[string]any, bool) {
 	return out, true
 }
 
-func maskEntry(k string, v any) (any, bool) {
-	switch classOf(k) {
+func maskEntry(k string, v any) (any, bool) { return maskAs(v, classOf(k)) }
+
+// maskAs masks v found under a key of class: whole under a personal key,
+// else by what it holds.
+func maskAs(v any, class keyClass) (any, bool) {
+	switch class {
 	case personal:
 		return maskWhole(v, false)
 	case aadhaarKey:
@@ -180,7 +184,8 @@ func mayBeAadhaarNumber(v any) bool {
 	return false
 }
 
-// maskWhole masks a value under a personal key.
+// maskWhole masks a value under a personal key. A nested object is
+// walked with its own keys, as anywhere else.
 func maskWhole(v any, aadhaar bool) (any, bool) {
 	whole := MaskValue
 	if aadhaar {
@@ -191,14 +196,8 @@ func maskWhole(v any, aadhaar bool) (any, bool) {
 		if m := whole(x); m != x {
 			return m, true
 		}
-	case map[string]any:
-		if m, changed := maskMap(x); changed {
-			return m, true
-		}
-	case []map[string]any:
-		if m, changed := maskSlice(x, maskMap); changed {
-			return m, true
-		}
+	case map[string]any, []map[string]any:
+		return maskAny(v)
 	case []any:
 		if m, changed := maskSlice(x, func(e any) (any, bool) { return maskWhole(e, aadhaar) }); changed {
 			return m, true
