@@ -23,7 +23,10 @@ const listColumns = `SELECT name, description, revision,
 	entries - (SELECT COUNT(*) FROM list_entries e WHERE e.list_name = l.name AND e.removed_at IS NULL AND e.expires_at <= $1),
 	created_at, created_by, updated_at, updated_by FROM lists l `
 
-func scanList(sc interface{ Scan(...any) error }) (List, error) {
+// scanner is what *sql.Row and *sql.Rows offer.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanList(sc scanner) (List, error) {
 	var l List
 	var created, updated int64
 	err := sc.Scan(&l.Name, &l.Description, &l.Revision, &l.Entries, &created, &l.CreatedBy, &updated, &l.UpdatedBy)
@@ -64,24 +67,7 @@ func (s *Service) Lists(ctx context.Context, cursor string, limit int) ([]List, 
 	if err != nil {
 		return nil, "", store.Translate(err)
 	}
-	defer rows.Close()
-	out := []List{}
-	for rows.Next() {
-		l, err := scanList(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", store.Translate(err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].Name
-	}
-	return out, next, nil
+	return readPage(rows, limit, scanList, func(l List) string { return l.Name })
 }
 
 // Entries returns a page of the values on the list name now, in value
@@ -106,21 +92,37 @@ func (s *Service) Entries(ctx context.Context, name, cursor string, limit int) (
 	if err != nil {
 		return nil, "", store.Translate(err)
 	}
+	return readPage(rows, limit, scanEntry, func(e Entry) string { return base64.RawURLEncoding.EncodeToString([]byte(e.Value)) })
+}
+
+// scanEntry scans value, reason, expires_at, added_at and added_by.
+func scanEntry(sc scanner) (Entry, error) {
+	var e Entry
+	var exp sql.NullInt64
+	var added int64
+	if err := sc.Scan(&e.Value, &e.Reason, &exp, &added, &e.AddedBy); err != nil {
+		return Entry{}, err
+	}
+	e.AddedAt = fromMicros(added)
+	if exp.Valid {
+		t := fromMicros(exp.Int64)
+		e.ExpiresAt = &t
+	}
+	return e, nil
+}
+
+// readPage scans rows, a query for up to limit+1 rows, and closes them: it
+// returns the first limit and, when there were more, the next page's
+// cursor (cursor of the last one returned; "" after the last page).
+func readPage[T any](rows *sql.Rows, limit int, scan func(scanner) (T, error), cursor func(T) string) ([]T, string, error) {
 	defer rows.Close()
-	out := []Entry{}
+	out := []T{}
 	for rows.Next() {
-		var e Entry
-		var exp sql.NullInt64
-		var added int64
-		if err := rows.Scan(&e.Value, &e.Reason, &exp, &added, &e.AddedBy); err != nil {
+		v, err := scan(rows)
+		if err != nil {
 			return nil, "", err
 		}
-		e.AddedAt = fromMicros(added)
-		if exp.Valid {
-			t := fromMicros(exp.Int64)
-			e.ExpiresAt = &t
-		}
-		out = append(out, e)
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, "", store.Translate(err)
@@ -128,7 +130,7 @@ func (s *Service) Entries(ctx context.Context, name, cursor string, limit int) (
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = base64.RawURLEncoding.EncodeToString([]byte(out[limit-1].Value))
+		next = cursor(out[limit-1])
 	}
 	return out, next, nil
 }
