@@ -45,7 +45,7 @@ func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) ([]int64, error)
 		}
 		defer unlock()
 	}
-	p, err := goose.NewProvider(dialect, db.write, migrations.FS, opts...)
+	p, err := goose.NewProvider(dialect, db.write, migrations.For(string(db.Dialect)), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
