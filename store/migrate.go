@@ -20,6 +20,12 @@ import (
 // PostgreSQL advisory lock for PostgreSQL, an exclusive file lock beside the
 // SQLite file for the embedded default. It is safe to run on every start.
 func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) ([]int64, error) {
+	return db.MigrateTo(ctx, logger, 0)
+}
+
+// MigrateTo is Migrate up to and including version (every pending version
+// when it is 0), for tests of an upgrade from an earlier release.
+func (db *DB) MigrateTo(ctx context.Context, logger *slog.Logger, version int64) ([]int64, error) {
 	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
 	dialect := goose.DialectSQLite3
 	if db.Dialect == Postgres {
@@ -37,7 +43,9 @@ func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) ([]int64, error)
 		if err != nil {
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
-		opts = append(opts, goose.WithSessionLocker(locker))
+		// Named with its schema: goose looks an unqualified table up in
+		// current_schema(), the first module schema once 00013 made them.
+		opts = append(opts, goose.WithSessionLocker(locker), goose.WithTableName("public.goose_db_version"))
 	} else {
 		unlock, err := fileLock(filepath.Join(filepath.Dir(db.path), "migrate.lock"))
 		if err != nil {
@@ -49,7 +57,12 @@ func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) ([]int64, error)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	results, err := p.Up(ctx)
+	var results []*goose.MigrationResult
+	if version > 0 {
+		results, err = p.UpTo(ctx, version)
+	} else {
+		results, err = p.Up(ctx)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}

@@ -3,7 +3,8 @@
 // translates driver errors into Nirnay's error kinds in one place.
 //
 // SQL is written once for both dialects: positional parameters ($1, $2 …),
-// TEXT ids, BIGINT paise and unix-microsecond times.
+// plain table names (on PostgreSQL each module's tables are in a schema of
+// their own, found through the search_path, see Schemas).
 package store
 
 import (
@@ -56,6 +57,16 @@ func Param(d Dialect, n int) string {
 	}
 	return "$" + strconv.Itoa(n)
 }
+
+// Schemas are the PostgreSQL schemas of Nirnay's modules, one each, owned
+// by the package that uses the tables in it (docs/data-model.md). SQLite
+// keeps every table in its one file.
+var Schemas = []string{"auth", "decisions", "features", "governance", "lending", "events", "lists", "kyc", "comms", "cases", "ops"}
+
+// SearchPath is the search_path of every PostgreSQL connection: the module
+// schemas, then public (where goose keeps its version table, and where the
+// tables of a database not yet migrated past version 13 still are).
+var SearchPath = strings.Join(Schemas, ", ") + ", public"
 
 // SQLiteFile is the name of the embedded database file inside the data dir.
 const SQLiteFile = "nirnay.db"
@@ -132,6 +143,10 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("NIRNAY_DATABASE_URL: %v", err)
 	}
+	// Every module's tables are found by their plain names; a search_path
+	// given in the URL is replaced (the tables are where the migrations
+	// put them).
+	cfg.ConnConfig.RuntimeParams["search_path"] = SearchPath
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("NIRNAY_DATABASE_URL: %v", err)
