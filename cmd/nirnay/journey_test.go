@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,9 +25,10 @@ import (
 // policies and products, the demo customers' features, on a fresh
 // embedded store, with its background work running.
 type demoServer struct {
-	url string
-	t   *testing.T
-	svc *service
+	url  string
+	t    *testing.T
+	svc  *service
+	stop func() // stops the service; the test's end stops it too
 }
 
 func startDemo(t *testing.T) *demoServer {
@@ -41,27 +43,40 @@ func startDemo(t *testing.T) *demoServer {
 	if _, err := db.Migrate(ctx, nil); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	if err := seedDemo(ctx, db, io.Discard, time.Now().UTC()); err != nil {
-		t.Fatalf("demo keys: %v", err)
+	return startOn(t, db, config{DataDir: dir}, true)
+}
+
+// startOn builds the service on an open, migrated db with cfg's data dir
+// and database URL; seed adds the demo keys, customers and lists first. The
+// service stops when the test ends (or at stop, whichever is first).
+func startOn(t *testing.T, db *store.DB, cfg config, seed bool) *demoServer {
+	t.Helper()
+	ctx := context.Background()
+	if seed {
+		if err := seedDemo(ctx, db, io.Discard, time.Now().UTC()); err != nil {
+			t.Fatalf("demo keys: %v", err)
+		}
 	}
-	cfg := config{DataDir: dir, HTTPAddr: "127.0.0.1:0", MaxBodyBytes: 1 << 20, DecisionHotAge: 720 * time.Hour,
-		ShutdownTimeout: 5 * time.Second}
+	cfg.HTTPAddr, cfg.MaxBodyBytes, cfg.DecisionHotAge, cfg.ShutdownTimeout = "127.0.0.1:0", 1<<20, 720*time.Hour, 5*time.Second
 	svc, err := buildService(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), db, nil, nil)
 	if err != nil {
 		t.Fatalf("build service: %v", err)
 	}
-	t.Cleanup(svc.close)
-	if err := svc.seedDemoCustomers(ctx, io.Discard); err != nil {
-		t.Fatalf("seed demo customers: %v", err)
+	if seed {
+		if err := svc.seedDemoCustomers(ctx, io.Discard); err != nil {
+			t.Fatalf("seed demo customers: %v", err)
+		}
+		if err := svc.seedDemoLists(ctx, io.Discard); err != nil {
+			t.Fatalf("seed demo lists: %v", err)
+		}
 	}
-	if err := svc.seedDemoLists(ctx, io.Discard); err != nil {
-		t.Fatalf("seed demo lists: %v", err)
-	}
-	stop := svc.run(ctx)
-	t.Cleanup(stop)
+	run := svc.run(ctx)
 	ts := httptest.NewServer(svc.api.Handler())
-	t.Cleanup(ts.Close)
-	return &demoServer{url: ts.URL, t: t, svc: svc}
+	var once sync.Once
+	d := &demoServer{url: ts.URL, t: t, svc: svc}
+	d.stop = func() { once.Do(func() { ts.Close(); run(); svc.close() }) }
+	t.Cleanup(d.stop)
+	return d
 }
 
 // call sends body (JSON) with the demo key of role and an optional
