@@ -178,7 +178,9 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // InTx runs fn in one write transaction, committing when fn returns nil and
-// rolling back otherwise.
+// rolling back otherwise. It runs at READ COMMITTED on PostgreSQL (lock what
+// you fold: ForUpdate) and serialised behind the one write lock on SQLite;
+// see isolation.go.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {

@@ -36,10 +36,14 @@ type CreditLine struct {
 
 const lineCols = `id, customer_id, product_id, status, request_id, credit_limit, annual_rate_bps, reasons, offer, consent, account_hash, created_at, updated_at`
 
+// lockLine reads a credit line; with forUpdate (inside a transaction) it
+// locks the line's row as lockLoan does a loan's. A draw, a limit increase
+// and an acceptance lock the line; a money change on a draw locks the draw's
+// loan first and then its line, never the other way (docs/isolation.md).
 func (s *Service) lockLine(ctx context.Context, q queryer, id string, forUpdate bool) (*CreditLine, error) {
 	sqlq := `SELECT ` + lineCols + ` FROM credit_lines WHERE id = $1`
-	if forUpdate && s.db.Dialect == store.Postgres {
-		sqlq += ` FOR UPDATE`
+	if forUpdate {
+		sqlq += store.ForUpdate(s.db.Dialect)
 	}
 	var (
 		c                       CreditLine
@@ -374,6 +378,15 @@ func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested mo
 		line, err = s.lockLine(ctx, tx, lineID, true)
 		if err != nil {
 			return err
+		}
+		// Checked again under the lock: a concurrent increase may have
+		// raised the limit (or the line ended) since the first read, and
+		// an increase never lowers a limit.
+		if line.Status != StatusActive {
+			return conflict("credit line %s is %s", line.ID, line.Status)
+		}
+		if newLimit <= line.Limit {
+			return unprocessable("limit %s is not above the current limit %s", newLimit, line.Limit)
 		}
 		now := s.now().UTC()
 		from := line.Limit

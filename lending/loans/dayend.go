@@ -104,6 +104,9 @@ func (s *Service) dayEndBorrower(ctx context.Context, tx *sql.Tx, customer strin
 		if err != nil {
 			return err
 		}
+		if l.Status != StatusActive {
+			continue // settled while this day end waited for its lock: as if before the query
+		}
 		item := loanDPD{l: l, prevDPD: l.DPD, prevClass: l.AssetClass, dpd: l.DPD}
 		if l.LastDayEnd != "" && l.LastDayEnd >= d.String() {
 			item.skipped = true

@@ -484,13 +484,26 @@ func (s *Service) DisburseWith(ctx context.Context, loanID string, req DisburseR
 	})
 }
 
-// Get returns a loan with its folded state (nil before disbursal).
+// Get returns a loan with its folded state (nil before disbursal). The row
+// and the events are read in one snapshot, so the snapshot figures and the
+// state always agree, whatever commits meanwhile.
 func (s *Service) Get(ctx context.Context, loanID string) (*Loan, error) {
-	l, err := getLoan(ctx, s.db.Reader(), loanID)
+	var l *Loan
+	err := s.db.InSnapshot(ctx, func(tx *sql.Tx) error {
+		var err error
+		l, err = getFolded(ctx, tx, loanID)
+		return err
+	})
+	return l, err
+}
+
+// getFolded reads a loan and folds its events through q.
+func getFolded(ctx context.Context, q queryer, loanID string) (*Loan, error) {
+	l, err := getLoan(ctx, q, loanID)
 	if err != nil {
 		return nil, err
 	}
-	evs, _, err := loadEvents(ctx, s.db.Reader(), loanID)
+	evs, _, err := loadEvents(ctx, q, loanID)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package loans
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -24,7 +25,11 @@ func (d Difference) String() string {
 // LedgerBalances returns a loan's signed (debit positive) ledger balance
 // per account.
 func (s *Service) LedgerBalances(ctx context.Context, loanID string) (map[string]money.Paise, error) {
-	rows, err := s.db.Reader().QueryContext(ctx,
+	return ledgerBalances(ctx, s.db.Reader(), loanID)
+}
+
+func ledgerBalances(ctx context.Context, q queryer, loanID string) (map[string]money.Paise, error) {
+	rows, err := q.QueryContext(ctx,
 		`SELECT account, SUM(debit) - SUM(credit) FROM ledger_lines WHERE loan_id = $1 GROUP BY account`, loanID)
 	if err != nil {
 		return nil, err
@@ -48,6 +53,9 @@ func (s *Service) LedgerBalances(ctx context.Context, loanID string) (map[string
 // ledger's receivables equal the loan's stored outstanding; and folding the
 // loan's events again gives the same outstanding and the same balance on
 // every account. It returns the loans checked and every difference found.
+// Each loan is read in one snapshot (its row, events and ledger lines
+// together), so a change committing meanwhile is never half seen as a
+// difference; payments may go on while it runs.
 func (s *Service) Reconcile(ctx context.Context) (int, []Difference, error) {
 	var diffs []Difference
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT j.loan_id, j.id, SUM(l.debit), SUM(l.credit) FROM ledger_journals j
@@ -81,11 +89,18 @@ JOIN ledger_lines l ON l.journal_id = j.id GROUP BY j.loan_id, j.id HAVING SUM(l
 }
 
 func (s *Service) reconcileLoan(ctx context.Context, id string) ([]Difference, error) {
-	l, err := s.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	bal, err := s.LedgerBalances(ctx, id)
+	var (
+		l   *Loan
+		bal map[string]money.Paise
+	)
+	err := s.db.InSnapshot(ctx, func(tx *sql.Tx) error {
+		var err error
+		if l, err = getFolded(ctx, tx, id); err != nil {
+			return err
+		}
+		bal, err = ledgerBalances(ctx, tx, id)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -115,14 +115,13 @@ principal_outstanding=$7, advance=$8, dpd=$9, asset_class=$10, last_event_on=$11
 	return store.Translate(err)
 }
 
-// lockLoan reads a loan for update: SELECT … FOR UPDATE on PostgreSQL; on
-// SQLite the write transaction already holds the database's one writer.
+// lockLoan reads a loan for update: SELECT … FOR UPDATE on PostgreSQL, so
+// a concurrent operation on the loan waits for this transaction and then
+// reads what it wrote; on SQLite the write transaction already holds the
+// database's one write lock (docs/isolation.md). Every path that folds a
+// loan's events and writes the result reads the loan through it first.
 func (s *Service) lockLoan(ctx context.Context, tx *sql.Tx, id string) (*Loan, error) {
-	q := `SELECT ` + loanCols + ` FROM loans WHERE id = $1`
-	if s.db.Dialect == store.Postgres {
-		q += ` FOR UPDATE`
-	}
-	l, err := scanLoan(tx.QueryRowContext(ctx, q, id))
+	l, err := scanLoan(tx.QueryRowContext(ctx, `SELECT `+loanCols+` FROM loans WHERE id = $1`+store.ForUpdate(s.db.Dialect), id))
 	if isNoRows(err) {
 		return nil, notFound("loan", id)
 	}
