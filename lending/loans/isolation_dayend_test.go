@@ -17,8 +17,8 @@ import (
 	"github.com/nirnay/nirnay/store"
 )
 
-// TestRaceDayEndAndPayments: on each of 15 days before the first
-// instalment is due, the day end runs on one instance while four payments
+// TestRaceDayEndAndPayments: on each of 25 days before the first
+// instalment is due, the day end runs on one instance while five payments
 // arrive on both: no payment is lost from the loan's stored figures (they
 // still equal the fold) and the day end's date is not lost either. Without
 // the loan's lock in the day end, it writes back the loan row it read
@@ -29,10 +29,10 @@ func TestRaceDayEndAndPayments(t *testing.T) {
 		l := activeLoan(t, e, "C-de", rs("200000"), 24)
 		start := mustDate(l.DisbursedOn)
 		amount := rs("100")
-		for k := 1; k <= 15; k++ {
+		for k := 1; k <= 25; k++ {
 			d := start + schedule.Date(k)
 			e.clk.Set(day(d.String()))
-			errs := race(svcs, 5, func(i int, s *loans.Service) error {
+			errs := race(svcs, 6, func(i int, s *loans.Service) error {
 				if i == 0 {
 					_, err := s.DayEnd(ctx, d)
 					return err
@@ -53,7 +53,7 @@ func TestRaceDayEndAndPayments(t *testing.T) {
 				t.Fatalf("day %s: stored outstanding %s (principal %s), last day end %q; want the fold's %s (%s) and %s",
 					d, got.Outstanding, got.PrincipalOutstanding, got.LastDayEnd, got.State.Outstanding(), got.State.PrincipalOutstanding(), d)
 			}
-			if want := amount * money.Paise(4*k); got.State.Received != want {
+			if want := amount * money.Paise(5*k); got.State.Received != want {
 				t.Fatalf("day %s: received %s, want %s", d, got.State.Received, want)
 			}
 		}
@@ -61,57 +61,60 @@ func TestRaceDayEndAndPayments(t *testing.T) {
 	})
 }
 
-// TestRaceDayEndTwice: two instances run the same day end at once over
-// six borrowers whose loans have just fallen past due: every loan is closed
-// for the day exactly once (one run does it, the other skips it), so each
-// gets one penal charge and one dpd_changed event. Without the loan's lock
-// in the day end, both runs fold the same state: one fails on the event
-// sequence, or both announce the change.
+// TestRaceDayEndTwice: on each of the three days after the first
+// instalment fell due unpaid, two instances run the same day end at once
+// over ten borrowers: every loan is closed for the day exactly once (one
+// run does it, the other skips it), so each gets one penal charge in all
+// and one dpd_changed event a day. Without the loan's lock in the day end,
+// both runs fold the same state: one fails on the event sequence, or both
+// announce the change.
 func TestRaceDayEndTwice(t *testing.T) {
 	instances(t, func(t *testing.T, e *env, svcs []*loans.Service) {
 		ctx := context.Background()
 		var ids []string
-		for i := range 6 {
+		for i := range 10 {
 			ids = append(ids, activeLoan(t, e, fmt.Sprintf("C-twice-%d", i), rs("50000"), 6).ID)
 		}
 		first, err := e.svc.Get(ctx, ids[0])
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := first.State.Rows[0].Due + 1 // the first instalment unpaid
-		e.clk.Set(day(d.String()))
-		reps := make([]loans.DayEndReport, 2)
-		errs := race(svcs, 2, func(i int, s *loans.Service) error {
-			var err error
-			reps[i], err = s.DayEnd(ctx, d)
-			return err
-		})
-		for i, err := range errs {
-			if err != nil {
-				t.Fatalf("day end on instance %d: %v", i, err)
-			}
-		}
-		if done, skipped := reps[0].Loans+reps[1].Loans, reps[0].Skipped+reps[1].Skipped; done != len(ids) || skipped != len(ids) {
-			t.Errorf("day end %s twice at once: %d loans closed for the day and %d skipped (%+v, %+v); want %d each",
-				d, done, skipped, reps[0], reps[1], len(ids))
-		}
-		for _, id := range ids {
-			l, err := e.svc.Get(ctx, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			late, events := 0, 0
-			for _, c := range l.State.Charges {
-				if c.Kind == "late" {
-					late++
+		for k := 1; k <= 3; k++ {
+			d := first.State.Rows[0].Due + schedule.Date(k)
+			e.clk.Set(day(d.String()))
+			reps := make([]loans.DayEndReport, 2)
+			errs := race(svcs, 2, func(i int, s *loans.Service) error {
+				var err error
+				reps[i], err = s.DayEnd(ctx, d)
+				return err
+			})
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("day end %s on instance %d: %v", d, i, err)
 				}
 			}
-			if err := e.db.Reader().QueryRow(`SELECT COUNT(*) FROM outbox WHERE topic = 'loan.dpd_changed' AND key = $1`, id).Scan(&events); err != nil {
-				t.Fatal(err)
+			if done, skipped := reps[0].Loans+reps[1].Loans, reps[0].Skipped+reps[1].Skipped; done != len(ids) || skipped != len(ids) {
+				t.Errorf("day end %s twice at once: %d loans closed for the day and %d skipped (%+v, %+v); want %d each",
+					d, done, skipped, reps[0], reps[1], len(ids))
 			}
-			if late != 1 || events != 1 || l.DPD != 1 || l.LastDayEnd != d.String() {
-				t.Errorf("loan %s after two day ends of %s at once: %d late charges, %d dpd_changed events, dpd %d, last day end %q; want 1, 1, 1, %s",
-					id, d, late, events, l.DPD, l.LastDayEnd, d)
+			for _, id := range ids {
+				l, err := e.svc.Get(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				late, events := 0, 0
+				for _, c := range l.State.Charges {
+					if c.Kind == "late" {
+						late++
+					}
+				}
+				if err := e.db.Reader().QueryRow(`SELECT COUNT(*) FROM outbox WHERE topic = 'loan.dpd_changed' AND key = $1`, id).Scan(&events); err != nil {
+					t.Fatal(err)
+				}
+				if late != 1 || events != k || l.DPD != k || l.LastDayEnd != d.String() {
+					t.Fatalf("loan %s after two day ends of %s at once: %d late charges, %d dpd_changed events, dpd %d, last day end %q; want 1, %d, %d, %s",
+						id, d, late, events, l.DPD, l.LastDayEnd, k, k, d)
+				}
 			}
 		}
 		reconcileClean(t, e)
@@ -119,10 +122,12 @@ func TestRaceDayEndTwice(t *testing.T) {
 }
 
 // TestRaceLimitIncreases: ten increases of one line's limit at once, to
-// 60,000 … 150,000, from two instances: the line ends at the highest and
-// every recorded increase raised the limit. An increase checks the limit
-// again under the line's lock: without that check, an increase decided
-// against the old limit commits after a higher one and lowers it.
+// 60,000 … 150,000, from two instances: the line ends at the highest, and
+// the recorded increases chain, each from the limit the one before set and
+// upwards. Without the line's lock two increases read the same limit and
+// the later commit overwrites the other; without the check of the limit
+// under the lock, an increase decided against the old limit commits after
+// a higher one and lowers it.
 func TestRaceLimitIncreases(t *testing.T) {
 	instances(t, func(t *testing.T, e *env, svcs []*loans.Service) {
 		ctx := context.Background()
@@ -145,6 +150,7 @@ func TestRaceLimitIncreases(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer rows.Close()
+		prev := rs("50000") // each increase starts from the limit the one before it set
 		for rows.Next() {
 			var body string
 			var b struct{ From, To string }
@@ -153,12 +159,16 @@ func TestRaceLimitIncreases(t *testing.T) {
 			}
 			from, _ := money.ParseRupees(b.From)
 			to, _ := money.ParseRupees(b.To)
-			if to <= from {
-				t.Errorf("a limit increase recorded from %s to %s: it lowered the limit", b.From, b.To)
+			if to <= from || from != prev {
+				t.Errorf("a limit increase recorded from %s to %s after the limit was %s: want it from %s and upwards", b.From, b.To, prev, prev)
 			}
+			prev = to
 		}
 		if err := rows.Err(); err != nil {
 			t.Fatal(err)
+		}
+		if prev != line.Limit {
+			t.Errorf("the last increase recorded set %s; the line's limit is %s", prev, line.Limit)
 		}
 	})
 }

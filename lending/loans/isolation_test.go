@@ -276,62 +276,66 @@ func TestRaceLifecycleSteps(t *testing.T) {
 	})
 }
 
-// TestRaceCoolingOffExitAndPayments: a cooling-off exit of the quoted
-// amount races five payments, from two instances. Whichever order the
-// database picks, the answers are those of a serial order: a payment
-// before the exit changes what the exit must pay (the exit is refused for
-// its amount), a payment after it finds the loan cancelled; and the fold
-// holds every payment that was applied. Without the loan's lock the exit
-// and a payment fold the same state and one fails on the event sequence.
+// TestRaceCoolingOffExitAndPayments: on each of four loans a cooling-off
+// exit of the quoted amount races seven payments, from two instances.
+// Whichever order the database picks, the answers are those of a serial
+// order: a payment before the exit changes what the exit must pay (the
+// exit is refused for its amount), a payment after it finds the loan
+// cancelled; and the fold holds every payment that was applied. Without
+// the loan's lock the exit and a payment fold the same state and one fails
+// on the event sequence.
 func TestRaceCoolingOffExitAndPayments(t *testing.T) {
 	instances(t, func(t *testing.T, e *env, svcs []*loans.Service) {
 		ctx := context.Background()
-		l := activeLoan(t, e, "C-cool", rs("100000"), 12)
-		q, err := e.svc.Quote(ctx, l.ID, "")
-		if err != nil || !q.CoolingOff {
-			t.Fatalf("quote: %+v, %v; want one in the cooling-off period", q, err)
-		}
-		const n = 6
-		paid := make([]bool, n)
-		amount := rs("1000")
-		errs := race(svcs, n, func(i int, s *loans.Service) error {
-			if i == 0 {
-				_, _, err := s.Cancel(ctx, l.ID, loans.PaymentRequest{Key: "exit", Amount: q.CoolingOffTotal})
+		for round := range 4 {
+			l := activeLoan(t, e, fmt.Sprintf("C-cool-%d", round), rs("100000"), 12)
+			q, err := e.svc.Quote(ctx, l.ID, "")
+			if err != nil || !q.CoolingOff {
+				t.Fatalf("quote: %+v, %v; want one in the cooling-off period", q, err)
+			}
+			const n = 8
+			paid := make([]bool, n)
+			amount := rs("1000")
+			errs := race(svcs, n, func(i int, s *loans.Service) error {
+				if i == 0 {
+					_, _, err := s.Cancel(ctx, l.ID, loans.PaymentRequest{Key: "exit", Amount: q.CoolingOffTotal})
+					return err
+				}
+				_, _, err := s.Pay(ctx, l.ID, loans.PaymentRequest{Key: fmt.Sprintf("p-%d", i), Amount: amount})
+				paid[i] = err == nil
 				return err
+			})
+			exitErr := errs[0]
+			if exitErr != nil && !(nirnay.IsKind(exitErr, nirnay.KindUnprocessable) && strings.Contains(exitErr.Error(), "is not the cancelled amount")) {
+				t.Errorf("loan %d exit: %v; want success or refused for its amount", round, exitErr)
 			}
-			_, _, err := s.Pay(ctx, l.ID, loans.PaymentRequest{Key: fmt.Sprintf("p-%d", i), Amount: amount})
-			paid[i] = err == nil
-			return err
-		})
-		exitErr := errs[0]
-		if exitErr != nil && !(nirnay.IsKind(exitErr, nirnay.KindUnprocessable) && strings.Contains(exitErr.Error(), "is not the cancelled amount")) {
-			t.Errorf("exit: %v; want success or refused for its amount", exitErr)
-		}
-		late := refused(t, errs[1:], nirnay.KindConflict, "payments are taken only on an active loan")
-		got, err := e.svc.Get(ctx, l.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want money.Paise
-		applied := 0
-		for _, ok := range paid {
-			if ok {
-				want += amount
-				applied++
+			late := refused(t, errs[1:], nirnay.KindConflict, "payments are taken only on an active loan")
+			got, err := e.svc.Get(ctx, l.ID)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if exitErr == nil {
-			want += q.CoolingOffTotal
-		}
-		switch {
-		case got.State.Received != want:
-			t.Fatalf("the fold received %s, want %s (%d payments applied, exit %v)", got.State.Received, want, applied, exitErr)
-		case exitErr == nil && (applied != 0 || got.Status != loans.StatusCancelled):
-			// the exit's amount was quoted before any payment: it goes
-			// through only ahead of every payment
-			t.Fatalf("exit went through with %d payments applied, loan %s; want none applied, cancelled", applied, got.Status)
-		case exitErr != nil && (late != 0 || applied == 0 || got.Status != loans.StatusActive):
-			t.Fatalf("exit refused, %d payments applied, %d late, loan %s; want a payment ahead of it, none late, active", applied, late, got.Status)
+			var want money.Paise
+			applied := 0
+			for _, ok := range paid {
+				if ok {
+					want += amount
+					applied++
+				}
+			}
+			if exitErr == nil {
+				want += q.CoolingOffTotal
+			}
+			switch {
+			case got.State.Received != want:
+				t.Fatalf("loan %d: the fold received %s, want %s (%d payments applied, exit %v)", round, got.State.Received, want, applied, exitErr)
+			case exitErr == nil && (applied != 0 || got.Status != loans.StatusCancelled):
+				// the exit's amount was quoted before any payment: it goes
+				// through only ahead of every payment
+				t.Fatalf("loan %d: exit went through with %d payments applied, loan %s; want none applied, cancelled", round, applied, got.Status)
+			case exitErr != nil && (late != 0 || applied == 0 || got.Status != loans.StatusActive):
+				t.Fatalf("loan %d: exit refused, %d payments applied, %d late, loan %s; want a payment ahead of it, none late, active",
+					round, applied, late, got.Status)
+			}
 		}
 		reconcileClean(t, e)
 	})
