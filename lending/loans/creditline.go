@@ -266,6 +266,10 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 	if err != nil {
 		return nil, err
 	}
+	attempt := s.attemptID(StepDisbursal, lineID, req.RequestID)
+	if prev, err := s.drawOf(ctx, line.CustomerID, req.RequestID, attempt); prev != nil || err != nil {
+		return prev, err // a retry of a draw made: answered with it, never paid out again
+	}
 	switch {
 	case line.Status != StatusActive:
 		return nil, conflict("credit line %s is %s", line.ID, line.Status)
@@ -274,7 +278,7 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 	case req.AccountHash != line.AccountHash:
 		return nil, unprocessable("a draw goes only to the borrower's own verified account recorded at acceptance")
 	}
-	v, err := s.decide(ctx, StepDisbursal, line.CustomerID, s.attemptID(StepDisbursal, lineID, req.RequestID),
+	v, err := s.decide(ctx, StepDisbursal, line.CustomerID, attempt,
 		map[string]any{"amount": rupees(req.Amount), "credit_line_id": lineID, "account_hash": req.AccountHash, "account_verified": true,
 			"tenure_months": int64(req.TenureMonths), "kfs_digest": dig})
 	if err != nil {
@@ -308,6 +312,9 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 			Reasons: []string{}, Offer: map[string]any{}, KFS: kfs, KFSDigest: dig, AccountHash: req.AccountHash,
 			Consent:    json.RawMessage(jsonText(map[string]any{"kfs_digest": dig, "agreed": true, "at": now})),
 			AssetClass: ClassStandard, DisbursedOn: on.String(), CreatedAt: now, UpdatedAt: now}
+		if req.RequestID != "" {
+			l.RequestID = attempt // unique per customer: a concurrent retry conflicts here
+		}
 		if err := insertLoan(ctx, tx, l); err != nil {
 			return err
 		}
@@ -322,7 +329,30 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 		out = l
 		return nil
 	})
+	if nirnay.IsKind(err, nirnay.KindConflict) {
+		if prev, perr := s.drawOf(ctx, line.CustomerID, req.RequestID, attempt); prev != nil || perr != nil {
+			return prev, perr // a concurrent retry of this attempt drew first
+		}
+	}
 	return out, err
+}
+
+// drawOf returns the draw made by an earlier call with this request id
+// (attempt is its attempt id, kept as the draw's request_id), or nil when
+// there is none or the call has no request id.
+func (s *Service) drawOf(ctx context.Context, customer, requestID, attempt string) (*Loan, error) {
+	if requestID == "" {
+		return nil, nil
+	}
+	var id string
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT id FROM loans WHERE customer_id = $1 AND request_id = $2`, customer, attempt).Scan(&id)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id)
 }
 
 // LimitIncrease raises an active line's limit, only with the borrower's
