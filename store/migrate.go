@@ -64,6 +64,9 @@ func (db *DB) MigrateTo(ctx context.Context, logger *slog.Logger, version int64)
 		results, err = p.Up(ctx)
 	}
 	if err != nil {
+		if db.Dialect == SQLite {
+			db.recoverSQLite(ctx)
+		}
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	applied := make([]int64, 0, len(results))
@@ -74,6 +77,15 @@ func (db *DB) MigrateTo(ctx context.Context, logger *slog.Logger, version int64)
 		}
 	}
 	return applied, nil
+}
+
+// recoverSQLite undoes what a failed SQLite migration that runs outside
+// goose's transaction (NO TRANSACTION, with its own BEGIN … COMMIT) may
+// leave on the one write connection: its open transaction and foreign keys
+// turned off.
+func (db *DB) recoverSQLite(ctx context.Context) {
+	_, _ = db.write.ExecContext(ctx, `ROLLBACK`)
+	_, _ = db.write.ExecContext(ctx, `PRAGMA foreign_keys = ON`)
 }
 
 // advisoryLock waits (at most five minutes) for a PostgreSQL session
