@@ -12,6 +12,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"github.com/nirnay/nirnay/internal/backoff"
 	"github.com/nirnay/nirnay/store/migrations"
 )
 
@@ -89,7 +90,11 @@ func (db *DB) recoverSQLite(ctx context.Context) {
 }
 
 // advisoryLock waits (at most five minutes) for a PostgreSQL session
-// advisory lock on name, held on a connection of its own until unlock.
+// advisory lock on name, held on a connection of its own until unlock. It
+// polls with pg_try_advisory_lock rather than blocking in
+// pg_advisory_lock: a waiting statement holds a snapshot, and a migration
+// that builds an index CONCURRENTLY waits for every older snapshot, so a
+// blocked waiter and the migrating instance would wait for each other.
 func (db *DB) advisoryLock(ctx context.Context, name string) (unlock func(), err error) {
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
@@ -97,9 +102,20 @@ func (db *DB) advisoryLock(ctx context.Context, name string) (unlock func(), err
 	if err != nil {
 		return nil, Translate(err)
 	}
-	if _, err := conn.ExecContext(lctx, `SELECT pg_advisory_lock(hashtextextended($1, 7))`, name); err != nil {
-		conn.Close()
-		return nil, Translate(err)
+	bo := backoff.New(20*time.Millisecond, time.Second)
+	for {
+		var got bool
+		if err := conn.QueryRowContext(lctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 7))`, name).Scan(&got); err != nil {
+			conn.Close()
+			return nil, Translate(err)
+		}
+		if got {
+			break
+		}
+		if !bo.Wait(lctx) {
+			conn.Close()
+			return nil, Translate(lctx.Err())
+		}
 	}
 	return func() {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

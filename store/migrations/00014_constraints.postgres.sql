@@ -142,11 +142,15 @@ $$;
 
 -- A ledger line's journal is of the line's loan: the lines reference
 -- (journal id, loan id), which needs a unique key on the journals, built
--- without blocking writes.
+-- without blocking writes. A concurrent build waits for the transactions
+-- already running to end, which may take longer than lock_timeout while
+-- taking no lock that blocks anyone: no timeout for it.
+SET lock_timeout = 0;
 CREATE UNIQUE INDEX CONCURRENTLY ledger_journals_id_loan ON lending.ledger_journals (id, loan_id);
-ALTER TABLE lending.ledger_journals ADD CONSTRAINT ledger_journals_id_loan UNIQUE USING INDEX ledger_journals_id_loan;
 -- Deleting acknowledged stream messages looks their acknowledgements up by seq.
 CREATE INDEX CONCURRENTLY event_stream_acks_seq ON events.event_stream_acks (seq);
+SET lock_timeout = '10s';
+ALTER TABLE lending.ledger_journals ADD CONSTRAINT ledger_journals_id_loan UNIQUE USING INDEX ledger_journals_id_loan;
 
 ALTER TABLE auth.api_keys
     ADD CONSTRAINT api_keys_role_known CHECK (role IN ('service', 'analyst', 'approver', 'ops', 'admin')) NOT VALID;
