@@ -124,9 +124,6 @@ func (s *Service) seed(ctx context.Context, b *shipped) error {
 		inserted = 0
 		for _, v := range b.versions {
 			p := v.c.Policy
-			if err := insertPolicy(ctx, tx, p.ID, p.Step, now); err != nil {
-				return fmt.Errorf("seed %s: %w", p.Ref(), err)
-			}
 			res, err := tx.ExecContext(ctx, `INSERT INTO policy_versions
 				(policy_id, version, step, status, source, sha256, author_id, author_name, created_at, updated_at,
 				 submitted_at, reviewer_id, reviewer_name, reviewed_at)

@@ -127,9 +127,6 @@ func (s *Service) Upload(ctx context.Context, actor Actor, source []byte) (Versi
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if err := insertPolicy(ctx, tx, p.ID, p.Step, now); err != nil {
-			return err
-		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO policy_versions
 			(policy_id, version, step, status, source, sha256, author_id, author_name, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
@@ -176,15 +173,6 @@ func (s *Service) Upload(ctx context.Context, actor Actor, source []byte) (Versi
 		s.committed(ctx, Change{Action: ActionUpload, Subject: v.subject()})
 	}
 	return v, created, nil
-}
-
-// insertPolicy records policy id of step when its first version is stored
-// (every version belongs to a row of policies); an id already recorded is
-// left as it is.
-func insertPolicy(ctx context.Context, tx *sql.Tx, id, step string, at time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO policies (id, step, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
-		id, step, at.UnixMicro())
-	return store.Translate(err)
 }
 
 // Get returns a version with its source; KindNotFound when there is none.

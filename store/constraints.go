@@ -48,8 +48,9 @@ var Rules = map[string]string{
 	"decision_claims_request_present":  "a claim is for a non-empty request id",
 	"decision_claims_decision_present": "a claim names the decision id it will give",
 	// governance
+	"policies_id_step":                       "a policy keeps one journey step",
 	"policies_step_known":                    "a policy belongs to a journey step: " + steps,
-	"policy_versions_policy_fk":              "a policy version belongs to a stored policy",
+	"policy_versions_policy_fk":              "a policy version belongs to a stored policy, of the policy's journey step",
 	"policy_versions_version_positive":       "a policy version number is 1 or more",
 	"policy_versions_step_known":             "a policy version belongs to a journey step: " + steps,
 	"policy_versions_status_known":           "a policy version is draft, submitted, approved or rejected",

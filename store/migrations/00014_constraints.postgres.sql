@@ -26,15 +26,35 @@
 -- earlier run of it added.
 SET lock_timeout = '10s';
 
--- Every policy id ever uploaded, with the journey step it keeps. A row is
--- written with a policy's first version (governance), filled here from the
--- versions already stored: each policy's step is its first version's.
+-- Every policy id ever stored, with the journey step it keeps: a policy
+-- version references (policy id, step), so a policy id cannot change its
+-- step. The row is written with the policy's first version, in its
+-- statement, by the trigger below rather than by the service, so that a
+-- service of the previous release (a rolling deploy, or the upgrade test
+-- that fills a database at an earlier version through the service) stores
+-- versions that keep the foreign key. The rows for the versions already
+-- stored are filled here: each policy's step is its first version's.
 CREATE TABLE IF NOT EXISTS governance.policies (
     id         TEXT PRIMARY KEY,
     step       TEXT NOT NULL,
     created_at BIGINT NOT NULL,
+    CONSTRAINT policies_id_step UNIQUE (id, step),
     CONSTRAINT policies_step_known CHECK (step IN ('signup', 'login', 'kyc', 'application', 'offer_accept', 'disbursal', 'repayment', 'collections', 'limit_increase'))
 );
+
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION governance.policy_of_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO governance.policies (id, step, created_at) VALUES (NEW.policy_id, NEW.step, NEW.created_at)
+        ON CONFLICT (id) DO NOTHING;
+    RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+DROP TRIGGER IF EXISTS policy_versions_policy ON governance.policy_versions;
+CREATE TRIGGER policy_versions_policy BEFORE INSERT ON governance.policy_versions
+    FOR EACH ROW EXECUTE FUNCTION governance.policy_of_version();
+
 INSERT INTO governance.policies (id, step, created_at)
     SELECT v.policy_id, v.step, v.created_at FROM governance.policy_versions v
     WHERE v.version = (SELECT MIN(w.version) FROM governance.policy_versions w WHERE w.policy_id = v.policy_id)
@@ -163,7 +183,7 @@ ALTER TABLE decisions.decision_claims
     ADD CONSTRAINT decision_claims_decision_present CHECK (decision_id <> '') NOT VALID;
 
 ALTER TABLE governance.policy_versions
-    ADD CONSTRAINT policy_versions_policy_fk FOREIGN KEY (policy_id) REFERENCES governance.policies (id) NOT VALID,
+    ADD CONSTRAINT policy_versions_policy_fk FOREIGN KEY (policy_id, step) REFERENCES governance.policies (id, step) NOT VALID,
     ADD CONSTRAINT policy_versions_version_positive CHECK (version > 0) NOT VALID,
     ADD CONSTRAINT policy_versions_step_known CHECK (step IN ('signup', 'login', 'kyc', 'application', 'offer_accept', 'disbursal', 'repayment', 'collections', 'limit_increase')) NOT VALID,
     ADD CONSTRAINT policy_versions_status_known CHECK (status IN ('draft', 'submitted', 'approved', 'rejected')) NOT VALID,
@@ -243,13 +263,6 @@ ALTER TABLE events.event_journey
 ALTER TABLE events.event_sms_signals
     ADD CONSTRAINT event_sms_signals_kind_known CHECK (kind IN ('salary', 'bounce', 'disbursal', 'balance')) NOT VALID,
     ADD CONSTRAINT event_sms_signals_amount_non_negative CHECK (amount >= 0 OR kind = 'balance') NOT VALID;
-
--- A version stored between the fill above and its foreign key (by an
--- instance of the previous release) gets its policy now.
-INSERT INTO governance.policies (id, step, created_at)
-    SELECT v.policy_id, v.step, v.created_at FROM governance.policy_versions v
-    WHERE v.version = (SELECT MIN(w.version) FROM governance.policy_versions w WHERE w.policy_id = v.policy_id)
-    ON CONFLICT (id) DO NOTHING;
 
 -- Existing rows are read now, without blocking writes.
 ALTER TABLE auth.api_keys
@@ -400,6 +413,8 @@ ALTER TABLE auth.api_keys
     DROP CONSTRAINT IF EXISTS api_keys_role_known;
 ALTER TABLE lending.ledger_journals DROP CONSTRAINT IF EXISTS ledger_journals_id_loan;
 DROP INDEX IF EXISTS events.event_stream_acks_seq;
+DROP TRIGGER IF EXISTS policy_versions_policy ON governance.policy_versions;
+DROP FUNCTION IF EXISTS governance.policy_of_version();
 DROP TABLE IF EXISTS governance.policies;
 -- +goose StatementBegin
 DO $$

@@ -75,6 +75,7 @@ CREATE TABLE policies (
     id         TEXT PRIMARY KEY,
     step       TEXT NOT NULL,
     created_at BIGINT NOT NULL,
+    CONSTRAINT policies_id_step UNIQUE (id, step),
     CONSTRAINT policies_step_known CHECK (step IN ('signup', 'login', 'kyc', 'application', 'offer_accept', 'disbursal', 'repayment', 'collections', 'limit_increase'))
 );
 INSERT INTO policies (id, step, created_at)
@@ -98,7 +99,7 @@ CREATE TABLE policy_versions_new (
     reviewed_at   BIGINT,
     reject_reason TEXT,
     PRIMARY KEY (policy_id, version),
-    CONSTRAINT policy_versions_policy_fk FOREIGN KEY (policy_id) REFERENCES policies (id),
+    CONSTRAINT policy_versions_policy_fk FOREIGN KEY (policy_id, step) REFERENCES policies (id, step),
     CONSTRAINT policy_versions_version_positive CHECK (version > 0),
     CONSTRAINT policy_versions_step_known CHECK (step IN ('signup', 'login', 'kyc', 'application', 'offer_accept', 'disbursal', 'repayment', 'collections', 'limit_increase')),
     CONSTRAINT policy_versions_status_known CHECK (status IN ('draft', 'submitted', 'approved', 'rejected')),
@@ -114,6 +115,14 @@ INSERT INTO policy_versions_new (policy_id, version, step, status, source, sha25
 DROP TABLE policy_versions;
 ALTER TABLE policy_versions_new RENAME TO policy_versions;
 CREATE INDEX policy_versions_status ON policy_versions (status);
+-- A policy's first version records the policy (see the PostgreSQL file).
+-- +goose StatementBegin
+CREATE TRIGGER policy_versions_policy BEFORE INSERT ON policy_versions
+BEGIN
+    INSERT INTO policies (id, step, created_at)
+        SELECT NEW.policy_id, NEW.step, NEW.created_at WHERE NOT EXISTS (SELECT 1 FROM policies WHERE id = NEW.policy_id);
+END;
+-- +goose StatementEnd
 
 CREATE TABLE policy_deployments_new (
     step            TEXT PRIMARY KEY,
@@ -420,8 +429,11 @@ CREATE INDEX list_entries_expiring ON list_entries (list_name, expires_at) WHERE
 CREATE INDEX list_entries_history ON list_entries (list_name, value, added_at);
 
 -- Every row copied must satisfy the foreign keys: a row that does not
--- fails this insert (its CHECK), and with it the migration.
-CREATE TEMP TABLE migration_14_fk_check (violations INTEGER CHECK (violations = 0));
+-- fails this insert (its CHECK, whose name is the message), and with it the
+-- migration. PRAGMA foreign_key_check lists the rows at fault.
+CREATE TEMP TABLE migration_14_fk_check (
+    violations INTEGER CONSTRAINT rows_refer_to_missing_rows_see_pragma_foreign_key_check CHECK (violations = 0)
+);
 INSERT INTO migration_14_fk_check SELECT COUNT(*) FROM pragma_foreign_key_check;
 DROP TABLE migration_14_fk_check;
 
