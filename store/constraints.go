@@ -36,10 +36,10 @@ func (v *Violation) Unwrap() error { return v.Err }
 // steps is the journey steps (DESIGN §3) as the CHECKs on step list them.
 const steps = "signup, login, kyc, application, offer_accept, disbursal, repayment, collections or limit_increase"
 
-// Rules says in words what each named constraint of the migrations keeps
+// ConstraintRules says in words what each named constraint of the migrations keeps
 // true; the message of a violation quotes it. Every constraint the
 // migrations name has an entry (a test keeps them in step).
-var Rules = map[string]string{
+var ConstraintRules = map[string]string{
 	// auth
 	"api_keys_role_known": "an API key's role is service, analyst, approver, ops or admin",
 	// decisions
@@ -147,7 +147,7 @@ func violation(err error) *nirnay.Error {
 	default:
 		return nil
 	}
-	v := &Violation{Constraint: name, Rule: Rules[name], Err: err}
+	v := &Violation{Constraint: name, Rule: ConstraintRules[name], Err: err}
 	return &nirnay.Error{Kind: kind, Message: v.message(kind), Err: v}
 }
 

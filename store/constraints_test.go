@@ -211,8 +211,8 @@ const sqliteFKCheck = "rows_refer_to_missing_rows_see_pragma_foreign_key_check"
 var constraintName = regexp.MustCompile(`CONSTRAINT (\w+) (?:CHECK|FOREIGN|UNIQUE)`)
 
 // TestEveryConstraintHasItsRule checks that both dialects of migration 14
-// name the same constraints, that store.Rules says each in words, and that
-// Rules names only constraints the migrated databases have.
+// name the same constraints, that store.ConstraintRules says each in words, and that
+// ConstraintRules names only constraints the migrated databases have.
 func TestEveryConstraintHasItsRule(t *testing.T) {
 	t.Parallel()
 	named := map[string][]string{}
@@ -238,8 +238,8 @@ func TestEveryConstraintHasItsRule(t *testing.T) {
 		t.Errorf("the dialects name different constraints:\npostgres %v\nsqlite   %v", named["postgres"], named["sqlite"])
 	}
 	for _, n := range named["sqlite"] {
-		if store.Rules[n] == "" {
-			t.Errorf("constraint %s has no rule in store.Rules", n)
+		if store.ConstraintRules[n] == "" {
+			t.Errorf("constraint %s has no rule in store.ConstraintRules", n)
 		}
 	}
 	testenv.Backends(t, func(t *testing.T, b testenv.Backend, db *store.DB) {
@@ -266,9 +266,9 @@ func TestEveryConstraintHasItsRule(t *testing.T) {
 				have[m[1]] = true
 			}
 		}
-		for n := range store.Rules {
+		for n := range store.ConstraintRules {
 			if !have[n] {
-				t.Errorf("store.Rules names %s, which the migrated database does not have", n)
+				t.Errorf("store.ConstraintRules names %s, which the migrated database does not have", n)
 			}
 		}
 	})

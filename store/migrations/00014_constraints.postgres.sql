@@ -4,7 +4,7 @@
 -- a module (never across modules), CHECKs on every status, kind, role,
 -- outcome, type, asset class and account column and on money, and a table
 -- of policies that every policy version belongs to. Every constraint is
--- named <table>_<what>; store.Rules says each one in words and
+-- named <table>_<what>; store.ConstraintRules says each one in words and
 -- store.Translate turns a violation into a 409 (foreign key) or 422 (CHECK,
 -- NOT NULL). The SQLite file has the same constraints with the same names.
 --
