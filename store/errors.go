@@ -17,14 +17,21 @@ import (
 )
 
 // Translate maps driver errors to Nirnay's error kinds: no rows becomes
-// KindNotFound, a unique-constraint violation KindConflict, and a database
-// that cannot be reached, is shutting down or stays locked past the busy
-// timeout KindUnavailable (a client may retry), on both backends. Other
-// errors pass through unchanged (and so count as internal).
+// KindNotFound, a unique-constraint violation KindConflict, a broken
+// foreign key KindConflict and a broken CHECK or NOT NULL constraint
+// KindUnprocessable (both with a *Violation naming the constraint, and the
+// rule in words, in the message), and a database that cannot be reached, is
+// shutting down or stays locked past the busy timeout KindUnavailable (a
+// client may retry), on both backends. Other errors pass through unchanged
+// (and so count as internal).
 func Translate(err error) error {
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
+	}
+	if v := violation(err); v != nil {
+		return v
+	}
+	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return &nirnay.Error{Kind: nirnay.KindNotFound, Message: "not found", Err: err}
 	case isUniqueViolation(err):

@@ -12,6 +12,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"github.com/nirnay/nirnay/internal/backoff"
 	"github.com/nirnay/nirnay/store/migrations"
 )
 
@@ -64,6 +65,9 @@ func (db *DB) MigrateTo(ctx context.Context, logger *slog.Logger, version int64)
 		results, err = p.Up(ctx)
 	}
 	if err != nil {
+		if db.Dialect == SQLite {
+			db.recoverSQLite(ctx)
+		}
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	applied := make([]int64, 0, len(results))
@@ -76,8 +80,21 @@ func (db *DB) MigrateTo(ctx context.Context, logger *slog.Logger, version int64)
 	return applied, nil
 }
 
+// recoverSQLite undoes what a failed SQLite migration that runs outside
+// goose's transaction (NO TRANSACTION, with its own BEGIN … COMMIT) may
+// leave on the one write connection: its open transaction and foreign keys
+// turned off.
+func (db *DB) recoverSQLite(ctx context.Context) {
+	_, _ = db.write.ExecContext(ctx, `ROLLBACK`)
+	_, _ = db.write.ExecContext(ctx, `PRAGMA foreign_keys = ON`)
+}
+
 // advisoryLock waits (at most five minutes) for a PostgreSQL session
-// advisory lock on name, held on a connection of its own until unlock.
+// advisory lock on name, held on a connection of its own until unlock. It
+// polls with pg_try_advisory_lock rather than blocking in
+// pg_advisory_lock: a waiting statement holds a snapshot, and a migration
+// that builds an index CONCURRENTLY waits for every older snapshot, so a
+// blocked waiter and the migrating instance would wait for each other.
 func (db *DB) advisoryLock(ctx context.Context, name string) (unlock func(), err error) {
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
@@ -85,9 +102,20 @@ func (db *DB) advisoryLock(ctx context.Context, name string) (unlock func(), err
 	if err != nil {
 		return nil, Translate(err)
 	}
-	if _, err := conn.ExecContext(lctx, `SELECT pg_advisory_lock(hashtextextended($1, 7))`, name); err != nil {
-		conn.Close()
-		return nil, Translate(err)
+	bo := backoff.New(20*time.Millisecond, time.Second)
+	for {
+		var got bool
+		if err := conn.QueryRowContext(lctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 7))`, name).Scan(&got); err != nil {
+			conn.Close()
+			return nil, Translate(err)
+		}
+		if got {
+			break
+		}
+		if !bo.Wait(lctx) {
+			conn.Close()
+			return nil, Translate(lctx.Err())
+		}
 	}
 	return func() {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

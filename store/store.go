@@ -180,7 +180,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // InTx runs fn in one write transaction, committing when fn returns nil and
 // rolling back otherwise. It runs at READ COMMITTED on PostgreSQL (lock what
 // you fold: ForUpdate) and serialised behind the one write lock on SQLite;
-// see isolation.go.
+// see isolation.go. fn's error is returned as it is, except that a broken
+// constraint becomes the domain error Translate makes of it (409 or 422,
+// never an internal error).
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -188,6 +190,9 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
+		if v := violation(err); v != nil && !hasKind(err) {
+			return v
+		}
 		return err
 	}
 	return Translate(tx.Commit())
