@@ -6,8 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,30 +19,35 @@ import (
 	"github.com/nirnay/nirnay/store"
 )
 
-// releasedVersion is the last migration of the release before the module
-// schemas: a database it filled must come through every later migration
-// with each of its rows.
-const releasedVersion = 12
+// releasedCommit is the release before the second wave's data model (its
+// last migration is releasedVersion): a database it filled must come
+// through every later migration with each of its rows.
+const (
+	releasedCommit  = "eacd446226c631a2b0d8841b8acabf8134d91525"
+	releasedVersion = 12
+)
 
 // replacedTables are tables of the released version that later migrations
 // replace on a backend, with where their rows went (checked by the tests of
 // the migration that replaced them).
 var replacedTables = map[string]string{}
 
-// TestUpgradeKeepsEveryRow fills a database at the released version through
-// the service itself — demo keys, policies, customers and lists, decisions,
-// a loan taken from application to a payment, the decision log shipped —
-// then applies every later migration and checks that each row of each table
-// is still there with the same values (an instant the same microsecond, a
-// JSON document the same document, whatever type the column has become),
-// that PostgreSQL now keeps each module's tables in its schema, and that
-// the service reads the migrated database: the decision by id, the loan, its
-// ledger and the customer's journey.
+// TestUpgradeKeepsEveryRow fills a database with the released build itself
+// (built from releasedCommit) — `serve --demo`'s keys, policies, customers
+// and lists, decisions, a loan taken from application to a payment, the
+// decision log shipped — then applies every later migration and checks
+// that each row of each table is still there with the same values (an
+// instant the same microsecond, a JSON document the same document, whatever
+// type the column has become), that PostgreSQL now keeps each module's
+// tables in its schema, and that this build's service reads the migrated
+// database: the decision by id, the loan, its ledger and the customer's
+// journey.
 func TestUpgradeKeepsEveryRow(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
-		t.Skip("builds the demo service twice per backend")
+		t.Skip("builds the released version and runs it")
 	}
+	bin := releasedBinary(t)
 	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -46,17 +55,7 @@ func TestUpgradeKeepsEveryRow(t *testing.T) {
 			if name == "postgres" {
 				cfg.DatabaseURL = testenv.Postgres(t)
 			}
-			ctx := context.Background()
-			db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.MigrateTo(ctx, nil, releasedVersion); err != nil {
-				t.Fatalf("migrate to %d: %v", releasedVersion, err)
-			}
-
-			d := startOn(t, db, cfg, true)
+			d, stop := runReleased(t, bin, cfg)
 			a := applyUntilApproved(d, 0)
 			loanID, cust := a.loan["id"].(string), a.rec.CustomerID
 			account := a.rec.Entities["bank_account"]
@@ -68,8 +67,14 @@ func TestUpgradeKeepsEveryRow(t *testing.T) {
 				map[string]any{"amount": "1000.00", "payment_mode": "upi"})
 			decisionID, _ := pay["decision_id"].(string)
 			waitJourney(d, cust, "decision repayment")
-			d.stop()
+			stop()
 
+			ctx := context.Background()
+			db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
 			before := snapshot(t, db)
 			if n := len(before["decisions"]); n == 0 {
 				t.Fatal("the released version stored no decision: nothing to carry over")
@@ -99,6 +104,94 @@ func TestUpgradeKeepsEveryRow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// releasedBinary builds the nirnay command of releasedCommit from this
+// repository's history (once per machine: it is kept in the user's cache
+// directory) and returns its path. Without git or the commit the test is
+// skipped, or fails under CI.
+func releasedBinary(t *testing.T) string {
+	t.Helper()
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	bin := filepath.Join(cache, "nirnay-test", "nirnay-"+releasedCommit[:12])
+	if _, err := os.Stat(bin); err == nil {
+		return bin
+	}
+	src := t.TempDir()
+	archive := exec.Command("sh", "-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", "../..", releasedCommit, src)
+	if out, err := archive.CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("cannot check out the released version %.12s from git: %v: %s", releasedCommit, err, out)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip("SKIPPED — " + msg)
+	}
+	tmp := bin + fmt.Sprintf(".%d", os.Getpid())
+	build := exec.Command("go", "build", "-o", tmp, "./cmd/nirnay")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the released version: %v: %s", err, out)
+	}
+	if err := os.Rename(tmp, bin); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// runReleased starts the released build's `serve --demo` on cfg's database
+// and waits until it is ready; stop ends it (SIGTERM) and waits.
+func runReleased(t *testing.T, bin string, cfg config) (d *demoServer, stop func()) {
+	t.Helper()
+	addr := freeAddr(t)
+	logPath := filepath.Join(t.TempDir(), "released.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd := exec.Command(bin, "serve", "--demo")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "NIRNAY_HTTP_ADDR=" + addr,
+		"NIRNAY_DATA_DIR=" + cfg.DataDir, "NIRNAY_DATABASE_URL=" + cfg.DatabaseURL, "NIRNAY_LOG_LEVEL=warn"}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	stop = func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}
+	t.Cleanup(stop)
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case <-done:
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("the released version exited before it was ready:\n%s", log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the released version not ready after %v", readyTimeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return &demoServer{url: "http://" + addr, t: t}, stop
 }
 
 // waitJourney waits (up to 15 s) until the customer's journey holds an
