@@ -59,7 +59,7 @@ func WriteAudit(ctx context.Context, tx *sql.Tx, id string, at time.Time, actor 
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (id, at, actor_id, actor_name, action, subject, before_json, after_json)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		id, at.UnixMicro(), actor.ID, actor.Name, action, subject, enc(before), enc(after))
+		id, store.Instant(at), actor.ID, actor.Name, action, subject, enc(before), enc(after))
 	return store.Translate(err)
 }
 
@@ -100,13 +100,11 @@ func (s *Service) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, string
 	for rows.Next() {
 		var (
 			e             AuditEntry
-			at            int64
 			before, after *string
 		)
-		if err := rows.Scan(&e.ID, &at, &e.Actor.ID, &e.Actor.Name, &e.Action, &e.Subject, &before, &after); err != nil {
+		if err := rows.Scan(&e.ID, store.ScanInstant(&e.At), &e.Actor.ID, &e.Actor.Name, &e.Action, &e.Subject, &before, &after); err != nil {
 			return nil, "", err
 		}
-		e.At = micros(at)
 		e.Before, e.After = rawJSON(before), rawJSON(after)
 		out = append(out, e)
 	}

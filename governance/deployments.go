@@ -11,6 +11,7 @@ import (
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/rules"
+	"github.com/nirnay/nirnay/store"
 )
 
 // Deployment is the active policy set of one journey step, as stored.
@@ -107,9 +108,8 @@ func readDeployments(ctx context.Context, q queryer) ([]Deployment, error) {
 		var (
 			d            Deployment
 			chall, shads string
-			at           int64
 		)
-		if err := rows.Scan(&d.Step, &d.Champion, &chall, &shads, &d.Revision, &d.UpdatedBy.ID, &d.UpdatedBy.Name, &at); err != nil {
+		if err := rows.Scan(&d.Step, &d.Champion, &chall, &shads, &d.Revision, &d.UpdatedBy.ID, &d.UpdatedBy.Name, store.ScanInstant(&d.UpdatedAt)); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(chall), &d.Challengers); err != nil {
@@ -118,7 +118,6 @@ func readDeployments(ctx context.Context, q queryer) ([]Deployment, error) {
 		if err := json.Unmarshal([]byte(shads), &d.Shadows); err != nil {
 			return nil, fmt.Errorf("deployment of %s: shadows: %w", d.Step, err)
 		}
-		d.UpdatedAt = micros(at)
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {
@@ -140,7 +139,7 @@ func insertDeployment(ctx context.Context, tx *sql.Tx, d Deployment) (int64, err
 	res, err := tx.ExecContext(ctx, `INSERT INTO policy_deployments
 		(step, champion, challengers, shadows, revision, updated_by_id, updated_by_name, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (step) DO NOTHING`,
-		d.Step, d.Champion, chall, shads, d.Revision, d.UpdatedBy.ID, d.UpdatedBy.Name, d.UpdatedAt.UnixMicro())
+		d.Step, d.Champion, chall, shads, d.Revision, d.UpdatedBy.ID, d.UpdatedBy.Name, store.Instant(d.UpdatedAt))
 	if err != nil {
 		return 0, err
 	}
@@ -246,7 +245,7 @@ func (s *Service) changeDeployment(ctx context.Context, actor Actor, step, actio
 			res, err := tx.ExecContext(ctx, `UPDATE policy_deployments SET champion = $1, challengers = $2, shadows = $3,
 				revision = $4, updated_by_id = $5, updated_by_name = $6, updated_at = $7 WHERE step = $8 AND revision = $9`,
 				after.Champion, mustJSON(after.Challengers), mustJSON(after.Shadows), after.Revision,
-				actor.ID, actor.Name, now.UnixMicro(), step, cur.Revision)
+				actor.ID, actor.Name, store.Instant(now), step, cur.Revision)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/rules"
+	"github.com/nirnay/nirnay/store"
 )
 
 // TestReport is the result of running a version's tests.
@@ -110,7 +111,7 @@ func (s *Service) Submit(ctx context.Context, actor Actor, ref rules.PolicyRef) 
 		// The sha guard submits exactly the source that was tested.
 		res, err := tx.ExecContext(ctx, `UPDATE policy_versions SET status = $1, submitted_at = $2, updated_at = $2
 			WHERE policy_id = $3 AND version = $4 AND status = $5 AND sha256 = $6 AND author_id = $7`,
-			string(StatusSubmitted), now.UnixMicro(), ref.ID, ref.Version, string(StatusDraft), v.SHA256, actor.ID)
+			string(StatusSubmitted), store.Instant(now), ref.ID, ref.Version, string(StatusDraft), v.SHA256, actor.ID)
 		if err != nil {
 			return err
 		}
@@ -219,7 +220,7 @@ func (s *Service) review(ctx context.Context, actor Actor, before, after Version
 	if reason != "" {
 		rr = reason
 	}
-	at := after.UpdatedAt.UnixMicro()
+	at := store.Instant(after.UpdatedAt)
 	notAuthor := "" // an approval is never by the author, even in a race
 	if action == ActionApprove {
 		notAuthor = actor.ID

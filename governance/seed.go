@@ -15,6 +15,7 @@ import (
 
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/rules"
+	"github.com/nirnay/nirnay/store"
 )
 
 // Bundle file names (DESIGN §2: policies/).
@@ -118,7 +119,7 @@ func (s *Service) loadBundle(bundle fs.FS) (*shipped, error) {
 // and audits each row it inserted.
 func (s *Service) seed(ctx context.Context, b *shipped) error {
 	now := s.clock().UTC()
-	at := now.UnixMicro()
+	at := store.Instant(now)
 	inserted := 0
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		inserted = 0

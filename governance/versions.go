@@ -131,7 +131,7 @@ func (s *Service) Upload(ctx context.Context, actor Actor, source []byte) (Versi
 			(policy_id, version, step, status, source, sha256, author_id, author_name, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
 			ON CONFLICT (policy_id, version) DO NOTHING`,
-			p.ID, p.Version, p.Step, string(StatusDraft), v.Source, sha, actor.ID, actor.Name, now.UnixMicro())
+			p.ID, p.Version, p.Step, string(StatusDraft), v.Source, sha, actor.ID, actor.Name, store.Instant(now))
 		if err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func (s *Service) Upload(ctx context.Context, actor Actor, source []byte) (Versi
 		res, err = tx.ExecContext(ctx, `UPDATE policy_versions SET status = $1, source = $2, sha256 = $3, updated_at = $4,
 			submitted_at = NULL, reviewer_id = NULL, reviewer_name = NULL, reviewed_at = NULL, reject_reason = NULL
 			WHERE policy_id = $5 AND version = $6 AND author_id = $7 AND status IN ($8, $9)`,
-			string(StatusDraft), v.Source, sha, now.UnixMicro(), p.ID, p.Version, actor.ID, string(StatusDraft), string(StatusRejected))
+			string(StatusDraft), v.Source, sha, store.Instant(now), p.ID, p.Version, actor.ID, string(StatusDraft), string(StatusRejected))
 		if err != nil {
 			return err
 		}
@@ -259,13 +259,11 @@ func scanVersion(scan func(...any) error, withSource bool) (Version, error) {
 	var (
 		v                        Version
 		status                   string
-		created, updated         int64
-		submitted, reviewed      *int64
 		reviewerID, reviewerName *string
 		rejectReason             *string
 	)
-	dest := []any{&v.ID, &v.Version, &v.Step, &status, &v.SHA256, &v.Author.ID, &v.Author.Name, &created, &updated,
-		&submitted, &reviewerID, &reviewerName, &reviewed, &rejectReason}
+	dest := []any{&v.ID, &v.Version, &v.Step, &status, &v.SHA256, &v.Author.ID, &v.Author.Name, store.ScanInstant(&v.CreatedAt), store.ScanInstant(&v.UpdatedAt),
+		store.ScanNullInstant(&v.SubmittedAt), &reviewerID, &reviewerName, store.ScanNullInstant(&v.ReviewedAt), &rejectReason}
 	if withSource {
 		dest = append(dest, &v.Source)
 	}
@@ -273,23 +271,11 @@ func scanVersion(scan func(...any) error, withSource bool) (Version, error) {
 		return Version{}, err
 	}
 	v.Status = Status(status)
-	v.CreatedAt, v.UpdatedAt = micros(created), micros(updated)
-	v.SubmittedAt, v.ReviewedAt = microsPtr(submitted), microsPtr(reviewed)
 	if reviewerID != nil {
 		v.Reviewer = &Actor{ID: *reviewerID, Name: deref(reviewerName)}
 	}
 	v.RejectReason = deref(rejectReason)
 	return v, nil
-}
-
-func micros(us int64) time.Time { return time.UnixMicro(us).UTC() }
-
-func microsPtr(us *int64) *time.Time {
-	if us == nil {
-		return nil
-	}
-	t := micros(*us)
-	return &t
 }
 
 func deref(s *string) string {

@@ -33,7 +33,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k APIKey, secret string) error {
 	}
 	_, err := db.write.ExecContext(ctx,
 		`INSERT INTO api_keys (id, name, key_hash, role, customer_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		k.ID, k.Name, HashKey(secret), k.Role, cust, k.CreatedAt.UnixMicro())
+		k.ID, k.Name, HashKey(secret), k.Role, cust, Instant(k.CreatedAt))
 	return Translate(err)
 }
 
@@ -49,7 +49,7 @@ func (db *DB) EnsureAPIKey(ctx context.Context, k APIKey, secret string) error {
 	_, err := db.write.ExecContext(ctx,
 		`INSERT INTO api_keys (id, name, key_hash, role, customer_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
 		 ON CONFLICT (key_hash) DO UPDATE SET role = excluded.role, revoked_at = NULL`,
-		k.ID, k.Name, HashKey(secret), k.Role, cust, k.CreatedAt.UnixMicro())
+		k.ID, k.Name, HashKey(secret), k.Role, cust, Instant(k.CreatedAt))
 	return Translate(err)
 }
 
@@ -57,26 +57,24 @@ func (db *DB) EnsureAPIKey(ctx context.Context, k APIKey, secret string) error {
 // or revoked secret gives KindNotFound.
 func (db *DB) APIKeyBySecret(ctx context.Context, secret string) (APIKey, error) {
 	var (
-		k       APIKey
-		cust    *string
-		created int64
+		k    APIKey
+		cust *string
 	)
 	err := db.read.QueryRowContext(ctx,
 		`SELECT id, name, role, customer_id, created_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-		HashKey(secret)).Scan(&k.ID, &k.Name, &k.Role, &cust, &created)
+		HashKey(secret)).Scan(&k.ID, &k.Name, &k.Role, &cust, ScanInstant(&k.CreatedAt))
 	if err != nil {
 		return APIKey{}, Translate(err)
 	}
 	if cust != nil {
 		k.CustomerID = *cust
 	}
-	k.CreatedAt = time.UnixMicro(created).UTC()
 	return k, nil
 }
 
 // RevokeAPIKey revokes a key by id; an unknown id gives KindNotFound.
 func (db *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, at.UnixMicro(), id)
+	res, err := db.write.ExecContext(ctx, `UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, Instant(at), id)
 	if err != nil {
 		return Translate(err)
 	}
@@ -97,21 +95,14 @@ func (db *DB) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
 	var out []APIKey
 	for rows.Next() {
 		var (
-			k       APIKey
-			cust    *string
-			created int64
-			revoked *int64
+			k    APIKey
+			cust *string
 		)
-		if err := rows.Scan(&k.ID, &k.Name, &k.Role, &cust, &created, &revoked); err != nil {
+		if err := rows.Scan(&k.ID, &k.Name, &k.Role, &cust, ScanInstant(&k.CreatedAt), ScanNullInstant(&k.RevokedAt)); err != nil {
 			return nil, err
 		}
 		if cust != nil {
 			k.CustomerID = *cust
-		}
-		k.CreatedAt = time.UnixMicro(created).UTC()
-		if revoked != nil {
-			t := time.UnixMicro(*revoked).UTC()
-			k.RevokedAt = &t
 		}
 		out = append(out, k)
 	}

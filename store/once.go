@@ -19,12 +19,12 @@ func (db *DB) Once(ctx context.Context, name, owner string, fn func(context.Cont
 	done := func(q interface {
 		QueryRowContext(context.Context, string, ...any) *sql.Row
 	}) (bool, error) {
-		var finished sql.NullInt64
-		err := q.QueryRowContext(ctx, `SELECT finished_at FROM once_runs WHERE name = $1`, name).Scan(&finished)
+		var finished *time.Time
+		err := q.QueryRowContext(ctx, `SELECT finished_at FROM once_runs WHERE name = $1`, name).Scan(ScanNullInstant(&finished))
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil
 		}
-		return finished.Valid, Translate(err)
+		return finished != nil, Translate(err)
 	}
 	if d, err := done(db.read); err != nil || d {
 		return false, err
@@ -51,7 +51,7 @@ func (db *DB) Once(ctx context.Context, name, owner string, fn func(context.Cont
 			return false, err // finished while this instance waited for the lock
 		}
 	}
-	now := time.Now().UnixMicro()
+	now := Instant(time.Now())
 	if _, err := db.write.ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, started_at = excluded.started_at`, name, owner, now); err != nil {
 		return false, Translate(err)
@@ -59,6 +59,6 @@ func (db *DB) Once(ctx context.Context, name, owner string, fn func(context.Cont
 	if err := fn(ctx); err != nil {
 		return true, err
 	}
-	_, err = db.write.ExecContext(ctx, `UPDATE once_runs SET finished_at = $1 WHERE name = $2`, time.Now().UnixMicro(), name)
+	_, err = db.write.ExecContext(ctx, `UPDATE once_runs SET finished_at = $1 WHERE name = $2`, Instant(time.Now()), name)
 	return true, Translate(err)
 }

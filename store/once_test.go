@@ -68,10 +68,10 @@ func TestOnceAcrossInstances(t *testing.T) {
 func TestTranslateConstraintViolations(t *testing.T) {
 	backends(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		if _, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('dup', 'a', 1)`); err != nil {
+		if _, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('dup', 'a', $1)`, store.Instant(time.Now())); err != nil {
 			t.Fatal(err)
 		}
-		_, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('dup', 'b', 2)`)
+		_, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('dup', 'b', $1)`, store.Instant(time.Now()))
 		if got := store.Translate(err); !nirnay.IsKind(got, nirnay.KindConflict) || store.IsUnavailable(err) {
 			t.Errorf("duplicate primary key: %v → %v; want a conflict, not unavailable", err, got)
 		}
