@@ -29,6 +29,11 @@ import (
 //     not its bytes (keys reordered, whitespace dropped): a document whose
 //     exact bytes matter stays TEXT on PostgreSQL too.
 
+// EndOfTime is an instant after every stored one, for an open upper bound
+// (at < $n). It is within timestamptz's range; the zero time.Time, before
+// every stored instant, is the open lower bound.
+var EndOfTime = time.UnixMicro(1 << 62).UTC()
+
 // instant is an instant as a statement parameter, in unit (time.Microsecond
 // or time.Second) where the column is an integer.
 type instant struct {

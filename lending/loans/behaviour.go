@@ -7,6 +7,7 @@ import (
 
 	"github.com/nirnay/nirnay/lending/schedule"
 	"github.com/nirnay/nirnay/money"
+	"github.com/nirnay/nirnay/store"
 )
 
 // utilisationDays is the window utilisation_pct averages over.
@@ -108,7 +109,7 @@ func (s *Service) lineHistory(ctx context.Context, line *CreditLine) (schedule.D
 	var changes []limitChange
 	for rows.Next() {
 		var typ, on, body string
-		if err := rows.Scan(&typ, &on, &body); err != nil {
+		if err := rows.Scan(&typ, store.ScanDate(&on), &body); err != nil {
 			return 0, nil, err
 		}
 		d, err := schedule.ParseDate(on)

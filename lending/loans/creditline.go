@@ -48,10 +48,9 @@ func (s *Service) lockLine(ctx context.Context, q queryer, id string, forUpdate 
 	var (
 		c                       CreditLine
 		reasons, offer, consent string
-		created, updated        int64
 	)
 	err := q.QueryRowContext(ctx, sqlq, id).Scan(&c.ID, &c.CustomerID, &c.ProductID, &c.Status, &c.RequestID, &c.Limit, &c.AnnualRateBPS,
-		&reasons, &offer, &consent, &c.AccountHash, &created, &updated)
+		&reasons, &offer, &consent, &c.AccountHash, store.ScanInstant(&c.CreatedAt), store.ScanInstant(&c.UpdatedAt))
 	if isNoRows(err) {
 		return nil, notFound("credit line", id)
 	}
@@ -63,13 +62,12 @@ func (s *Service) lockLine(ctx context.Context, q queryer, id string, forUpdate 
 	if consent != "" {
 		c.Consent = json.RawMessage(consent)
 	}
-	c.CreatedAt, c.UpdatedAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
 	return &c, nil
 }
 
 func (s *Service) saveLine(ctx context.Context, q queryer, c *CreditLine) error {
 	_, err := q.ExecContext(ctx, `UPDATE credit_lines SET status=$2, credit_limit=$3, consent=$4, account_hash=$5, updated_at=$6 WHERE id=$1`,
-		c.ID, c.Status, c.Limit, string(c.Consent), c.AccountHash, c.UpdatedAt.UnixMicro())
+		c.ID, c.Status, c.Limit, string(c.Consent), c.AccountHash, store.Instant(c.UpdatedAt))
 	return store.Translate(err)
 }
 
@@ -98,7 +96,7 @@ func (s *Service) applyLine(ctx context.Context, req ApplicationRequest, p *prod
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO credit_lines (`+lineCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
 			c.ID, c.CustomerID, c.ProductID, c.Status, c.RequestID, c.Limit, c.AnnualRateBPS, jsonText(c.Reasons), jsonText(c.Offer), "", "",
-			now.UnixMicro(), now.UnixMicro())
+			store.Instant(now), store.Instant(now))
 		if err != nil {
 			return store.Translate(err)
 		}

@@ -170,7 +170,7 @@ func (s *Service) dayEndBorrower(ctx context.Context, tx *sql.Tx, customer strin
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO borrowers (customer_id, asset_class, max_dpd, as_of, updated_at) VALUES ($1,$2,$3,$4,$5)
 ON CONFLICT (customer_id) DO UPDATE SET asset_class = excluded.asset_class, max_dpd = excluded.max_dpd, as_of = excluded.as_of, updated_at = excluded.updated_at`,
-		customer, bc, worst, d.String(), at.UnixMicro())
+		customer, bc, worst, d.String(), store.Instant(at))
 	return store.Translate(err)
 }
 
@@ -187,7 +187,7 @@ type Borrower struct {
 func (s *Service) BorrowerStatus(ctx context.Context, customerID string) (Borrower, error) {
 	b := Borrower{CustomerID: customerID, AssetClass: ClassStandard}
 	err := s.db.Reader().QueryRowContext(ctx, `SELECT asset_class, max_dpd, as_of FROM borrowers WHERE customer_id = $1`, customerID).
-		Scan(&b.AssetClass, &b.MaxDPD, &b.AsOf)
+		Scan(&b.AssetClass, &b.MaxDPD, store.ScanDate(&b.AsOf))
 	if err != nil && !isNoRows(err) {
 		return b, err
 	}

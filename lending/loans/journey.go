@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/nirnay/nirnay/store"
 )
 
 // Action is one lending action in a customer's journey.
@@ -21,15 +23,12 @@ func (s *Service) Journey(ctx context.Context, customerID string, from, to time.
 	if limit <= 0 || limit > 500 {
 		limit = 500
 	}
-	lo, hi := int64(0), int64(1<<62)
-	if !from.IsZero() {
-		lo = from.UnixMicro()
-	}
-	if !to.IsZero() {
-		hi = to.UnixMicro()
+	hi := to
+	if hi.IsZero() {
+		hi = store.EndOfTime
 	}
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT at, type, subject_id, on_date, body FROM lending_events
-WHERE customer_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC, id DESC LIMIT $4`, customerID, lo, hi, limit)
+WHERE customer_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC, id DESC LIMIT $4`, customerID, store.Instant(from), store.Instant(hi), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -38,13 +37,11 @@ WHERE customer_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC, id DESC LIMIT 
 	for rows.Next() {
 		var (
 			a    Action
-			at   int64
 			body string
 		)
-		if err := rows.Scan(&at, &a.Type, &a.SubjectID, &a.On, &body); err != nil {
+		if err := rows.Scan(store.ScanInstant(&a.At), &a.Type, &a.SubjectID, store.ScanDate(&a.On), &body); err != nil {
 			return nil, err
 		}
-		a.At = time.UnixMicro(at).UTC()
 		_ = json.Unmarshal([]byte(body), &a.Body)
 		if d, ok := a.Body["disbursal"].(map[string]any); ok {
 			delete(d, "rows") // the schedule is on the loan, not in the journey

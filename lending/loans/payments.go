@@ -62,16 +62,14 @@ const paymentCols = `id, loan_id, idempotency_key, request_hash, kind, amount, p
 
 func findPayment(ctx context.Context, q queryer, where string, args ...any) (*Payment, string, error) {
 	var (
-		p       Payment
-		hash    string
-		created int64
+		p    Payment
+		hash string
 	)
 	err := q.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM loan_payments WHERE `+where, args...).
-		Scan(&p.ID, &p.LoanID, &p.Key, &hash, &p.Kind, &p.Amount, &p.PaidOn, &p.Status, &p.DecisionID, &created)
+		Scan(&p.ID, &p.LoanID, &p.Key, &hash, &p.Kind, &p.Amount, store.ScanDate(&p.PaidOn), &p.Status, &p.DecisionID, store.ScanInstant(&p.CreatedAt))
 	if err != nil {
 		return nil, "", err
 	}
-	p.CreatedAt = time.UnixMicro(created).UTC()
 	return &p, hash, nil
 }
 
@@ -168,7 +166,7 @@ func (s *Service) takePayment(ctx context.Context, loanID string, req PaymentReq
 		pay = &Payment{ID: s.ids.At("pay", now), LoanID: loanID, Key: req.Key, Kind: kind, Amount: req.Amount, PaidOn: on.String(),
 			Status: "applied", DecisionID: decisionID, CreatedAt: now}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO loan_payments (`+paymentCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-			pay.ID, loanID, req.Key, req.hash(kind), kind, req.Amount, pay.PaidOn, pay.Status, decisionID, now.UnixMicro()); err != nil {
+			pay.ID, loanID, req.Key, req.hash(kind), kind, req.Amount, pay.PaidOn, pay.Status, decisionID, store.Instant(now)); err != nil {
 			return nil, store.Translate(err)
 		}
 		for i := range evs {
@@ -224,7 +222,7 @@ func (s *Service) Bounce(ctx context.Context, loanID, paymentID, onStr string) (
 		if err := s.checkDate("on", on, dateOr(l.LastEventOn, st.Disbursed)); err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE loan_payments SET status = 'bounced', bounced_at = $2 WHERE id = $1`, p.ID, s.now().UnixMicro()); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE loan_payments SET status = 'bounced', bounced_at = $2 WHERE id = $1`, p.ID, store.Instant(s.now())); err != nil {
 			return nil, err
 		}
 		return &change{events: []Event{{Type: EvBounce, On: on, PaymentID: p.ID}}, kind: "bounce", ref: p.ID,
@@ -242,14 +240,12 @@ func (s *Service) Payments(ctx context.Context, loanID string) ([]Payment, error
 	out := []Payment{}
 	for rows.Next() {
 		var (
-			p       Payment
-			hash    string
-			created int64
+			p    Payment
+			hash string
 		)
-		if err := rows.Scan(&p.ID, &p.LoanID, &p.Key, &hash, &p.Kind, &p.Amount, &p.PaidOn, &p.Status, &p.DecisionID, &created); err != nil {
+		if err := rows.Scan(&p.ID, &p.LoanID, &p.Key, &hash, &p.Kind, &p.Amount, store.ScanDate(&p.PaidOn), &p.Status, &p.DecisionID, store.ScanInstant(&p.CreatedAt)); err != nil {
 			return nil, err
 		}
-		p.CreatedAt = time.UnixMicro(created).UTC()
 		out = append(out, p)
 	}
 	return out, rows.Err()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay/money"
+	"github.com/nirnay/nirnay/store"
 )
 
 // Difference is one way a loan's books disagree.
@@ -157,18 +158,17 @@ FROM ledger_journals j JOIN ledger_lines l ON l.journal_id = j.id WHERE j.loan_i
 	out := []Journal{}
 	for rows.Next() {
 		var (
-			j  Journal
-			at int64
-			l  Line
+			j Journal
+			l Line
 		)
-		if err := rows.Scan(&j.ID, &j.Kind, &j.Ref, &j.On, &at, &l.Account, &l.Debit, &l.Credit); err != nil {
+		if err := rows.Scan(&j.ID, &j.Kind, &j.Ref, store.ScanDate(&j.On), store.ScanInstant(&j.CreatedAt), &l.Account, &l.Debit, &l.Credit); err != nil {
 			return nil, err
 		}
 		if n := len(out); n > 0 && out[n-1].ID == j.ID {
 			out[n-1].Lines = append(out[n-1].Lines, l)
 			continue
 		}
-		j.CreatedAt, j.Lines = time.UnixMicro(at).UTC(), []Line{l}
+		j.Lines = []Line{l}
 		out = append(out, j)
 	}
 	return out, rows.Err()

@@ -60,17 +60,16 @@ type scanner interface{ Scan(dest ...any) error }
 func scanLoan(r scanner) (*Loan, error) {
 	var (
 		l                            Loan
-		line, disb, lastEv, lastDay  sql.NullString
+		line                         sql.NullString
 		reasons, offer, kfs, consent string
-		created, updated             int64
 	)
 	err := r.Scan(&l.ID, &l.CustomerID, &l.ProductID, &l.Kind, &l.RequestID, &line, &l.Status, &l.Amount, &l.TenureMonths, &l.AnnualRateBPS,
-		&reasons, &offer, &kfs, &l.KFSDigest, &consent, &l.AccountHash, &disb, &l.Outstanding, &l.PrincipalOutstanding, &l.Advance,
-		&l.DPD, &l.AssetClass, &lastEv, &lastDay, &created, &updated)
+		&reasons, &offer, &kfs, &l.KFSDigest, &consent, &l.AccountHash, store.ScanDate(&l.DisbursedOn), &l.Outstanding, &l.PrincipalOutstanding, &l.Advance,
+		&l.DPD, &l.AssetClass, store.ScanDate(&l.LastEventOn), store.ScanDate(&l.LastDayEnd), store.ScanInstant(&l.CreatedAt), store.ScanInstant(&l.UpdatedAt))
 	if err != nil {
 		return nil, err
 	}
-	l.CreditLineID, l.DisbursedOn, l.LastEventOn, l.LastDayEnd = line.String, disb.String, lastEv.String, lastDay.String
+	l.CreditLineID = line.String
 	_ = json.Unmarshal([]byte(reasons), &l.Reasons)
 	_ = json.Unmarshal([]byte(offer), &l.Offer)
 	if l.Reasons == nil {
@@ -82,7 +81,6 @@ func scanLoan(r scanner) (*Loan, error) {
 	if consent != "" {
 		l.Consent = json.RawMessage(consent)
 	}
-	l.CreatedAt, l.UpdatedAt = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
 	return &l, nil
 }
 
@@ -103,7 +101,7 @@ func insertLoan(ctx context.Context, q queryer, l *Loan) error {
 		l.ID, l.CustomerID, l.ProductID, l.Kind, l.RequestID, nullable(l.CreditLineID), l.Status, l.Amount, l.TenureMonths, l.AnnualRateBPS,
 		jsonText(l.Reasons), jsonText(l.Offer), string(l.KFS), l.KFSDigest, string(l.Consent), l.AccountHash, nullable(l.DisbursedOn),
 		l.Outstanding, l.PrincipalOutstanding, l.Advance, l.DPD, l.AssetClass, nullable(l.LastEventOn), nullable(l.LastDayEnd),
-		l.CreatedAt.UnixMicro(), l.UpdatedAt.UnixMicro())
+		store.Instant(l.CreatedAt), store.Instant(l.UpdatedAt))
 	return store.Translate(err)
 }
 
@@ -111,7 +109,7 @@ func updateLoan(ctx context.Context, q queryer, l *Loan) error {
 	_, err := q.ExecContext(ctx, `UPDATE loans SET status=$2, consent=$3, account_hash=$4, disbursed_on=$5, outstanding=$6,
 principal_outstanding=$7, advance=$8, dpd=$9, asset_class=$10, last_event_on=$11, last_day_end=$12, updated_at=$13, kfs=$14, kfs_digest=$15 WHERE id=$1`,
 		l.ID, l.Status, string(l.Consent), l.AccountHash, nullable(l.DisbursedOn), l.Outstanding, l.PrincipalOutstanding, l.Advance,
-		l.DPD, l.AssetClass, nullable(l.LastEventOn), nullable(l.LastDayEnd), l.UpdatedAt.UnixMicro(), string(l.KFS), l.KFSDigest)
+		l.DPD, l.AssetClass, nullable(l.LastEventOn), nullable(l.LastDayEnd), store.Instant(l.UpdatedAt), string(l.KFS), l.KFSDigest)
 	return store.Translate(err)
 }
 
@@ -190,7 +188,7 @@ func loadEvents(ctx context.Context, q queryer, subject string) ([]Event, int, e
 // appendEvent records an event of a loan or credit line at seq.
 func (s *Service) appendEvent(ctx context.Context, q queryer, subject, customer string, seq int, typ string, on schedule.Date, body any, at time.Time) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO lending_events (id, subject_id, seq, customer_id, type, on_date, at, body) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-		s.ids.At("lev", at), subject, seq, customer, typ, on.String(), at.UnixMicro(), jsonText(body))
+		s.ids.At("lev", at), subject, seq, customer, typ, on.String(), store.Instant(at), jsonText(body))
 	return store.Translate(err)
 }
 
@@ -212,7 +210,7 @@ func (s *Service) insertJournal(ctx context.Context, q queryer, loanID, kind, re
 	}
 	id := s.ids.At("jnl", at)
 	if _, err := q.ExecContext(ctx, `INSERT INTO ledger_journals (id, loan_id, kind, ref, on_date, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
-		id, loanID, kind, ref, on.String(), at.UnixMicro()); err != nil {
+		id, loanID, kind, ref, on.String(), store.Instant(at)); err != nil {
 		return store.Translate(err)
 	}
 	for i, l := range lines {
@@ -232,7 +230,7 @@ func (s *Service) emit(ctx context.Context, q queryer, topic, key string, payloa
 // emitID is emit with the event id given.
 func emitID(ctx context.Context, q queryer, id, topic, key string, payload map[string]any, at time.Time) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO outbox (id, topic, key, payload, created_at) VALUES ($1,$2,$3,$4,$5)`,
-		id, topic, key, jsonText(payload), at.UnixMicro())
+		id, topic, key, jsonText(payload), store.Instant(at))
 	return store.Translate(err)
 }
 

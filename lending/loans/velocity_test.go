@@ -9,6 +9,7 @@ import (
 
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/lending/product"
+	"github.com/nirnay/nirnay/store"
 )
 
 // paymentCount is one CountPayment call.
@@ -62,10 +63,11 @@ func TestVelocityFacts(t *testing.T) {
 			}
 		}
 		var id string
-		var created int64
-		if err := e.db.Reader().QueryRow(`SELECT id, created_at FROM outbox WHERE topic = 'loan.payment_received' AND key = $1`, l.ID).Scan(&id, &created); err != nil {
+		var createdAt time.Time
+		if err := e.db.Reader().QueryRow(`SELECT id, created_at FROM outbox WHERE topic = 'loan.payment_received' AND key = $1`, l.ID).Scan(&id, store.ScanInstant(&createdAt)); err != nil {
 			t.Fatal(err)
 		}
+		created := createdAt.UnixMicro()
 		mu.Lock()
 		defer mu.Unlock()
 		if len(counted) != 1 || counted[0].id != id || counted[0].customer != "C-v" || counted[0].at.UnixMicro() != created {
