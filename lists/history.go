@@ -2,7 +2,6 @@ package lists
 
 import (
 	"context"
-	"database/sql"
 	"math"
 	"sync"
 	"time"
@@ -78,17 +77,17 @@ func (lh *listHistory) load(db *store.DB, list string) error {
 	lh.one, lh.more = map[string]span{}, map[string][]span{}
 	for rows.Next() {
 		var v string
-		var added int64
-		var exp, removed sql.NullInt64
-		if err := rows.Scan(&v, &added, &exp, &removed); err != nil {
+		var added time.Time
+		var exp, removed *time.Time
+		if err := rows.Scan(&v, store.ScanInstant(&added), store.ScanNullInstant(&exp), store.ScanNullInstant(&removed)); err != nil {
 			return err
 		}
-		sp := span{from: added, to: math.MaxInt64}
-		if exp.Valid {
-			sp.to = exp.Int64
+		sp := span{from: added.UnixMicro(), to: math.MaxInt64}
+		if exp != nil {
+			sp.to = exp.UnixMicro()
 		}
-		if removed.Valid && removed.Int64 < sp.to {
-			sp.to = removed.Int64
+		if removed != nil && removed.UnixMicro() < sp.to {
+			sp.to = removed.UnixMicro()
 		}
 		if sp.to <= sp.from {
 			continue // never on the list

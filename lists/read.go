@@ -17,7 +17,7 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// listColumns selects a List; $1 is now (unix µs), so expired entries not
+// listColumns selects a List; $1 is now (store.Instant), so expired entries not
 // yet closed are not counted.
 const listColumns = `SELECT name, description, revision,
 	entries - (SELECT COUNT(*) FROM list_entries e WHERE e.list_name = l.name AND e.removed_at IS NULL AND e.expires_at <= $1),
@@ -28,14 +28,12 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanList(sc scanner) (List, error) {
 	var l List
-	var created, updated int64
-	err := sc.Scan(&l.Name, &l.Description, &l.Revision, &l.Entries, &created, &l.CreatedBy, &updated, &l.UpdatedBy)
-	l.CreatedAt, l.UpdatedAt = fromMicros(created), fromMicros(updated)
+	err := sc.Scan(&l.Name, &l.Description, &l.Revision, &l.Entries, store.ScanInstant(&l.CreatedAt), &l.CreatedBy, store.ScanInstant(&l.UpdatedAt), &l.UpdatedBy)
 	return l, err
 }
 
 func get(ctx context.Context, q queryer, name string, now time.Time) (List, error) {
-	l, err := scanList(q.QueryRowContext(ctx, listColumns+`WHERE name = $2`, now.UnixMicro(), name))
+	l, err := scanList(q.QueryRowContext(ctx, listColumns+`WHERE name = $2`, store.Instant(now), name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return List{}, notFound(name)
 	}
@@ -63,7 +61,7 @@ func (s *Service) Lists(ctx context.Context, cursor string, limit int) ([]List, 
 	if cursor != "" && CheckName(cursor) != nil {
 		return nil, "", nirnay.FieldError("cursor", "not a cursor from this endpoint")
 	}
-	rows, err := s.db.Reader().QueryContext(ctx, listColumns+`WHERE name > $2 ORDER BY name LIMIT $3`, s.clock().UnixMicro(), cursor, limit+1)
+	rows, err := s.db.Reader().QueryContext(ctx, listColumns+`WHERE name > $2 ORDER BY name LIMIT $3`, store.Instant(s.clock()), cursor, limit+1)
 	if err != nil {
 		return nil, "", store.Translate(err)
 	}
@@ -88,7 +86,7 @@ func (s *Service) Entries(ctx context.Context, name, cursor string, limit int) (
 	}
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT value, reason, expires_at, added_at, added_by FROM list_entries
 		WHERE list_name = $1 AND removed_at IS NULL AND (expires_at IS NULL OR expires_at > $2) AND value > $3
-		ORDER BY value LIMIT $4`, name, now.UnixMicro(), string(after), limit+1)
+		ORDER BY value LIMIT $4`, name, store.Instant(now), string(after), limit+1)
 	if err != nil {
 		return nil, "", store.Translate(err)
 	}
@@ -98,15 +96,8 @@ func (s *Service) Entries(ctx context.Context, name, cursor string, limit int) (
 // scanEntry scans value, reason, expires_at, added_at and added_by.
 func scanEntry(sc scanner) (Entry, error) {
 	var e Entry
-	var exp sql.NullInt64
-	var added int64
-	if err := sc.Scan(&e.Value, &e.Reason, &exp, &added, &e.AddedBy); err != nil {
+	if err := sc.Scan(&e.Value, &e.Reason, store.ScanNullInstant(&e.ExpiresAt), store.ScanInstant(&e.AddedAt), &e.AddedBy); err != nil {
 		return Entry{}, err
-	}
-	e.AddedAt = fromMicros(added)
-	if exp.Valid {
-		t := fromMicros(exp.Int64)
-		e.ExpiresAt = &t
 	}
 	return e, nil
 }
@@ -157,24 +148,24 @@ func readOpen(ctx context.Context, q queryer, d store.Dialect, name string, valu
 		defer rows.Close()
 		for rows.Next() {
 			var v, reason string
-			var exp sql.NullInt64
-			if err := rows.Scan(&v, &reason, &exp); err != nil {
+			var exp *time.Time
+			if err := rows.Scan(&v, &reason, store.ScanNullInstant(&exp)); err != nil {
 				return err
 			}
-			out[v] = open{reason: reason, expires: exp.Int64}
+			out[v] = open{reason: reason, expires: micros(exp)}
 		}
 		return store.Translate(rows.Err())
 	}
 	const base = `SELECT value, reason, expires_at FROM list_entries
 		WHERE list_name = $1 AND removed_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`
 	if values == nil {
-		return out, read(base, name, now.UnixMicro())
+		return out, read(base, name, store.Instant(now))
 	}
 	vs := valueSet{d}
 	for len(values) > 0 {
 		n := min(len(values), vs.chunk())
 		cond, in := vs.in("value", 3, values[:n])
-		if err := read(base+` AND `+cond, append([]any{name, now.UnixMicro()}, in...)...); err != nil {
+		if err := read(base+` AND `+cond, append([]any{name, store.Instant(now)}, in...)...); err != nil {
 			return nil, err
 		}
 		values = values[n:]

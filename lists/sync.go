@@ -2,9 +2,9 @@ package lists
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nirnay/nirnay/store"
 )
@@ -58,7 +58,7 @@ func (s *Service) Refresh(ctx context.Context) error {
 // each holding the list's row lock), so none is skipped.
 func (s *Service) refreshList(ctx context.Context, name string, rev int64) error {
 	_, cached := (*s.cache.lists.Load())[name]
-	now := s.clock().UnixMicro()
+	now := store.Instant(s.clock())
 	var (
 		q    string
 		args []any
@@ -79,12 +79,12 @@ func (s *Service) refreshList(ctx context.Context, name string, rev int64) error
 	var out []row
 	for rows.Next() {
 		var r row
-		var exp sql.NullInt64
+		var exp *time.Time
 		var rrev int64
-		if err := rows.Scan(&r.value, &exp, &r.open, &rrev); err != nil {
+		if err := rows.Scan(&r.value, store.ScanNullInstant(&exp), &r.open, &rrev); err != nil {
 			return err
 		}
-		r.expires = exp.Int64
+		r.expires = micros(exp)
 		if cached {
 			rev = max(rev, rrev)
 		}

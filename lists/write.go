@@ -29,7 +29,7 @@ func (s *Service) Put(ctx context.Context, actor Actor, name, description string
 	now := s.clock().UTC()
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO lists (name, description, revision, entries, created_at, created_by, updated_at, updated_by)
-			VALUES ($1, $2, 0, 0, $3, $4, $3, $4) ON CONFLICT (name) DO NOTHING`, name, description, now.UnixMicro(), actor.ID)
+			VALUES ($1, $2, 0, 0, $3, $4, $3, $4) ON CONFLICT (name) DO NOTHING`, name, description, store.Instant(now), actor.ID)
 		if err != nil {
 			return store.Translate(err)
 		}
@@ -49,7 +49,7 @@ func (s *Service) Put(ctx context.Context, actor Actor, name, description string
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE lists SET description = $2, updated_at = $3, updated_by = $4 WHERE name = $1`,
-			name, description, now.UnixMicro(), actor.ID); err != nil {
+			name, description, store.Instant(now), actor.ID); err != nil {
 			return store.Translate(err)
 		}
 		if l, err = get(ctx, tx, name, now); err != nil {
@@ -305,7 +305,7 @@ func (s *Service) begin(ctx context.Context, tx *sql.Tx, name string, actor Acto
 		return nil, store.Translate(err)
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE list_entries SET removed_at = expires_at, removed_by = 'expired', revision = $1
-		WHERE list_name = $2 AND removed_at IS NULL AND expires_at <= $3`, w.rev, name, now.UnixMicro())
+		WHERE list_name = $2 AND removed_at IS NULL AND expires_at <= $3`, w.rev, name, store.Instant(now))
 	if err != nil {
 		return nil, store.Translate(err)
 	}
@@ -361,7 +361,7 @@ func (w *writeTx) close(ctx context.Context, values []string) error {
 		cond, in := vs.in("value", 5, values[:n])
 		q := `UPDATE list_entries SET removed_at = CASE WHEN added_at > $1 THEN added_at ELSE $1 END, removed_by = $2, revision = $3
 			WHERE list_name = $4 AND removed_at IS NULL AND ` + cond
-		args := append([]any{w.now.UnixMicro(), w.actor.ID, w.rev, w.name}, in...)
+		args := append([]any{store.Instant(w.now), w.actor.ID, w.rev, w.name}, in...)
 		if _, err := w.tx.ExecContext(ctx, q, args...); err != nil {
 			return store.Translate(err)
 		}
@@ -375,19 +375,15 @@ func (w *writeTx) insert(ctx context.Context, es []NewEntry) error {
 	vs := valueSet{w.s.db.Dialect}
 	for len(es) > 0 {
 		n := min(len(es), vs.chunk())
-		args := []any{w.name, w.now.UnixMicro(), w.actor.ID, w.rev}
+		args := []any{w.name, store.Instant(w.now), w.actor.ID, w.rev}
 		var b strings.Builder
 		b.WriteString(`INSERT INTO list_entries (id, list_name, value, reason, expires_at, added_at, added_by, revision) VALUES `)
 		for i, e := range es[:n] {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			var exp any
-			if e.ExpiresAt != nil {
-				exp = e.ExpiresAt.UnixMicro()
-			}
 			k := len(args)
-			args = append(args, w.s.ids.At("lse", w.now), e.Value, e.Reason, exp)
+			args = append(args, w.s.ids.At("lse", w.now), e.Value, e.Reason, store.NullInstant(e.ExpiresAt))
 			fmt.Fprintf(&b, "($%d, $1, $%d, $%d, $%d, $2, $3, $4)", k+1, k+2, k+3, k+4)
 		}
 		if _, err := w.tx.ExecContext(ctx, b.String(), args...); err != nil {
@@ -402,7 +398,7 @@ func (w *writeTx) insert(ctx context.Context, es []NewEntry) error {
 // PostgreSQL it NOTIFYs the other instances, which is delivered on commit.
 func (w *writeTx) finish(ctx context.Context) error {
 	if _, err := w.tx.ExecContext(ctx, `UPDATE lists SET entries = $2, updated_at = $3, updated_by = $4 WHERE name = $1`,
-		w.name, w.entries, w.now.UnixMicro(), w.actor.ID); err != nil {
+		w.name, w.entries, store.Instant(w.now), w.actor.ID); err != nil {
 		return store.Translate(err)
 	}
 	if w.s.db.Dialect == store.Postgres {
