@@ -53,7 +53,7 @@ const MaxDeadLetterPage = 500
 // Add records refused events of consumer; an event already recorded for
 // that consumer is kept as first recorded.
 func (d *DeadLetters) Add(ctx context.Context, consumer string, rs []Refusal) error {
-	now := d.clock().UnixMicro()
+	now := store.Instant(d.clock())
 	return d.db.InTx(ctx, func(tx *sql.Tx) error {
 		for _, r := range rs {
 			payload, err := json.Marshal(r.Event)
@@ -96,7 +96,7 @@ func (d *DeadLetters) List(ctx context.Context, cursor string, limit int) ([]Dea
 	if limit <= 0 || limit > MaxDeadLetterPage {
 		limit = MaxDeadLetterPage
 	}
-	at, id := int64(1<<62), "\xff"
+	at, id := store.EndOfTime.UnixMicro(), "\xff"
 	if cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)
 		parts := strings.SplitN(string(raw), "|", 2)
@@ -110,7 +110,7 @@ func (d *DeadLetters) List(ctx context.Context, cursor string, limit int) ([]Dea
 	}
 	rows, err := d.db.Reader().QueryContext(ctx, `SELECT id, event_id, consumer, event_type, customer_id, reason, payload, created_at
 FROM event_dead_letters WHERE created_at < $1 OR (created_at = $1 AND id < $2)
-ORDER BY created_at DESC, id DESC LIMIT $3`, at, id, limit+1)
+ORDER BY created_at DESC, id DESC LIMIT $3`, store.Instant(time.UnixMicro(at)), id, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list dead letters: %w", err)
 	}
@@ -119,13 +119,11 @@ ORDER BY created_at DESC, id DESC LIMIT $3`, at, id, limit+1)
 	for rows.Next() {
 		var dl DeadLetter
 		var payload string
-		var created int64
-		if err := rows.Scan(&dl.ID, &dl.EventID, &dl.Consumer, &dl.Type, &dl.CustomerID, &dl.Reason, &payload, &created); err != nil {
+		if err := rows.Scan(&dl.ID, &dl.EventID, &dl.Consumer, &dl.Type, &dl.CustomerID, &dl.Reason, &payload, store.ScanInstant(&dl.CreatedAt)); err != nil {
 			return nil, "", err
 		}
 		dl.Reason = pii.Text(dl.Reason)
 		dl.Event = json.RawMessage(pii.MaskJSON([]byte(payload)))
-		dl.CreatedAt = time.UnixMicro(created).UTC()
 		out = append(out, dl)
 	}
 	if err := rows.Err(); err != nil {

@@ -70,7 +70,7 @@ func (j *Journey) Handle(ctx context.Context, events []ingest.Event) ([]Refusal,
 	err := j.db.InTx(ctx, func(tx *sql.Tx) error {
 		for _, r := range rows {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO event_journey (event_id, customer_id, event_type, at, summary) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (event_id) DO NOTHING`, r.ev.ID, r.ev.CustomerID, r.ev.Type, r.ev.At.UnixMicro(), string(r.summary)); err != nil {
+ON CONFLICT (event_id) DO NOTHING`, r.ev.ID, r.ev.CustomerID, r.ev.Type, store.Instant(r.ev.At), string(r.summary)); err != nil {
 				return fmt.Errorf("index journey event %s: %w", r.ev.ID, err)
 			}
 		}
@@ -112,15 +112,12 @@ func journeySummary(ev *ingest.Event) (map[string]any, bool, string) {
 // List returns up to limit of a customer's indexed events in [from, to)
 // (zero times are open ends), the most recent ones, oldest first.
 func (j *Journey) List(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyEntry, error) {
-	lo, hi := int64(-1<<62), int64(1<<62)
-	if !from.IsZero() {
-		lo = from.UnixMicro()
-	}
-	if !to.IsZero() {
-		hi = to.UnixMicro()
+	hi := to
+	if hi.IsZero() {
+		hi = store.EndOfTime
 	}
 	rows, err := j.db.Reader().QueryContext(ctx, `SELECT event_id, event_type, at, summary FROM event_journey
-WHERE customer_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC, event_id DESC LIMIT $4`, customerID, lo, hi, limit)
+WHERE customer_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC, event_id DESC LIMIT $4`, customerID, store.Instant(from), store.Instant(hi), limit)
 	if err != nil {
 		return nil, fmt.Errorf("journey events of %s: %w", customerID, err)
 	}
@@ -128,12 +125,10 @@ WHERE customer_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC, event_id DESC 
 	var out []JourneyEntry
 	for rows.Next() {
 		var e JourneyEntry
-		var at int64
 		var summary string
-		if err := rows.Scan(&e.ID, &e.Type, &at, &summary); err != nil {
+		if err := rows.Scan(&e.ID, &e.Type, store.ScanInstant(&e.At), &summary); err != nil {
 			return nil, err
 		}
-		e.At = time.UnixMicro(at).UTC()
 		if err := json.Unmarshal([]byte(summary), &e.Summary); err != nil {
 			return nil, fmt.Errorf("journey event %s: %w", e.ID, err)
 		}

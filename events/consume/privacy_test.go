@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay/events/ingest"
+	"github.com/nirnay/nirnay/store"
 )
 
 // TestDeadLettersHoldNoPersonalData: the reason and the event of a dead
@@ -24,7 +25,7 @@ func TestDeadLettersHoldNoPersonalData(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := db.Writer().ExecContext(ctx, `INSERT INTO event_dead_letters (id, event_id, consumer, event_type, customer_id, reason, payload, created_at)
-VALUES ('old/e0', 'e0', 'old', 'sms', 'C-1', $1, $2, 1)`, "raw "+mobile, `{"id":"e0","data":{"body":"PAN `+pan+` Aadhaar `+aadhaar+`"}}`); err != nil {
+VALUES ('old/e0', 'e0', 'old', 'sms', 'C-1', $1, $2, $3)`, "raw "+mobile, `{"id":"e0","data":{"body":"PAN `+pan+` Aadhaar `+aadhaar+`"}}`, store.Instant(time.UnixMicro(1))); err != nil {
 		t.Fatal(err)
 	}
 	var reason, payload string

@@ -182,11 +182,11 @@ func (q *SQLSignals) Add(ctx context.Context, ss []Signal, now time.Time) error 
 	return q.db.InTx(ctx, func(tx *sql.Tx) error {
 		for _, s := range ss {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO event_sms_signals (customer_id, event_id, kind, at, amount) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (customer_id, event_id, kind) DO NOTHING`, s.CustomerID, s.EventID, s.Kind, s.At.Unix(), int64(s.Amount)); err != nil {
+ON CONFLICT (customer_id, event_id, kind) DO NOTHING`, s.CustomerID, s.EventID, s.Kind, store.Seconds(s.At), int64(s.Amount)); err != nil {
 				return fmt.Errorf("store sms signals: %w", err)
 			}
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM event_sms_signals WHERE at < $1`, now.Add(-SignalRetention).Unix())
+		_, err := tx.ExecContext(ctx, `DELETE FROM event_sms_signals WHERE at < $1`, store.Seconds(now.Add(-SignalRetention)))
 		return err
 	})
 }
@@ -200,18 +200,18 @@ func (q *SQLSignals) Versions(ctx context.Context, customers []string) (map[stri
 func (q *SQLSignals) Since(ctx context.Context, customers []string, since time.Time) (map[string][]Signal, map[string]int64, error) {
 	out := make(map[string][]Signal, len(customers))
 	for _, c := range customers {
-		rows, err := q.db.Reader().QueryContext(ctx, `SELECT event_id, kind, at, amount FROM event_sms_signals WHERE customer_id = $1 AND at >= $2`, c, since.Unix())
+		rows, err := q.db.Reader().QueryContext(ctx, `SELECT event_id, kind, at, amount FROM event_sms_signals WHERE customer_id = $1 AND at >= $2`, c, store.Seconds(since))
 		if err != nil {
 			return nil, nil, fmt.Errorf("read sms signals: %w", err)
 		}
 		for rows.Next() {
 			s := Signal{CustomerID: c}
-			var at, amt int64
-			if err := rows.Scan(&s.EventID, &s.Kind, &at, &amt); err != nil {
+			var amt int64
+			if err := rows.Scan(&s.EventID, &s.Kind, store.ScanSeconds(&s.At), &amt); err != nil {
 				rows.Close()
 				return nil, nil, err
 			}
-			s.At, s.Amount = time.Unix(at, 0).UTC(), money.Paise(amt)
+			s.Amount = money.Paise(amt)
 			out[c] = append(out[c], s)
 		}
 		rows.Close()

@@ -110,12 +110,12 @@ WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1`, BatchSize)
 	var msgs [][]byte
 	for rows.Next() {
 		var id, topic, key, payload string
-		var created int64
-		if err := rows.Scan(&id, &topic, &key, &payload, &created); err != nil {
+		var created time.Time
+		if err := rows.Scan(&id, &topic, &key, &payload, store.ScanInstant(&created)); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		ev := Event(id, topic, key, payload, time.UnixMicro(created).UTC(), r.clock())
+		ev := Event(id, topic, key, payload, created, r.clock())
 		b, err := json.Marshal(ev)
 		if err != nil {
 			rows.Close()
@@ -134,7 +134,7 @@ WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1`, BatchSize)
 	if _, err := r.out.Append(ctx, msgs); err != nil {
 		return 0, err
 	}
-	now := r.clock().UnixMicro()
+	now := store.Instant(r.clock())
 	err = r.db.InTx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET published_at = $1 WHERE id = $2`, now, id); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/nirnay/nirnay/events/ingest"
 	"github.com/nirnay/nirnay/events/stream"
 	"github.com/nirnay/nirnay/internal/testenv"
+	"github.com/nirnay/nirnay/store"
 )
 
 // TestRelayPublishesOnNotify writes outbox rows as the lending core does,
@@ -41,7 +42,7 @@ func TestRelayPublishesOnNotify(t *testing.T) {
 	wantTypes := []string{"application_created", "dpd_changed", "lending_event"}
 	for i, row := range rows {
 		if _, err := db.Writer().ExecContext(ctx, `INSERT INTO outbox (id, topic, key, payload, created_at) VALUES ($1,$2,$3,$4,$5)`,
-			row.id, row.topic, row.key, row.payload, base.Add(time.Duration(i)*time.Second).UnixMicro()); err != nil {
+			row.id, row.topic, row.key, row.payload, store.Instant(base.Add(time.Duration(i)*time.Second))); err != nil {
 			t.Fatal(err)
 		}
 	}

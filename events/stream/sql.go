@@ -106,7 +106,7 @@ func (s *SQL) loadGroup(ctx context.Context, group string) error {
 func (s *SQL) Append(ctx context.Context, data [][]byte) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock().UnixMicro()
+	now := store.Instant(s.clock())
 	ids := make([]string, len(data))
 	first := s.next
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
