@@ -96,7 +96,9 @@ func (d *DeadLetters) List(ctx context.Context, cursor string, limit int) ([]Dea
 	if limit <= 0 || limit > MaxDeadLetterPage {
 		limit = MaxDeadLetterPage
 	}
-	at, id := store.EndOfTime.UnixMicro(), "\xff"
+	// The first page: every row is before EndOfTime, so the id tie-break
+	// never applies (and the id must be valid UTF-8 for PostgreSQL).
+	at, id := store.EndOfTime.UnixMicro(), ""
 	if cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)
 		parts := strings.SplitN(string(raw), "|", 2)

@@ -8,15 +8,18 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay/events/ingest"
+	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/store"
 )
 
 // TestDeadLettersHoldNoPersonalData: the reason and the event of a dead
 // letter are masked as stored, and a row stored raw lists masked.
 func TestDeadLettersHoldNoPersonalData(t *testing.T) {
+	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { deadLettersHoldNoPersonalData(t, db) })
+}
+
+func deadLettersHoldNoPersonalData(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	db := testDB(t, t.TempDir())
-	defer db.Close()
 	dead := NewDeadLetters(db, clock)
 	const aadhaar, pan, mobile = "234567890124", "ABCDE1234F", "9876543210"
 	ev := ingest.Event{ID: "e1", Type: ingest.TypeAppEvent, CustomerID: "C-1", At: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC),

@@ -18,8 +18,11 @@ import (
 // order as events and marked them published, without waiting for its
 // safety timer.
 func TestRelayPublishesOnNotify(t *testing.T) {
+	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { relayPublishesOnNotify(t, db) })
+}
+
+func relayPublishesOnNotify(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	db := testenv.SQLite(t)
 	log, err := stream.OpenSQL(ctx, db, nil)
 	if err != nil {
 		t.Fatal(err)
