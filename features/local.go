@@ -67,8 +67,7 @@ func NewLocalStore(ctx context.Context, db *store.DB, cat *rules.Catalog, clock 
 }
 
 func (s *LocalStore) load(ctx context.Context) error {
-	now := s.clock().Unix()
-	if _, err := s.db.Writer().ExecContext(ctx, `DELETE FROM feature_aggregates WHERE expires_at < $1`, now); err != nil {
+	if _, err := s.db.Writer().ExecContext(ctx, `DELETE FROM feature_aggregates WHERE expires_at < $1`, store.Seconds(s.clock())); err != nil {
 		return fmt.Errorf("load feature aggregates: %w", err)
 	}
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT feature, entity_id, field, value FROM feature_aggregates`)
@@ -203,7 +202,7 @@ func (s *LocalStore) remember(ws []Write, encs [][]encoded) {
 func (s *LocalStore) ReadAsOf(ctx context.Context, key EntityKey, t time.Time) ([]Entry, error) {
 	entries, err := s.readOnline(ctx, key,
 		`SELECT name, value FROM feature_history WHERE entity = $1 AND entity_id = $2 AND as_of <= $3 ORDER BY name, as_of DESC`,
-		key.Entity, key.ID, t.UnixMicro())
+		key.Entity, key.ID, store.Instant(t))
 	if err != nil {
 		return nil, err
 	}
@@ -289,6 +288,7 @@ func (s *LocalStore) Write(ctx context.Context, ws []Write, now time.Time) error
 		asOf int64
 	}
 	values := map[valueKey][]any{}
+	newest := map[valueKey]int64{} // the as-of (µs) of values[k]
 	history := map[histKey][]any{}
 	var valueOrder []valueKey
 	var histOrder []histKey
@@ -299,18 +299,20 @@ func (s *LocalStore) Write(ctx context.Context, ws []Write, now time.Time) error
 		}
 		for _, e := range encs[i] {
 			micros := e.asOf / 1000
+			at := store.Instant(time.UnixMicro(micros))
 			vk := valueKey{w.Key.Entity, w.Key.ID, e.f.Name}
-			if prev, ok := values[vk]; !ok || prev[4].(int64) <= micros {
+			if prev, ok := newest[vk]; !ok || prev <= micros {
 				if !ok {
 					valueOrder = append(valueOrder, vk)
 				}
-				values[vk] = []any{w.Key.Entity, w.Key.ID, e.f.Name, e.enc, micros}
+				newest[vk] = micros
+				values[vk] = []any{w.Key.Entity, w.Key.ID, e.f.Name, e.enc, at}
 			}
 			hk := histKey{vk, micros}
 			if _, ok := history[hk]; !ok {
 				histOrder = append(histOrder, hk)
 			}
-			history[hk] = []any{w.Key.Entity, w.Key.ID, e.f.Name, e.enc, micros, by}
+			history[hk] = []any{w.Key.Entity, w.Key.ID, e.f.Name, e.enc, at, by}
 		}
 	}
 	valueRows := make([][]any, 0, len(valueOrder))

@@ -81,7 +81,7 @@ func (s *LocalStore) startWriteBehind() {
 // loadKnownIDs remembers the unexpired applied event ids when they fit in
 // memory, so dedupe needs no database lookups.
 func (s *LocalStore) loadKnownIDs(ctx context.Context) error {
-	now := s.clock().Unix()
+	now := store.Seconds(s.clock())
 	var n int
 	if err := s.db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM feature_events_seen WHERE expires_at >= $1`, now).Scan(&n); err != nil {
 		return fmt.Errorf("load event ids: %w", err)
@@ -97,11 +97,11 @@ func (s *LocalStore) loadKnownIDs(ctx context.Context) error {
 	known := make(map[string]int64, n)
 	for rows.Next() {
 		var id string
-		var exp int64
-		if err := rows.Scan(&id, &exp); err != nil {
+		var exp time.Time
+		if err := rows.Scan(&id, store.ScanSeconds(&exp)); err != nil {
 			return fmt.Errorf("load event ids: %w", err)
 		}
-		known[id] = exp
+		known[id] = exp.Unix()
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load event ids: %w", err)
@@ -268,14 +268,14 @@ func (s *LocalStore) Flush(ctx context.Context) error {
 	}
 	aggRows := make([][]any, 0, len(rows))
 	for k, r := range rows {
-		aggRows = append(aggRows, []any{k.name, k.id, k.field, strconv.FormatFloat(r.val, 'g', -1, 64), r.exp})
+		aggRows = append(aggRows, []any{k.name, k.id, k.field, strconv.FormatFloat(r.val, 'g', -1, 64), store.Seconds(time.Unix(r.exp, 0))})
 	}
 	seenRows := make([][]any, 0, len(seen))
 	for id, exp := range seen {
-		seenRows = append(seenRows, []any{id, exp})
+		seenRows = append(seenRows, []any{id, store.Seconds(time.Unix(exp, 0))})
 	}
 	wb.flushes++
-	now := s.clock().Unix()
+	now := store.Seconds(s.clock())
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if err := execRows(ctx, tx, s.db.Dialect, `INSERT INTO feature_aggregates (feature, entity_id, field, value, expires_at) VALUES `,
 			` ON CONFLICT (feature, entity_id, field) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`, aggRows); err != nil {
@@ -348,7 +348,7 @@ func (s *LocalStore) seenIDs(ctx context.Context, events []Event, now int64) (ma
 		for i := range ph {
 			ph[i] = "$" + strconv.Itoa(i+2)
 		}
-		args := append([]any{now}, ids[:n]...)
+		args := append([]any{store.Seconds(time.Unix(now, 0))}, ids[:n]...)
 		rows, err := s.db.Reader().QueryContext(ctx, `SELECT id FROM feature_events_seen WHERE expires_at >= $1 AND id IN (`+strings.Join(ph, ",")+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("check event ids: %w", err)
