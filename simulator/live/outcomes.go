@@ -38,7 +38,7 @@ type LoanKey struct{ CustomerID, RequestID string }
 func ReadLoans(ctx context.Context, db *store.DB, since time.Time) (map[LoanKey][]*Loan, error) {
 	q := db.Reader()
 	lines := map[string]LoanKey{}
-	rows, err := q.QueryContext(ctx, `SELECT id, customer_id, request_id FROM credit_lines WHERE created_at >= $1 AND request_id <> ''`, since.UnixMicro())
+	rows, err := q.QueryContext(ctx, `SELECT id, customer_id, request_id FROM credit_lines WHERE created_at >= $1 AND request_id <> ''`, store.Instant(since))
 	if err != nil {
 		return nil, fmt.Errorf("read credit lines: %w", err)
 	}
@@ -59,22 +59,19 @@ func ReadLoans(ctx context.Context, db *store.DB, since time.Time) (map[LoanKey]
 	out := map[LoanKey][]*Loan{}
 	byID := map[string]*Loan{}
 	rows, err = q.QueryContext(ctx, `SELECT id, customer_id, request_id, credit_line_id, status, disbursed_on, dpd, asset_class
-FROM loans WHERE created_at >= $1 ORDER BY created_at, id`, since.UnixMicro())
+FROM loans WHERE created_at >= $1 ORDER BY created_at, id`, store.Instant(since))
 	if err != nil {
 		return nil, fmt.Errorf("read loans: %w", err)
 	}
 	for rows.Next() {
 		var (
-			l          Loan
-			line, disb *string
-			class      string
+			l     Loan
+			line  *string
+			class string
 		)
-		if err := rows.Scan(&l.ID, &l.CustomerID, &l.RequestID, &line, &l.Status, &disb, &l.WorstDPD, &class); err != nil {
+		if err := rows.Scan(&l.ID, &l.CustomerID, &l.RequestID, &line, &l.Status, store.ScanDate(&l.DisbursedOn), &l.WorstDPD, &class); err != nil {
 			rows.Close()
 			return nil, err
-		}
-		if disb != nil {
-			l.DisbursedOn = *disb
 		}
 		l.EverNPA = class == loans.ClassNPA
 		key := LoanKey{l.CustomerID, l.RequestID}
@@ -97,7 +94,7 @@ FROM loans WHERE created_at >= $1 ORDER BY created_at, id`, since.UnixMicro())
 		return nil, err
 	}
 
-	rows, err = q.QueryContext(ctx, `SELECT key, payload FROM outbox WHERE topic = 'loan.dpd_changed' AND created_at >= $1`, since.UnixMicro())
+	rows, err = q.QueryContext(ctx, `SELECT key, payload FROM outbox WHERE topic = 'loan.dpd_changed' AND created_at >= $1`, store.Instant(since))
 	if err != nil {
 		return nil, fmt.Errorf("read DPD history: %w", err)
 	}
