@@ -4,7 +4,10 @@
 //
 // SQL is written once for both dialects: positional parameters ($1, $2 …),
 // plain table names (on PostgreSQL each module's tables are in a schema of
-// their own, found through the search_path, see Schemas).
+// their own, found through the search_path, see Schemas), TEXT ids and
+// BIGINT paise; instants, business dates and JSON documents have a column
+// type per dialect, bound and scanned through the helpers of types.go
+// (Instant, ScanInstant, ScanDate).
 package store
 
 import (
