@@ -64,6 +64,13 @@ func (db *DB) MigrateTo(ctx context.Context, logger *slog.Logger, version int64)
 	} else {
 		results, err = p.Up(ctx)
 	}
+	if len(results) > 0 && db.pool != nil {
+		// A statement prepared before a migration changed its table's
+		// column types fails once on each connection that cached it
+		// ("cached plan must not change result type"): start every
+		// connection afresh.
+		db.pool.Reset()
+	}
 	if err != nil {
 		if db.Dialect == SQLite {
 			db.recoverSQLite(ctx)
