@@ -17,7 +17,7 @@ func TestInSnapshotSeesOneState(t *testing.T) {
 		ctx := context.Background()
 		insert := func(name string) {
 			t.Helper()
-			if _, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ($1, 'test', 1)`, name); err != nil {
+			if _, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ($1, 'test', $2)`, name, store.Instant(time.Now())); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -47,7 +47,7 @@ func TestInSnapshotSeesOneState(t *testing.T) {
 		}
 		if db.Dialect == store.Postgres {
 			err = db.InSnapshot(ctx, func(tx *sql.Tx) error {
-				_, err := tx.ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('c', 'test', 1)`)
+				_, err := tx.ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('c', 'test', $1)`, store.Instant(time.Now()))
 				return err
 			})
 			if err == nil {
@@ -67,7 +67,7 @@ func TestInSnapshotSeesOneState(t *testing.T) {
 func TestForUpdateHoldsTheRow(t *testing.T) {
 	backends(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		if _, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('r', 'first', 1)`); err != nil {
+		if _, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('r', 'first', $1)`, store.Instant(time.Now())); err != nil {
 			t.Fatal(err)
 		}
 		lock := `SELECT owner FROM once_runs WHERE name = 'r'` + store.ForUpdate(db.Dialect)
