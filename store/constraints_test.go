@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/internal/testenv"
@@ -21,50 +22,64 @@ import (
 
 // goodRows satisfy every constraint: parents before children, one row or
 // more of each constrained table. Plain SQL literals, valid on both
-// backends.
+// backends once their instants (any will do) are written for the
+// database's column types (see instants).
 var goodRows = []string{
-	`INSERT INTO api_keys (id, name, key_hash, role, customer_id, created_at) VALUES ('key_1', 'svc', 'h1', 'service', 'C1', 1)`,
+	`INSERT INTO api_keys (id, name, key_hash, role, customer_id, created_at) VALUES ('key_1', 'svc', 'h1', 'service', 'C1', µ1)`,
 	`INSERT INTO step_ups (decision_id, action, customer_id, step, result, reported_at, reported_by) VALUES ('dec_1', 'otp', 'C1', 'login', 'passed', 1, 'key_1')`,
 	`INSERT INTO decision_claims (customer_id, request_id, request_hash, decision_id, claimed_at) VALUES ('C1', 'r1', 'h', 'dec_1', 1)`,
-	`INSERT INTO policies (id, step, created_at) VALUES ('credit', 'application', 1)`,
+	`INSERT INTO policies (id, step, created_at) VALUES ('credit', 'application', µ1)`,
 	`INSERT INTO policy_versions (policy_id, version, step, status, source, sha256, author_id, author_name, created_at, updated_at)
-		VALUES ('credit', 1, 'application', 'draft', 'src', 's1', 'a', 'Asha', 1, 1)`,
+		VALUES ('credit', 1, 'application', 'draft', 'src', 's1', 'a', 'Asha', µ1, µ1)`,
 	`INSERT INTO policy_versions (policy_id, version, step, status, source, sha256, author_id, author_name, created_at, updated_at,
 		submitted_at, reviewer_id, reviewer_name, reviewed_at, reject_reason)
-		VALUES ('credit', 2, 'application', 'rejected', 'src', 's2', 'a', 'Asha', 1, 3, 2, 'm', 'Meera', 3, 'too lax')`,
+		VALUES ('credit', 2, 'application', 'rejected', 'src', 's2', 'a', 'Asha', µ1, µ3, µ2, 'm', 'Meera', µ3, 'too lax')`,
 	`INSERT INTO policy_deployments (step, champion, challengers, shadows, revision, updated_by_id, updated_by_name, updated_at)
-		VALUES ('application', 'credit@1', '[]', '[]', 1, 'a', 'Asha', 1)`,
+		VALUES ('application', 'credit@1', '[]', '[]', 1, 'a', 'Asha', µ1)`,
 	`INSERT INTO credit_lines (id, customer_id, product_id, status, credit_limit, annual_rate_bps, account_hash, created_at, updated_at)
-		VALUES ('cl_1', 'C1', 'line', 'active', 5000000, 1800, 'acct', 1, 1)`,
+		VALUES ('cl_1', 'C1', 'line', 'active', 5000000, 1800, 'acct', µ1, µ1)`,
 	`INSERT INTO loans (id, customer_id, product_id, kind, status, amount, tenure_months, annual_rate_bps, account_hash, disbursed_on,
 		outstanding, principal_outstanding, created_at, updated_at)
-		VALUES ('ln_1', 'C1', 'pl', 'term_loan', 'active', 10000000, 12, 1600, 'acct', '2026-01-05', 10000000, 10000000, 1, 1)`,
+		VALUES ('ln_1', 'C1', 'pl', 'term_loan', 'active', 10000000, 12, 1600, 'acct', '2026-01-05', 10000000, 10000000, µ1, µ1)`,
 	`INSERT INTO loans (id, customer_id, product_id, kind, credit_line_id, status, amount, tenure_months, annual_rate_bps, created_at, updated_at)
-		VALUES ('ln_2', 'C1', 'line', 'draw', 'cl_1', 'offered', 100000, 3, 1800, 1, 1)`,
-	`INSERT INTO lending_events (id, subject_id, seq, customer_id, type, on_date, at, body) VALUES ('lev_1', 'ln_1', 1, 'C1', 'application', '2026-01-01', 1, '{}')`,
+		VALUES ('ln_2', 'C1', 'line', 'draw', 'cl_1', 'offered', 100000, 3, 1800, µ1, µ1)`,
+	`INSERT INTO lending_events (id, subject_id, seq, customer_id, type, on_date, at, body) VALUES ('lev_1', 'ln_1', 1, 'C1', 'application', '2026-01-01', µ1, '{}')`,
 	`INSERT INTO loan_payments (id, loan_id, idempotency_key, request_hash, kind, amount, paid_on, status, created_at)
-		VALUES ('pay_1', 'ln_1', 'k1', 'h', 'payment', 500000, '2026-02-05', 'applied', 1)`,
+		VALUES ('pay_1', 'ln_1', 'k1', 'h', 'payment', 500000, '2026-02-05', 'applied', µ1)`,
 	`INSERT INTO loan_payments (id, loan_id, idempotency_key, request_hash, kind, amount, paid_on, status, created_at, bounced_at)
-		VALUES ('pay_2', 'ln_1', 'k2', 'h', 'payment', 500000, '2026-02-06', 'bounced', 1, 2)`,
-	`INSERT INTO ledger_journals (id, loan_id, kind, ref, on_date, created_at) VALUES ('jnl_1', 'ln_1', 'payment', 'pay_1', '2026-02-05', 1)`,
+		VALUES ('pay_2', 'ln_1', 'k2', 'h', 'payment', 500000, '2026-02-06', 'bounced', µ1, µ2)`,
+	`INSERT INTO ledger_journals (id, loan_id, kind, ref, on_date, created_at) VALUES ('jnl_1', 'ln_1', 'payment', 'pay_1', '2026-02-05', µ1)`,
 	`INSERT INTO ledger_lines (journal_id, line, loan_id, account, debit, credit) VALUES ('jnl_1', 1, 'ln_1', 'bank', 500000, 0)`,
 	`INSERT INTO ledger_lines (journal_id, line, loan_id, account, debit, credit) VALUES ('jnl_1', 2, 'ln_1', 'principal_receivable', 0, 500000)`,
-	`INSERT INTO borrowers (customer_id, asset_class, max_dpd, as_of, updated_at) VALUES ('C1', 'sma_0', 3, '2026-02-08', 1)`,
-	`INSERT INTO event_stream (seq, body, created_at) VALUES (1, '{}', 1)`,
-	`INSERT INTO event_stream (seq, body, created_at) VALUES (2, '{}', 1)`,
+	`INSERT INTO borrowers (customer_id, asset_class, max_dpd, as_of, updated_at) VALUES ('C1', 'sma_0', 3, '2026-02-08', µ1)`,
+	`INSERT INTO event_stream (seq, body, created_at) VALUES (1, '{}', µ1)`,
+	`INSERT INTO event_stream (seq, body, created_at) VALUES (2, '{}', µ1)`,
 	`INSERT INTO event_stream_groups (grp, acked_to) VALUES ('features', 0)`,
 	`INSERT INTO event_stream_acks (grp, seq) VALUES ('features', 2)`,
-	`INSERT INTO event_journey (event_id, customer_id, event_type, at, summary) VALUES ('ev_1', 'C1', 'app_event', 1, '{}')`,
-	`INSERT INTO event_sms_signals (customer_id, event_id, kind, at, amount) VALUES ('C1', 'ev_2', 'salary', 1, 5000000)`,
-	`INSERT INTO event_sms_signals (customer_id, event_id, kind, at, amount) VALUES ('C1', 'ev_3', 'balance', 1, -120000)`,
-	`INSERT INTO lists (name, description, revision, entries, created_at, created_by, updated_at, updated_by) VALUES ('blocked', '', 1, 1, 1, 'a', 1, 'a')`,
-	`INSERT INTO list_entries (id, list_name, value, reason, added_at, added_by, revision) VALUES ('le_1', 'blocked', 'v', 'r', 1, 'a', 1)`,
+	`INSERT INTO event_journey (event_id, customer_id, event_type, at, summary) VALUES ('ev_1', 'C1', 'app_event', µ1, '{}')`,
+	`INSERT INTO event_sms_signals (customer_id, event_id, kind, at, amount) VALUES ('C1', 'ev_2', 'salary', µ1, 5000000)`,
+	`INSERT INTO event_sms_signals (customer_id, event_id, kind, at, amount) VALUES ('C1', 'ev_3', 'balance', µ1, -120000)`,
+	`INSERT INTO lists (name, description, revision, entries, created_at, created_by, updated_at, updated_by) VALUES ('blocked', '', 1, 1, µ1, 'a', µ1, 'a')`,
+	`INSERT INTO list_entries (id, list_name, value, reason, added_at, added_by, revision) VALUES ('le_1', 'blocked', 'v', 'r', µ1, 'a', 1)`,
+}
+
+// instantLiteral is an instant in the SQL of these tests: µ and its unix
+// microseconds.
+var instantLiteral = regexp.MustCompile(`µ(\d+)`)
+
+// instants writes the instants marked in q for db: a timestamptz on
+// PostgreSQL past migration 15 (typed), else the integer.
+func instants(db *store.DB, typed bool, q string) string {
+	if typed && db.Dialect == store.Postgres {
+		return instantLiteral.ReplaceAllString(q, `(timestamptz 'epoch' + $1 * interval '1 microsecond')`)
+	}
+	return instantLiteral.ReplaceAllString(q, `$1`)
 }
 
 func insertGoodRows(t *testing.T, db *store.DB) {
 	t.Helper()
 	for _, q := range goodRows {
-		if _, err := db.Writer().ExecContext(context.Background(), q); err != nil {
+		if _, err := db.Writer().ExecContext(context.Background(), instants(db, true, q)); err != nil {
 			t.Fatalf("a row that keeps every rule was refused: %v\n%s", store.Translate(err), q)
 		}
 	}
@@ -103,27 +118,27 @@ func TestConstraintsRefuseBadRows(t *testing.T) {
 		{"unknown step-up result", `UPDATE step_ups SET result = 'maybe'`, nirnay.KindUnprocessable, "step_ups_result_known", false},
 		{"unknown step", `UPDATE policy_deployments SET step = 'warp'`, nirnay.KindUnprocessable, "policy_deployments_step_known", false},
 		{"rejected without a reason", `UPDATE policy_versions SET reject_reason = NULL WHERE version = 2`, nirnay.KindUnprocessable, "policy_versions_reason_when_rejected", false},
-		{"approved without a reviewer", `UPDATE policy_versions SET status = 'approved', submitted_at = 1 WHERE version = 1`, nirnay.KindUnprocessable, "policy_versions_reviewed_when_decided", false},
+		{"approved without a reviewer", `UPDATE policy_versions SET status = 'approved', submitted_at = µ1 WHERE version = 1`, nirnay.KindUnprocessable, "policy_versions_reviewed_when_decided", false},
 		{"claim without a request id", `UPDATE decision_claims SET request_id = ''`, nirnay.KindUnprocessable, "decision_claims_request_present", false},
 		{"unknown journey event", `UPDATE event_journey SET event_type = 'sms'`, nirnay.KindUnprocessable, "event_journey_type_known", false},
 		{"negative salary", `UPDATE event_sms_signals SET amount = -1 WHERE kind = 'salary'`, nirnay.KindUnprocessable, "event_sms_signals_amount_non_negative", false},
 		{"list count below zero", `UPDATE lists SET entries = -1`, nirnay.KindUnprocessable, "lists_entries_non_negative", false},
-		{"removed without who", `UPDATE list_entries SET removed_at = 5`, nirnay.KindUnprocessable, "list_entries_removed_by_when_removed", false},
+		{"removed without who", `UPDATE list_entries SET removed_at = µ5`, nirnay.KindUnprocessable, "list_entries_removed_by_when_removed", false},
 		{"missing status", `UPDATE loans SET status = NULL WHERE id = 'ln_1'`, nirnay.KindUnprocessable, "loans.status", false},
 
 		{"payment of no loan", `INSERT INTO loan_payments (id, loan_id, idempotency_key, request_hash, kind, amount, paid_on, status, created_at)
-			VALUES ('pay_9', 'ln_9', 'k9', 'h', 'payment', 100, '2026-02-05', 'applied', 1)`, nirnay.KindConflict, "loan_payments_loan_fk", true},
-		{"journal of no loan", `INSERT INTO ledger_journals (id, loan_id, kind, ref, on_date, created_at) VALUES ('jnl_9', 'ln_9', 'payment', 'x', '2026-02-05', 1)`,
+			VALUES ('pay_9', 'ln_9', 'k9', 'h', 'payment', 100, '2026-02-05', 'applied', µ1)`, nirnay.KindConflict, "loan_payments_loan_fk", true},
+		{"journal of no loan", `INSERT INTO ledger_journals (id, loan_id, kind, ref, on_date, created_at) VALUES ('jnl_9', 'ln_9', 'payment', 'x', '2026-02-05', µ1)`,
 			nirnay.KindConflict, "ledger_journals_loan_fk", true},
 		{"line of another loan's journal", `INSERT INTO ledger_lines (journal_id, line, loan_id, account, debit, credit) VALUES ('jnl_1', 3, 'ln_2', 'bank', 5, 0)`,
 			nirnay.KindConflict, "ledger_lines_journal_fk", true},
 		{"draw on no line", `UPDATE loans SET credit_line_id = 'cl_9' WHERE id = 'ln_2'`, nirnay.KindConflict, "loans_credit_line_fk", true},
 		{"version of another step than its policy", `INSERT INTO policy_versions (policy_id, version, step, status, source, sha256, author_id, author_name,
-			created_at, updated_at) VALUES ('credit', 3, 'login', 'draft', 'src', 's', 'a', 'Asha', 1, 1)`, nirnay.KindConflict, "policy_versions_policy_fk", true},
+			created_at, updated_at) VALUES ('credit', 3, 'login', 'draft', 'src', 's', 'a', 'Asha', µ1, µ1)`, nirnay.KindConflict, "policy_versions_policy_fk", true},
 		{"policy with versions removed", `DELETE FROM policies WHERE id = 'credit'`, nirnay.KindConflict, "policy_versions_policy_fk", true},
 		{"ack of no group", `INSERT INTO event_stream_acks (grp, seq) VALUES ('nobody', 1)`, nirnay.KindConflict, "event_stream_acks_group_fk", true},
 		{"ack of no message", `INSERT INTO event_stream_acks (grp, seq) VALUES ('features', 9)`, nirnay.KindConflict, "event_stream_acks_message_fk", true},
-		{"entry of no list", `INSERT INTO list_entries (id, list_name, value, reason, added_at, added_by, revision) VALUES ('le_9', 'nolist', 'v', 'r', 1, 'a', 1)`,
+		{"entry of no list", `INSERT INTO list_entries (id, list_name, value, reason, added_at, added_by, revision) VALUES ('le_9', 'nolist', 'v', 'r', µ1, 'a', 1)`,
 			nirnay.KindConflict, "list_entries_list_fk", true},
 		{"loan with payments removed", `DELETE FROM loans WHERE id = 'ln_1'`, nirnay.KindConflict, "", true},
 	}
@@ -131,7 +146,7 @@ func TestConstraintsRefuseBadRows(t *testing.T) {
 		ctx := context.Background()
 		insertGoodRows(t, db)
 		for _, c := range cases {
-			_, raw := db.Writer().ExecContext(ctx, c.sql)
+			_, raw := db.Writer().ExecContext(ctx, instants(db, true, c.sql))
 			if raw == nil {
 				t.Errorf("%s: accepted, want a %s error\n%s", c.name, c.kind, c.sql)
 				continue
@@ -154,14 +169,14 @@ func TestConstraintsRefuseBadRows(t *testing.T) {
 			}
 		}
 		// A policy's first version records the policy, of its step.
-		if _, err := db.Writer().ExecContext(ctx, `INSERT INTO policy_versions (policy_id, version, step, status, source, sha256, author_id,
-			author_name, created_at, updated_at) VALUES ('fraud', 1, 'login', 'draft', 'src', 's', 'a', 'Asha', 7, 7)`); err != nil {
+		if _, err := db.Writer().ExecContext(ctx, instants(db, true, `INSERT INTO policy_versions (policy_id, version, step, status, source, sha256, author_id,
+			author_name, created_at, updated_at) VALUES ('fraud', 1, 'login', 'draft', 'src', 's', 'a', 'Asha', µ7, µ7)`)); err != nil {
 			t.Fatalf("the first version of a new policy: %v", store.Translate(err))
 		}
 		var step string
-		var at int64
-		if err := db.Reader().QueryRowContext(ctx, `SELECT step, created_at FROM policies WHERE id = 'fraud'`).Scan(&step, &at); err != nil || step != "login" || at != 7 {
-			t.Errorf("policy fraud after its first version: step %q, created_at %d, %v; want login, 7", step, at, err)
+		var at time.Time
+		if err := db.Reader().QueryRowContext(ctx, `SELECT step, created_at FROM policies WHERE id = 'fraud'`).Scan(&step, store.ScanInstant(&at)); err != nil || step != "login" || at.UnixMicro() != 7 {
+			t.Errorf("policy fraud after its first version: step %q, created_at %d, %v; want login, 7", step, at.UnixMicro(), err)
 		}
 		// Inside a transaction the same violation is returned translated.
 		err := db.InTx(ctx, func(tx *sql.Tx) error {
@@ -172,8 +187,8 @@ func TestConstraintsRefuseBadRows(t *testing.T) {
 			t.Errorf("InTx: %v (kind %s), want unprocessable naming loans_status_known", err, nirnay.KindOf(err))
 		}
 		// A unique key is still "already exists".
-		_, raw := db.Writer().ExecContext(ctx, `INSERT INTO loan_payments (id, loan_id, idempotency_key, request_hash, kind, amount, paid_on, status, created_at)
-			VALUES ('pay_8', 'ln_1', 'k1', 'h', 'payment', 100, '2026-02-05', 'applied', 1)`)
+		_, raw := db.Writer().ExecContext(ctx, instants(db, true, `INSERT INTO loan_payments (id, loan_id, idempotency_key, request_hash, kind, amount, paid_on, status, created_at)
+			VALUES ('pay_8', 'ln_1', 'k1', 'h', 'payment', 100, '2026-02-05', 'applied', µ1)`))
 		if err := store.Translate(raw); !nirnay.IsKind(err, nirnay.KindConflict) || errors.As(err, new(*store.Violation)) {
 			t.Errorf("duplicate idempotency key: %v, want a plain conflict", err)
 		}
@@ -188,14 +203,14 @@ func TestEveryJourneyStepAccepted(t *testing.T) {
 		ctx := context.Background()
 		for i, step := range rules.Steps {
 			for _, q := range []string{
-				`INSERT INTO policies (id, step, created_at) VALUES ($1, $2, 1)`,
+				`INSERT INTO policies (id, step, created_at) VALUES ($1, $2, µ1)`,
 				`INSERT INTO policy_versions (policy_id, version, step, status, source, sha256, author_id, author_name, created_at, updated_at)
-					VALUES ($1, 1, $2, 'draft', '', '', 'a', 'A', 1, 1)`,
+					VALUES ($1, 1, $2, 'draft', '', '', 'a', 'A', µ1, µ1)`,
 				`INSERT INTO policy_deployments (step, champion, challengers, shadows, revision, updated_by_id, updated_by_name, updated_at)
-					VALUES ($2, $1, '[]', '[]', 1, 'a', 'A', 1)`,
+					VALUES ($2, $1, '[]', '[]', 1, 'a', 'A', µ1)`,
 				`INSERT INTO step_ups (decision_id, action, customer_id, step, result, reported_at, reported_by) VALUES ($1, 'otp', 'C', $2, 'failed', 1, 'k')`,
 			} {
-				if _, err := db.Writer().ExecContext(ctx, q, "p"+string(rune('a'+i)), step); err != nil {
+				if _, err := db.Writer().ExecContext(ctx, instants(db, true, q), "p"+string(rune('a'+i)), step); err != nil {
 					t.Errorf("step %s refused: %v", step, store.Translate(err))
 				}
 			}
@@ -300,7 +315,7 @@ func rowsAt(t *testing.T, db *store.DB) {
 		if strings.HasPrefix(q, "INSERT INTO policies ") {
 			continue
 		}
-		if _, err := db.Writer().ExecContext(context.Background(), q); err != nil {
+		if _, err := db.Writer().ExecContext(context.Background(), instants(db, false, q)); err != nil {
 			t.Fatalf("%v\n%s", err, q)
 		}
 	}
@@ -371,7 +386,7 @@ func TestConstraintsMigrationKeepsRows(t *testing.T) {
 			rowsAt(t, db)
 			idx := indexes(t, db)
 			before := tableRows(t, db)
-			if _, err := db.Migrate(ctx, nil); err != nil {
+			if _, err := db.MigrateTo(ctx, nil, beforeConstraints+1); err != nil {
 				t.Fatalf("migrate: %v", err)
 			}
 			after := tableRows(t, db)
@@ -440,7 +455,7 @@ func TestConstraintsMigrationRefusesBadRows(t *testing.T) {
 				if _, err := db.Writer().ExecContext(ctx, c.bad); err != nil {
 					t.Fatal(err)
 				}
-				_, err := db.Migrate(ctx, nil)
+				_, err := db.MigrateTo(ctx, nil, beforeConstraints+1)
 				if err == nil {
 					t.Fatal("the migration accepted a row that breaks a rule")
 				}
@@ -461,7 +476,7 @@ func TestConstraintsMigrationRefusesBadRows(t *testing.T) {
 				if _, err := db.Writer().ExecContext(ctx, c.fix); err != nil {
 					t.Fatalf("fix the row: %v", err)
 				}
-				if _, err := db.Migrate(ctx, nil); err != nil {
+				if _, err := db.MigrateTo(ctx, nil, beforeConstraints+1); err != nil {
 					t.Fatalf("migrate after the fix: %v", err)
 				}
 				_, err = db.Writer().ExecContext(ctx, c.bad)

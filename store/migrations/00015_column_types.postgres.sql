@@ -40,6 +40,8 @@ ALTER TABLE features.feature_aggregates
 ALTER TABLE features.feature_events_seen
     ALTER COLUMN expires_at TYPE timestamptz USING timestamptz 'epoch' + expires_at * interval '1 second';
 
+ALTER TABLE governance.policies
+    ALTER COLUMN created_at TYPE timestamptz USING timestamptz 'epoch' + created_at * interval '1 microsecond';
 ALTER TABLE governance.policy_versions
     ALTER COLUMN created_at TYPE timestamptz USING timestamptz 'epoch' + created_at * interval '1 microsecond',
     ALTER COLUMN updated_at TYPE timestamptz USING timestamptz 'epoch' + updated_at * interval '1 microsecond',
@@ -192,6 +194,8 @@ ALTER TABLE governance.policy_versions
     ALTER COLUMN updated_at TYPE bigint USING (extract(epoch FROM updated_at) * 1000000)::bigint,
     ALTER COLUMN submitted_at TYPE bigint USING (extract(epoch FROM submitted_at) * 1000000)::bigint,
     ALTER COLUMN reviewed_at TYPE bigint USING (extract(epoch FROM reviewed_at) * 1000000)::bigint;
+ALTER TABLE governance.policies
+    ALTER COLUMN created_at TYPE bigint USING (extract(epoch FROM created_at) * 1000000)::bigint;
 
 ALTER TABLE features.feature_events_seen
     ALTER COLUMN expires_at TYPE bigint USING extract(epoch FROM expires_at)::bigint;
