@@ -30,7 +30,7 @@ func TestPolicyStepRaceIsAConflict(t *testing.T) {
 		}
 		defer other.Rollback()
 		if _, err := other.ExecContext(ctx, `INSERT INTO policy_versions (policy_id, version, step, status, source, sha256, author_id,
-			author_name, created_at, updated_at) VALUES ('race-policy', 1, 'login', 'draft', 'src', 's', 'ravi', 'Ravi', 1, 1)`); err != nil {
+			author_name, created_at, updated_at) VALUES ('race-policy', 1, 'login', 'draft', 'src', 's', 'ravi', 'Ravi', $1, $1)`, store.Instant(time.Now())); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan httpAnswer, 1)
