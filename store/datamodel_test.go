@@ -96,6 +96,7 @@ func erDiagrams(ctx context.Context, db *store.DB) (string, error) {
 		if err := cols.Scan(&schema, &c.table, &c.name, &c.typ, &nullable, &keys); err != nil {
 			return "", err
 		}
+		c.typ = strings.ReplaceAll(c.typ, "timestamp with time zone", "timestamptz")
 		c.typ = strings.ReplaceAll(mermaidType.ReplaceAllString(c.typ, "_"), "__", "_")
 		var marks []string
 		if strings.Contains(keys, "PRIMARY KEY") {
