@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay/internal/ids"
+	"github.com/nirnay/nirnay/store"
 )
 
 // The cold tier: decisions older than the hot-tier age leave the database for
@@ -27,18 +28,32 @@ func (l *Log) coldDir() string { return filepath.Join(l.dir, "cold") }
 // ColdDir is where the cold tier's daily files live (the simulator reads them).
 func (l *Log) ColdDir() string { return l.coldDir() }
 
-// Archive moves decisions decided before cutoff from the database to the cold
-// tier, a batch at a time, and returns how many moved. A crash between the
-// file write and the delete leaves a record in both tiers, never in neither;
-// Get returns the hot copy first.
+// Archive moves decisions decided before cutoff from the database to the
+// cold tier and returns how many left the database.
+//
+// On PostgreSQL it moves whole months (archiveMonths): a month partition
+// goes once its month has ended by cutoff, so every row in it is older;
+// the months after stay hot whole. On SQLite it moves rows, a batch at a
+// time (archiveRows).
 func (l *Log) Archive(ctx context.Context, cutoff time.Time) (int, error) {
 	if err := os.MkdirAll(l.coldDir(), 0o750); err != nil {
 		return 0, err
 	}
+	if l.db.Dialect == store.Postgres {
+		return l.archiveMonths(ctx, cutoff)
+	}
+	return l.archiveRows(ctx, cutoff)
+}
+
+// archiveRows is Archive on SQLite: the rows decided before cutoff, a
+// thousand at a time, appended to their day files and then deleted. A
+// crash between the file write and the delete leaves a record in both
+// tiers, never in neither; Get returns the hot copy first.
+func (l *Log) archiveRows(ctx context.Context, cutoff time.Time) (int, error) {
 	total := 0
 	for {
 		rows, err := l.db.Reader().QueryContext(ctx, `SELECT `+recordColumns+` FROM decisions d
-			WHERE d.decided_at < $1 ORDER BY d.decided_at, d.id LIMIT 1000`, cutoff.UnixMicro())
+			WHERE d.decided_at < $1 ORDER BY d.decided_at, d.id LIMIT 1000`, l.db.Instant(cutoff))
 		if err != nil {
 			return total, err
 		}

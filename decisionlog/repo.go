@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -18,14 +19,35 @@ import (
 
 // insertRecords writes a batch in one transaction: row by row through
 // prepared statements on SQLite (insertPrepared), with multi-row inserts on
-// PostgreSQL (one statement per chunk); records already present (by id) are
-// left as they are, so shipping the same record twice is harmless.
+// PostgreSQL (insertMultiRow); records already present (by id) are left as
+// they are, so shipping the same record twice is harmless. On PostgreSQL a
+// batch holding a month that has no partition yet creates it and is
+// written again, so the shipper never stops for a missing partition.
 func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool) error {
 	if db.Dialect == store.SQLite {
 		// A local file cannot hang; without a cancellable context the
 		// driver does not start a watcher goroutine for every statement.
 		return insertPrepared(context.WithoutCancel(ctx), db, recs, pace)
 	}
+	err := insertMultiRow(ctx, db, recs)
+	if !isNoPartition(err) {
+		return err
+	}
+	months := make([]time.Time, 0, 1)
+	for _, r := range recs {
+		if m := monthOf(r.DecidedAt); !slices.Contains(months, m) {
+			months = append(months, m)
+		}
+	}
+	if _, err := ensureMonths(ctx, db, months); err != nil {
+		return fmt.Errorf("create decision partitions: %w", err)
+	}
+	return insertMultiRow(ctx, db, recs)
+}
+
+// insertMultiRow is insertRecords on PostgreSQL: a statement per chunk of
+// decisions and per 500 rule rows. A decision's key is (id, decided_at).
+func insertMultiRow(ctx context.Context, db *store.DB, recs []*Record) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		const decCols, ruleCols = 12, 3
 		for start := 0; start < len(recs); start += insertChunk {
@@ -37,10 +59,10 @@ func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool)
 					parent = r.ParentID
 				}
 				args = append(args, r.ID, parent, r.RequestID, r.CustomerID, r.Step, r.Outcome,
-					r.PolicyID, r.PolicyVersion, r.Role, r.Score, r.DecidedAt.UnixMicro(), string(r.Body))
+					r.PolicyID, r.PolicyVersion, r.Role, r.Score, r.DecidedAt.UTC(), bodyText(r.Body))
 			}
 			q := `INSERT INTO decisions (id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body) VALUES ` +
-				placeholders(len(chunk), decCols) + ` ON CONFLICT (id) DO NOTHING`
+				placeholders(len(chunk), decCols) + ` ON CONFLICT (id, decided_at) DO NOTHING`
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return fmt.Errorf("insert %d decisions: %w", len(chunk), err)
 			}
@@ -51,14 +73,14 @@ func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool)
 				return nil
 			}
 			q := `INSERT INTO decision_rules (decision_id, rule_id, decided_at) VALUES ` +
-				placeholders(len(args)/ruleCols, ruleCols) + ` ON CONFLICT (decision_id, rule_id) DO NOTHING`
+				placeholders(len(args)/ruleCols, ruleCols) + ` ON CONFLICT (rule_id, decided_at, decision_id) DO NOTHING`
 			_, err := tx.ExecContext(ctx, q, args...)
 			args = args[:0]
 			return err
 		}
 		for _, r := range recs {
 			for _, id := range r.Rules {
-				args = append(args, r.ID, id, r.DecidedAt.UnixMicro())
+				args = append(args, r.ID, id, r.DecidedAt.UTC())
 				if len(args) >= 500*ruleCols {
 					if err := flush(); err != nil {
 						return fmt.Errorf("insert decision rules: %w", err)
@@ -204,17 +226,15 @@ func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
 	var (
 		r      Record
 		parent *string
-		at     int64
 		body   string
 	)
 	if err := sc.Scan(&r.ID, &parent, &r.RequestID, &r.CustomerID, &r.Step, &r.Outcome, &r.PolicyID,
-		&r.PolicyVersion, &r.Role, &r.Score, &at, &body); err != nil {
+		&r.PolicyVersion, &r.Role, &r.Score, store.ScanInstant(&r.DecidedAt), &body); err != nil {
 		return nil, err
 	}
 	if parent != nil {
 		r.ParentID = *parent
 	}
-	r.DecidedAt = time.UnixMicro(at).UTC()
 	r.Body = json.RawMessage(body)
 	return &r, nil
 }
@@ -225,13 +245,19 @@ func (l *Log) Get(ctx context.Context, id string) (*Record, error) {
 	if r, ok, err := l.lookup(id); ok || err != nil {
 		return r, err
 	}
-	row := l.db.Reader().QueryRowContext(ctx, `SELECT `+recordColumns+` FROM decisions d WHERE d.id = $1`, id)
-	r, err := scanRecord(row)
+	r, err := l.getHot(ctx, id)
 	if err == nil {
 		return r, nil
 	}
-	if err = store.Translate(err); !nirnay.IsKind(err, nirnay.KindNotFound) {
+	if !nirnay.IsKind(err, nirnay.KindNotFound) {
 		return nil, err
+	}
+	if l.db.Dialect == store.Postgres {
+		// A month an archive run has detached and not yet dropped (it drops
+		// it once its export is complete, so a miss here finds it cold).
+		if r, err := l.getDetached(ctx, id); r != nil || err != nil {
+			return r, err
+		}
 	}
 	if r, err := l.getCold(id); err == nil && r != nil {
 		return r, nil
@@ -239,6 +265,24 @@ func (l *Log) Get(ctx context.Context, id string) (*Record, error) {
 		return nil, err
 	}
 	return nil, nirnay.Errorf(nirnay.KindNotFound, "decision %s not found", id)
+}
+
+// getHot reads a decision from the database. On PostgreSQL the month in
+// its id names the one partition to read (a decision's decided_at is the
+// time in its id, to the millisecond); only an id that does not carry its
+// month (not minted by Nirnay, or logged before decided_at followed the
+// id) costs a look at every partition.
+func (l *Log) getHot(ctx context.Context, id string) (*Record, error) {
+	q := `SELECT ` + recordColumns + ` FROM decisions d WHERE d.id = $1`
+	if m, ok := idMonth(id); ok && l.db.Dialect == store.Postgres {
+		row := l.db.Reader().QueryRowContext(ctx, q+` AND d.decided_at >= $2 AND d.decided_at < $3`, id, m, m.AddDate(0, 1, 0))
+		r, err := scanRecord(row)
+		if err = store.Translate(err); !nirnay.IsKind(err, nirnay.KindNotFound) {
+			return r, err
+		}
+	}
+	r, err := scanRecord(l.db.Reader().QueryRowContext(ctx, q, id))
+	return r, store.Translate(err)
 }
 
 // FindByRequest returns the acted-on (non-shadow) decision logged for a
@@ -297,9 +341,13 @@ func (l *Log) List(ctx context.Context, f Filter) ([]*Record, string, error) {
 		args = append(args, v)
 		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
 	}
-	from := "decisions d"
+	// With a rule, the window, cursor and order are on the rule rows (their
+	// index is (rule_id, decided_at, decision_id), and on PostgreSQL the
+	// window prunes their partitions); each is joined to its decision.
+	from, at, id := "decisions d", "d.decided_at", "d.id"
 	if f.Rule != "" {
-		from = "decision_rules r JOIN decisions d ON d.id = r.decision_id"
+		from = "decision_rules r JOIN decisions d ON d.id = r.decision_id AND d.decided_at = r.decided_at"
+		at, id = "r.decided_at", "r.decision_id"
 		add("r.rule_id = ?", f.Rule)
 	}
 	if f.CustomerID != "" {
@@ -321,25 +369,25 @@ func (l *Log) List(ctx context.Context, f Filter) ([]*Record, string, error) {
 		add("d.role = ?", f.Role)
 	}
 	if !f.From.IsZero() {
-		add("d.decided_at >= ?", f.From.UnixMicro())
+		add(at+" >= ?", l.db.Instant(f.From))
 	}
 	if !f.To.IsZero() {
-		add("d.decided_at < ?", f.To.UnixMicro())
+		add(at+" < ?", l.db.Instant(f.To))
 	}
 	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
+		after, afterID, err := decodeCursor(f.Cursor)
 		if err != nil {
 			return nil, "", nirnay.FieldError("cursor", "is not a cursor this endpoint returned")
 		}
-		args = append(args, at, id)
+		args = append(args, l.db.Instant(time.UnixMicro(after)), afterID)
 		n := len(args)
-		where = append(where, fmt.Sprintf("(d.decided_at < $%d OR (d.decided_at = $%d AND d.id < $%d))", n-1, n-1, n))
+		where = append(where, fmt.Sprintf("(%[1]s < $%[3]d OR (%[1]s = $%[3]d AND %[2]s < $%[4]d))", at, id, n-1, n))
 	}
 	q := `SELECT ` + recordColumns + ` FROM ` + from
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += fmt.Sprintf(" ORDER BY d.decided_at DESC, d.id DESC LIMIT %d", limit+1)
+	q += fmt.Sprintf(" ORDER BY %s DESC, %s DESC LIMIT %d", at, id, limit+1)
 	rows, err := l.db.Reader().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, "", err

@@ -43,7 +43,7 @@ type claim struct {
 func (c *claims) take(ctx context.Context, customerID, requestID, hash, decisionID string, now time.Time) (won bool, prev claim, err error) {
 	res, err := c.db.Writer().ExecContext(ctx, `INSERT INTO decision_claims (customer_id, request_id, request_hash, decision_id, claimed_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (customer_id, request_id) DO NOTHING`,
-		customerID, requestID, hash, decisionID, now.UnixMicro())
+		customerID, requestID, hash, decisionID, c.db.Instant(now))
 	if err != nil {
 		return false, claim{}, store.Translate(err)
 	}
@@ -57,16 +57,14 @@ func (c *claims) take(ctx context.Context, customerID, requestID, hash, decision
 func (c *claims) get(ctx context.Context, customerID, requestID string) (claim, error) {
 	var cl claim
 	var resp sql.NullString
-	var at int64
 	err := c.db.Reader().QueryRowContext(ctx, `SELECT request_hash, decision_id, response, claimed_at FROM decision_claims
-		WHERE customer_id = $1 AND request_id = $2`, customerID, requestID).Scan(&cl.hash, &cl.decisionID, &resp, &at)
+		WHERE customer_id = $1 AND request_id = $2`, customerID, requestID).Scan(&cl.hash, &cl.decisionID, &resp, store.ScanInstant(&cl.claimedAt))
 	if err != nil {
 		return cl, store.Translate(err)
 	}
 	if resp.Valid {
 		cl.response = json.RawMessage(resp.String)
 	}
-	cl.claimedAt = time.UnixMicro(at)
 	return cl, nil
 }
 
@@ -90,7 +88,7 @@ func (c *claims) release(ctx context.Context, customerID, requestID, decisionID 
 func (c *claims) takeOver(ctx context.Context, customerID, requestID string, was, now time.Time) (bool, error) {
 	res, err := c.db.Writer().ExecContext(ctx, `UPDATE decision_claims SET claimed_at = $1
 		WHERE customer_id = $2 AND request_id = $3 AND claimed_at = $4 AND response IS NULL`,
-		now.UnixMicro(), customerID, requestID, was.UnixMicro())
+		c.db.Instant(now), customerID, requestID, c.db.Instant(was))
 	if err != nil {
 		return false, store.Translate(err)
 	}

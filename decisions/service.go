@@ -250,7 +250,7 @@ func (s *Service) decide(ctx context.Context, req engine.Request, hash string) (
 		return Result{}, fmt.Errorf("encode decision: %w", err)
 	}
 	resp = redactTrace(resp, req.Trace) // logged, answered and replayed so
-	recs, err := records(d, resp, hash)
+	recs, err := records(d, loggedAt(req, d), resp, hash)
 	if err != nil {
 		return Result{}, err
 	}
@@ -275,9 +275,27 @@ func classify(err error) error {
 	return err
 }
 
-// records builds the log records of a decision: the acted-on one, then one
-// per shadow evaluation (ids <decision id>.s1, .s2 …).
-func records(d engine.Decision, resp []byte, hash string) ([]*decisionlog.Record, error) {
+// loggedAt is the decided_at a decision is logged with, which is the time
+// in its id (the hot tier keys and partitions decisions on it, and a read
+// by id finds the month from the id). The engine mints an id from the
+// evaluation time, so that is the evaluation time. A claimed request's id
+// (req.DecisionID) was minted when it was claimed, before it was decided,
+// and a claim taken over is decided again under that id: its decisions
+// are logged at the claim's millisecond, so every copy of one decision id
+// carries one decided_at. The response's evaluated_at stays when the
+// policy ran.
+func loggedAt(req engine.Request, d engine.Decision) time.Time {
+	if req.DecisionID != "" {
+		if at, err := ids.Time(req.DecisionID); err == nil {
+			return at
+		}
+	}
+	return d.EvaluatedAt
+}
+
+// records builds the log records of a decision decided at at: the
+// acted-on one, then one per shadow evaluation (ids <decision id>.s1, .s2 …).
+func records(d engine.Decision, at time.Time, resp []byte, hash string) ([]*decisionlog.Record, error) {
 	scratch := bodyPool.Get().(*[]byte)
 	buf, err := appendBody((*scratch)[:0], d, resp, hash)
 	body := bytes.Clone(buf) // its own, exactly sized: the log keeps it until shipped
@@ -290,7 +308,7 @@ func records(d engine.Decision, resp []byte, hash string) ([]*decisionlog.Record
 	}
 	main := &decisionlog.Record{ID: d.DecisionID, RequestID: d.RequestID, CustomerID: d.CustomerID, Step: d.Step,
 		Outcome: d.Outcome, PolicyID: d.Policy.ID, PolicyVersion: d.Policy.Version, Role: d.Policy.Role,
-		Score: d.Score, DecidedAt: d.EvaluatedAt, Rules: ruleIDs(d.Rules), Body: body}
+		Score: d.Score, DecidedAt: at, Rules: ruleIDs(d.Rules), Body: body}
 	out := []*decisionlog.Record{main}
 	for i, ev := range d.Log.Evaluations {
 		if ev.Policy.Role != nirnay.RoleShadow {
@@ -304,7 +322,7 @@ func records(d engine.Decision, resp []byte, hash string) ([]*decisionlog.Record
 		out = append(out, &decisionlog.Record{ID: d.DecisionID + ".s" + strconv.Itoa(i), ParentID: d.DecisionID,
 			RequestID: d.RequestID, CustomerID: d.CustomerID, Step: d.Step, Outcome: ev.Result.Outcome,
 			PolicyID: ev.Policy.ID, PolicyVersion: ev.Policy.Version, Role: nirnay.RoleShadow, Score: ev.Result.Score,
-			DecidedAt: d.EvaluatedAt, Rules: ruleIDs(ev.Result.Rules), Body: sb})
+			DecidedAt: at, Rules: ruleIDs(ev.Result.Rules), Body: sb})
 	}
 	return out, nil
 }

@@ -143,7 +143,7 @@ func (s *StepUps) Report(ctx context.Context, req StepUpRequest) (StepUpReport, 
 		Result: req.Result, ReportedAt: now.Truncate(time.Microsecond), ReportedBy: req.By}
 	res, err := s.db.Writer().ExecContext(ctx, `INSERT INTO step_ups (decision_id, action, customer_id, step, result, reported_at, reported_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (decision_id, action) DO NOTHING`,
-		rep.DecisionID, rep.Action, rep.CustomerID, rep.Step, rep.Result, rep.ReportedAt.UnixMicro(), rep.ReportedBy)
+		rep.DecisionID, rep.Action, rep.CustomerID, rep.Step, rep.Result, s.db.Instant(rep.ReportedAt), rep.ReportedBy)
 	if err != nil {
 		return StepUpReport{}, false, store.Translate(err)
 	}
@@ -185,7 +185,7 @@ func (s *StepUps) apply(ctx context.Context, rep StepUpReport, now time.Time) er
 	// step, each with its own expiry, written whole.
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT step, action, reported_at FROM step_ups
 		WHERE customer_id = $1 AND result = $2 AND reported_at > $3 ORDER BY reported_at, step, action`,
-		rep.CustomerID, StepUpPassed, now.Add(-StepUpValidity).UnixMicro())
+		rep.CustomerID, StepUpPassed, s.db.Instant(now.Add(-StepUpValidity)))
 	if err != nil {
 		return store.Translate(err)
 	}
@@ -193,11 +193,11 @@ func (s *StepUps) apply(ctx context.Context, rep StepUpReport, now time.Time) er
 	passed := []string{}
 	for rows.Next() {
 		var step, action string
-		var at int64
-		if err := rows.Scan(&step, &action, &at); err != nil {
+		var at time.Time
+		if err := rows.Scan(&step, &action, store.ScanInstant(&at)); err != nil {
 			return store.Translate(err)
 		}
-		until := time.UnixMicro(at).Add(StepUpValidity).Unix()
+		until := at.Add(StepUpValidity).Unix()
 		passed = append(passed, step+":"+action+":"+strconv.FormatInt(until, 10))
 	}
 	if err := rows.Err(); err != nil {
@@ -209,31 +209,27 @@ func (s *StepUps) apply(ctx context.Context, rep StepUpReport, now time.Time) er
 
 func (s *StepUps) stored(ctx context.Context, decisionID, action string) (StepUpReport, error) {
 	var r StepUpReport
-	var at int64
 	err := s.db.Reader().QueryRowContext(ctx, `SELECT decision_id, action, customer_id, step, result, reported_at, reported_by
 		FROM step_ups WHERE decision_id = $1 AND action = $2`, decisionID, action).
-		Scan(&r.DecisionID, &r.Action, &r.CustomerID, &r.Step, &r.Result, &at, &r.ReportedBy)
-	if err != nil {
-		return r, store.Translate(err)
-	}
-	r.ReportedAt = time.UnixMicro(at).UTC()
-	return r, nil
+		Scan(&r.DecisionID, &r.Action, &r.CustomerID, &r.Step, &r.Result, store.ScanInstant(&r.ReportedAt), &r.ReportedBy)
+	return r, store.Translate(err)
 }
 
 // List returns a customer's step-up reports in [from, to) (zero: open),
 // oldest first, at most limit.
 func (s *StepUps) List(ctx context.Context, customerID string, from, to time.Time, limit int) ([]StepUpReport, error) {
-	q := `SELECT decision_id, action, customer_id, step, result, reported_at, reported_by FROM step_ups
-		WHERE customer_id = $1 AND reported_at >= $2 AND reported_at < $3 ORDER BY reported_at, decision_id, action LIMIT $4`
-	hi := int64(1<<63 - 1)
-	if !to.IsZero() {
-		hi = to.UnixMicro()
-	}
-	lo := int64(0)
+	q := `SELECT decision_id, action, customer_id, step, result, reported_at, reported_by FROM step_ups WHERE customer_id = $1`
+	args := []any{customerID, limit}
 	if !from.IsZero() {
-		lo = from.UnixMicro()
+		args = append(args, s.db.Instant(from))
+		q += ` AND reported_at >= $` + strconv.Itoa(len(args))
 	}
-	rows, err := s.db.Reader().QueryContext(ctx, q, customerID, lo, hi, limit)
+	if !to.IsZero() {
+		args = append(args, s.db.Instant(to))
+		q += ` AND reported_at < $` + strconv.Itoa(len(args))
+	}
+	q += ` ORDER BY reported_at, decision_id, action LIMIT $2`
+	rows, err := s.db.Reader().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, store.Translate(err)
 	}
@@ -241,11 +237,9 @@ func (s *StepUps) List(ctx context.Context, customerID string, from, to time.Tim
 	out := []StepUpReport{}
 	for rows.Next() {
 		var r StepUpReport
-		var at int64
-		if err := rows.Scan(&r.DecisionID, &r.Action, &r.CustomerID, &r.Step, &r.Result, &at, &r.ReportedBy); err != nil {
+		if err := rows.Scan(&r.DecisionID, &r.Action, &r.CustomerID, &r.Step, &r.Result, store.ScanInstant(&r.ReportedAt), &r.ReportedBy); err != nil {
 			return nil, store.Translate(err)
 		}
-		r.ReportedAt = time.UnixMicro(at).UTC()
 		out = append(out, r)
 	}
 	return out, store.Translate(rows.Err())
