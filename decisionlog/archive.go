@@ -13,8 +13,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -138,8 +136,8 @@ func finalizeDetaches(ctx context.Context, conn *sql.Conn, schema string) error 
 		return err
 	}
 	for _, p := range pending {
-		if _, err := conn.ExecContext(ctx, `ALTER TABLE `+pgx.Identifier{schema, p[0]}.Sanitize()+
-			` DETACH PARTITION `+pgx.Identifier{schema, p[1]}.Sanitize()+` FINALIZE`); err != nil {
+		if _, err := conn.ExecContext(ctx, `ALTER TABLE `+qualified(schema, p[0])+
+			` DETACH PARTITION `+qualified(schema, p[1])+` FINALIZE`); err != nil {
 			return fmt.Errorf("finish detaching %s: %w", p[1], err)
 		}
 	}
@@ -151,7 +149,7 @@ func finalizeDetaches(ctx context.Context, conn *sql.Conn, schema string) error 
 // returns the number of decisions it held.
 func (l *Log) archiveMonth(ctx context.Context, conn *sql.Conn, schema string, mt monthTable) (int, error) {
 	name := partitionName("decisions", mt.month)
-	table := pgx.Identifier{schema, name}.Sanitize()
+	table := qualified(schema, name)
 	exported := -1
 	if mt.attached {
 		var err error
@@ -182,7 +180,7 @@ func (l *Log) archiveMonth(ctx context.Context, conn *sql.Conn, schema string, m
 		}
 	}
 	if exists {
-		if _, err := conn.ExecContext(ctx, `DROP TABLE `+pgx.Identifier{schema, rules}.Sanitize()); err != nil {
+		if _, err := conn.ExecContext(ctx, `DROP TABLE `+qualified(schema, rules)); err != nil {
 			return 0, err
 		}
 	}
@@ -195,8 +193,8 @@ func (l *Log) archiveMonth(ctx context.Context, conn *sql.Conn, schema string, m
 // detach detaches partition part of parent without blocking its readers
 // and writers. It runs outside a transaction.
 func detach(ctx context.Context, conn *sql.Conn, schema, parent, part string) error {
-	_, err := conn.ExecContext(ctx, `ALTER TABLE `+pgx.Identifier{schema, parent}.Sanitize()+
-		` DETACH PARTITION `+pgx.Identifier{schema, part}.Sanitize()+` CONCURRENTLY`)
+	_, err := conn.ExecContext(ctx, `ALTER TABLE `+qualified(schema, parent)+
+		` DETACH PARTITION `+qualified(schema, part)+` CONCURRENTLY`)
 	if err != nil {
 		return fmt.Errorf("detach %s: %w", part, err)
 	}

@@ -126,7 +126,7 @@ func ensureMonths(ctx context.Context, db *store.DB, months []time.Time) (create
 				case exists:
 					return fmt.Errorf("partition %s.%s is detached (being archived); its rows ship once the archive run has dropped it", schema, name)
 				}
-				part, parent := pgx.Identifier{schema, name}.Sanitize(), pgx.Identifier{schema, table}.Sanitize()
+				part, parent := qualified(schema, name), qualified(schema, table)
 				if _, err := tx.ExecContext(ctx, `CREATE TABLE `+part+` (LIKE `+parent+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
 					return fmt.Errorf("create %s: %w", name, err)
 				}
@@ -141,6 +141,9 @@ func ensureMonths(ctx context.Context, db *store.DB, months []time.Time) (create
 	})
 	return created, err
 }
+
+// qualified is schema.name, quoted.
+func qualified(schema, name string) string { return pgx.Identifier{schema, name}.Sanitize() }
 
 // lockWait bounds how long partition maintenance waits for a table lock.
 const lockWait = "5s"
@@ -191,7 +194,7 @@ func (l *Log) getDetached(ctx context.Context, id string) (*Record, error) {
 	if err != nil || attached || !exists {
 		return nil, store.Translate(err)
 	}
-	row := l.db.Reader().QueryRowContext(ctx, `SELECT `+recordColumns+` FROM `+pgx.Identifier{schema, name}.Sanitize()+` d WHERE d.id = $1`, id)
+	row := l.db.Reader().QueryRowContext(ctx, `SELECT `+recordColumns+` FROM `+qualified(schema, name)+` d WHERE d.id = $1`, id)
 	r, err := scanRecord(row)
 	var pgErr *pgconn.PgError
 	if errors.Is(err, sql.ErrNoRows) || errors.As(err, &pgErr) && pgErr.Code == "42P01" { // dropped meanwhile

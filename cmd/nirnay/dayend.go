@@ -6,16 +6,20 @@ import (
 	"os"
 	"time"
 
+	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/lending/schedule"
 )
 
 // dayEnd is the day-end event: once at start (to catch up) and then at every
-// midnight IST it runs the lending day-end for the business day just ended
-// (DPD, asset classes, DPD-change events — idempotent per loan and date) and
-// moves decisions older than the hot age to the cold tier. One instance of
-// those sharing the database does it for each date (store.DB.Once); the
-// others, and later starts, skip a date that is done. The midnight timer is
-// the event; nothing polls.
+// midnight IST it makes sure the decision log has its month partitions for
+// this month and the next decisionlog.PartitionsAhead (PostgreSQL), runs
+// the lending day-end for the business day just ended (DPD, asset classes,
+// DPD-change events — idempotent per loan and date) and moves decisions
+// older than the hot age to the cold tier (on PostgreSQL, the months that
+// ended before it). One instance of those sharing the database does it for
+// each date (store.DB.Once); the others, and later starts, skip a date that
+// is done. Each step is idempotent, so a day end that failed part way runs
+// again whole. The midnight timer is the event; nothing polls.
 func (s *service) dayEnd(ctx context.Context) {
 	host, _ := os.Hostname()
 	owner := fmt.Sprintf("%s/%d", host, os.Getpid())
@@ -23,6 +27,13 @@ func (s *service) dayEnd(ctx context.Context) {
 		now := time.Now().In(ist)
 		ended := schedule.DateOf(now.AddDate(0, 0, -1))
 		ran, err := s.db.Once(ctx, "day-end/"+ended.String(), owner, func(ctx context.Context) error {
+			created, err := s.declog.EnsurePartitions(ctx, time.Now(), decisionlog.PartitionsAhead)
+			if err != nil {
+				return fmt.Errorf("decision log partitions: %w", err)
+			}
+			if len(created) > 0 {
+				s.log.Info("day end: decision log partitions created", "partitions", created)
+			}
 			rep, err := s.loans.DayEnd(ctx, ended)
 			if err != nil {
 				return fmt.Errorf("lending day-end: %w", err)
