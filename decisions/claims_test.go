@@ -17,6 +17,7 @@ import (
 	"github.com/nirnay/nirnay/decisions"
 	"github.com/nirnay/nirnay/decisions/decisionstest"
 	"github.com/nirnay/nirnay/engine"
+	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/store"
 )
@@ -193,5 +194,32 @@ func TestClaimLatency(t *testing.T) {
 		a[len(a)/2], a[len(a)*99/100], b[len(b)/2], b[len(b)*99/100], a[len(a)/2]-b[len(b)/2], a[len(a)*99/100]-b[len(b)*99/100])
 	if a[len(a)/2] > b[len(b)/2]+20*time.Millisecond {
 		t.Errorf("a claim adds over 20 ms at p50")
+	}
+}
+
+// TestClaimedDecisionLoggedAtItsClaim: a decision under a claimed request
+// id is logged at the time in its id (the claim's millisecond), it and its
+// shadow, so a claim taken over and decided again under the same id ships
+// as the same (id, decided_at) and is stored once.
+func TestClaimedDecisionLoggedAtItsClaim(t *testing.T) {
+	in := pgInstances(t, 1, true)[0]
+	ctx := context.Background()
+	res, err := in.svc.Decide(ctx, engine.Request{RequestID: "at-1", CustomerID: "C-1", Step: "application", Input: map[string]any{"amount": int64(50000)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := decisionID(t, res)
+	claimed, err := ids.Time(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rid := range []string{id, id + ".s1"} {
+		rec, err := in.log.Get(ctx, rid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rec.DecidedAt.Equal(claimed) || rec.DecidedAt.After(res.Decision.EvaluatedAt) {
+			t.Errorf("%s logged at %v; want the claim's %v (evaluated at %v)", rid, rec.DecidedAt, claimed, res.Decision.EvaluatedAt)
+		}
 	}
 }

@@ -1,0 +1,58 @@
+package decisions_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/internal/testenv"
+	"github.com/nirnay/nirnay/store"
+)
+
+// TestClaimAndStepUpConstraints: the keys and CHECK constraints of
+// decision_claims and step_ups (migration 16) hold on both backends: one
+// claim per (customer, request id), one request per decision id, and no
+// empty ids, unknown steps or over-long challenge names.
+func TestClaimAndStepUpConstraints(t *testing.T) {
+	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) {
+		ctx := context.Background()
+		now := time.Now()
+		claim := func(customer, request, decision string) error {
+			_, err := db.Writer().ExecContext(ctx, `INSERT INTO decision_claims (customer_id, request_id, request_hash, decision_id, claimed_at)
+				VALUES ($1, $2, 'h', $3, $4)`, customer, request, decision, db.Instant(now))
+			return store.Translate(err)
+		}
+		if err := claim("C-1", "r-1", "dec_1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := claim("C-2", "r-1", "dec_2"); err != nil {
+			t.Fatalf("the same request id for another customer: %v", err)
+		}
+		if err := claim("C-1", "r-1", "dec_3"); !nirnay.IsKind(err, nirnay.KindConflict) {
+			t.Errorf("a second claim of (C-1, r-1): %v; want a conflict", err)
+		}
+		if err := claim("C-1", "r-2", "dec_1"); !nirnay.IsKind(err, nirnay.KindConflict) {
+			t.Errorf("decision dec_1 claimed for a second request: %v; want a conflict", err)
+		}
+		for _, c := range [][3]string{{"C-1", "", "dec_4"}, {"", "r-4", "dec_4"}, {"C-1", "r-4", ""}} {
+			if err := claim(c[0], c[1], c[2]); err == nil || !strings.Contains(strings.ToLower(err.Error()), "check") {
+				t.Errorf("claim %q: %v; want a CHECK constraint to refuse it", c, err)
+			}
+		}
+		report := func(action, step, result string) error {
+			_, err := db.Writer().ExecContext(ctx, `INSERT INTO step_ups (decision_id, action, customer_id, step, result, reported_at, reported_by)
+				VALUES ('dec_1', $1, 'C-1', $2, $3, $4, 'key_1')`, action, step, result, db.Instant(now))
+			return err
+		}
+		if err := report(strings.Repeat("x", 64), "login", "passed"); err != nil {
+			t.Fatalf("a 64-byte action: %v", err)
+		}
+		for _, c := range [][3]string{{strings.Repeat("x", 65), "login", "passed"}, {"", "login", "passed"}, {"otp", "teleport", "passed"}, {"otp", "login", "maybe"}} {
+			if err := report(c[0], c[1], c[2]); err == nil || !strings.Contains(strings.ToLower(err.Error()), "check") {
+				t.Errorf("step-up %.20q at %s %s: %v; want a CHECK constraint to refuse it", c[0], c[1], c[2], err)
+			}
+		}
+	})
+}
