@@ -53,7 +53,7 @@ func (l *Log) archiveRows(ctx context.Context, cutoff time.Time) (int, error) {
 	total := 0
 	for {
 		rows, err := l.db.Reader().QueryContext(ctx, `SELECT `+recordColumns+` FROM decisions d
-			WHERE d.decided_at < $1 ORDER BY d.decided_at, d.id LIMIT 1000`, l.db.Instant(cutoff))
+			WHERE d.decided_at < $1 ORDER BY d.decided_at, d.id LIMIT 1000`, store.Instant(cutoff))
 		if err != nil {
 			return total, err
 		}

@@ -369,17 +369,17 @@ func (l *Log) List(ctx context.Context, f Filter) ([]*Record, string, error) {
 		add("d.role = ?", f.Role)
 	}
 	if !f.From.IsZero() {
-		add(at+" >= ?", l.db.Instant(f.From))
+		add(at+" >= ?", store.Instant(f.From))
 	}
 	if !f.To.IsZero() {
-		add(at+" < ?", l.db.Instant(f.To))
+		add(at+" < ?", store.Instant(f.To))
 	}
 	if f.Cursor != "" {
 		after, afterID, err := decodeCursor(f.Cursor)
 		if err != nil {
 			return nil, "", nirnay.FieldError("cursor", "is not a cursor this endpoint returned")
 		}
-		args = append(args, l.db.Instant(time.UnixMicro(after)), afterID)
+		args = append(args, store.Instant(time.UnixMicro(after)), afterID)
 		n := len(args)
 		where = append(where, fmt.Sprintf("(%[1]s < $%[3]d OR (%[1]s = $%[3]d AND %[2]s < $%[4]d))", at, id, n-1, n))
 	}

@@ -43,7 +43,7 @@ type claim struct {
 func (c *claims) take(ctx context.Context, customerID, requestID, hash, decisionID string, now time.Time) (won bool, prev claim, err error) {
 	res, err := c.db.Writer().ExecContext(ctx, `INSERT INTO decision_claims (customer_id, request_id, request_hash, decision_id, claimed_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (customer_id, request_id) DO NOTHING`,
-		customerID, requestID, hash, decisionID, c.db.Instant(now))
+		customerID, requestID, hash, decisionID, store.Instant(now))
 	if err != nil {
 		return false, claim{}, store.Translate(err)
 	}
@@ -88,7 +88,7 @@ func (c *claims) release(ctx context.Context, customerID, requestID, decisionID 
 func (c *claims) takeOver(ctx context.Context, customerID, requestID string, was, now time.Time) (bool, error) {
 	res, err := c.db.Writer().ExecContext(ctx, `UPDATE decision_claims SET claimed_at = $1
 		WHERE customer_id = $2 AND request_id = $3 AND claimed_at = $4 AND response IS NULL`,
-		c.db.Instant(now), customerID, requestID, c.db.Instant(was))
+		store.Instant(now), customerID, requestID, store.Instant(was))
 	if err != nil {
 		return false, store.Translate(err)
 	}

@@ -21,7 +21,7 @@ func TestClaimAndStepUpConstraints(t *testing.T) {
 		now := time.Now()
 		claim := func(customer, request, decision string) error {
 			_, err := db.Writer().ExecContext(ctx, `INSERT INTO decision_claims (customer_id, request_id, request_hash, decision_id, claimed_at)
-				VALUES ($1, $2, 'h', $3, $4)`, customer, request, decision, db.Instant(now))
+				VALUES ($1, $2, 'h', $3, $4)`, customer, request, decision, store.Instant(now))
 			return store.Translate(err)
 		}
 		if err := claim("C-1", "r-1", "dec_1"); err != nil {
@@ -43,7 +43,7 @@ func TestClaimAndStepUpConstraints(t *testing.T) {
 		}
 		report := func(action, step, result string) error {
 			_, err := db.Writer().ExecContext(ctx, `INSERT INTO step_ups (decision_id, action, customer_id, step, result, reported_at, reported_by)
-				VALUES ('dec_1', $1, 'C-1', $2, $3, $4, 'key_1')`, action, step, result, db.Instant(now))
+				VALUES ('dec_1', $1, 'C-1', $2, $3, $4, 'key_1')`, action, step, result, store.Instant(now))
 			return err
 		}
 		if err := report(strings.Repeat("x", 64), "login", "passed"); err != nil {

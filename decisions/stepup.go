@@ -143,7 +143,7 @@ func (s *StepUps) Report(ctx context.Context, req StepUpRequest) (StepUpReport, 
 		Result: req.Result, ReportedAt: now.Truncate(time.Microsecond), ReportedBy: req.By}
 	res, err := s.db.Writer().ExecContext(ctx, `INSERT INTO step_ups (decision_id, action, customer_id, step, result, reported_at, reported_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (decision_id, action) DO NOTHING`,
-		rep.DecisionID, rep.Action, rep.CustomerID, rep.Step, rep.Result, s.db.Instant(rep.ReportedAt), rep.ReportedBy)
+		rep.DecisionID, rep.Action, rep.CustomerID, rep.Step, rep.Result, store.Instant(rep.ReportedAt), rep.ReportedBy)
 	if err != nil {
 		return StepUpReport{}, false, store.Translate(err)
 	}
@@ -185,7 +185,7 @@ func (s *StepUps) apply(ctx context.Context, rep StepUpReport, now time.Time) er
 	// step, each with its own expiry, written whole.
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT step, action, reported_at FROM step_ups
 		WHERE customer_id = $1 AND result = $2 AND reported_at > $3 ORDER BY reported_at, step, action`,
-		rep.CustomerID, StepUpPassed, s.db.Instant(now.Add(-StepUpValidity)))
+		rep.CustomerID, StepUpPassed, store.Instant(now.Add(-StepUpValidity)))
 	if err != nil {
 		return store.Translate(err)
 	}
@@ -221,11 +221,11 @@ func (s *StepUps) List(ctx context.Context, customerID string, from, to time.Tim
 	q := `SELECT decision_id, action, customer_id, step, result, reported_at, reported_by FROM step_ups WHERE customer_id = $1`
 	args := []any{customerID, limit}
 	if !from.IsZero() {
-		args = append(args, s.db.Instant(from))
+		args = append(args, store.Instant(from))
 		q += ` AND reported_at >= $` + strconv.Itoa(len(args))
 	}
 	if !to.IsZero() {
-		args = append(args, s.db.Instant(to))
+		args = append(args, store.Instant(to))
 		q += ` AND reported_at < $` + strconv.Itoa(len(args))
 	}
 	q += ` ORDER BY reported_at, decision_id, action LIMIT $2`

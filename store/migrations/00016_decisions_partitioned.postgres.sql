@@ -33,17 +33,17 @@
 -- sorts every match (docs/data-model.md, Measurements).
 SET LOCAL TIME ZONE 'UTC';
 
-ALTER TABLE decisions RENAME TO decisions_unpartitioned;
-ALTER INDEX decisions_pkey RENAME TO decisions_unpartitioned_pkey;
-DROP INDEX decisions_customer;
-DROP INDEX decisions_step;
-DROP INDEX decisions_time;
-DROP INDEX decisions_request;
-ALTER TABLE decision_rules RENAME TO decision_rules_unpartitioned;
-ALTER INDEX decision_rules_pkey RENAME TO decision_rules_unpartitioned_pkey;
-DROP INDEX decision_rules_rule;
+ALTER TABLE decisions.decisions RENAME TO decisions_unpartitioned;
+ALTER INDEX decisions.decisions_pkey RENAME TO decisions_unpartitioned_pkey;
+DROP INDEX decisions.decisions_customer;
+DROP INDEX decisions.decisions_step;
+DROP INDEX decisions.decisions_time;
+DROP INDEX decisions.decisions_request;
+ALTER TABLE decisions.decision_rules RENAME TO decision_rules_unpartitioned;
+ALTER INDEX decisions.decision_rules_pkey RENAME TO decision_rules_unpartitioned_pkey;
+DROP INDEX decisions.decision_rules_rule;
 
-CREATE TABLE decisions (
+CREATE TABLE decisions.decisions (
     id             TEXT NOT NULL,
     parent_id      TEXT,
     request_id     TEXT NOT NULL,
@@ -70,7 +70,7 @@ CREATE TABLE decisions (
     CONSTRAINT decisions_body_check CHECK (json_typeof(body) = 'object')
 ) PARTITION BY RANGE (decided_at);
 
-CREATE TABLE decision_rules (
+CREATE TABLE decisions.decision_rules (
     decision_id TEXT NOT NULL,
     rule_id     TEXT NOT NULL,
     decided_at  TIMESTAMPTZ NOT NULL,
@@ -87,42 +87,42 @@ DECLARE
     m timestamptz;
 BEGIN
     FOR m IN
-        SELECT date_trunc('month', timestamptz 'epoch' + decided_at * interval '1 microsecond') FROM decisions_unpartitioned
-        UNION SELECT date_trunc('month', timestamptz 'epoch' + decided_at * interval '1 microsecond') FROM decision_rules_unpartitioned
+        SELECT date_trunc('month', timestamptz 'epoch' + decided_at * interval '1 microsecond') FROM decisions.decisions_unpartitioned
+        UNION SELECT date_trunc('month', timestamptz 'epoch' + decided_at * interval '1 microsecond') FROM decisions.decision_rules_unpartitioned
         UNION SELECT date_trunc('month', now())
         UNION SELECT date_trunc('month', now()) + interval '1 month'
     LOOP
-        EXECUTE format('CREATE TABLE %I PARTITION OF decisions FOR VALUES FROM (%L) TO (%L)',
+        EXECUTE format('CREATE TABLE decisions.%I PARTITION OF decisions.decisions FOR VALUES FROM (%L) TO (%L)',
             'decisions_' || to_char(m, 'YYYYMM'), m, m + interval '1 month');
-        EXECUTE format('CREATE TABLE %I PARTITION OF decision_rules FOR VALUES FROM (%L) TO (%L)',
+        EXECUTE format('CREATE TABLE decisions.%I PARTITION OF decisions.decision_rules FOR VALUES FROM (%L) TO (%L)',
             'decision_rules_' || to_char(m, 'YYYYMM'), m, m + interval '1 month');
     END LOOP;
 END
 $$;
 -- +goose StatementEnd
 
-INSERT INTO decisions (id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body)
+INSERT INTO decisions.decisions (id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body)
 SELECT id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score,
        timestamptz 'epoch' + decided_at * interval '1 microsecond', body::json
-FROM decisions_unpartitioned;
-INSERT INTO decision_rules (decision_id, rule_id, decided_at)
+FROM decisions.decisions_unpartitioned;
+INSERT INTO decisions.decision_rules (decision_id, rule_id, decided_at)
 SELECT decision_id, rule_id, timestamptz 'epoch' + decided_at * interval '1 microsecond'
-FROM decision_rules_unpartitioned;
-DROP TABLE decisions_unpartitioned;
-DROP TABLE decision_rules_unpartitioned;
+FROM decisions.decision_rules_unpartitioned;
+DROP TABLE decisions.decisions_unpartitioned;
+DROP TABLE decisions.decision_rules_unpartitioned;
 
 -- The indexes of the list filters (customer journey, step, time, request
 -- id), built once the rows are in.
-CREATE INDEX decisions_customer ON decisions (customer_id, decided_at);
-CREATE INDEX decisions_step ON decisions (step, decided_at);
-CREATE INDEX decisions_time ON decisions (decided_at);
-CREATE INDEX decisions_request ON decisions (request_id);
+CREATE INDEX decisions_customer ON decisions.decisions (customer_id, decided_at);
+CREATE INDEX decisions_step ON decisions.decisions (step, decided_at);
+CREATE INDEX decisions_time ON decisions.decisions (decided_at);
+CREATE INDEX decisions_request ON decisions.decisions (request_id);
 
 -- Claims: one row per (customer, request id) — the primary key is the
 -- guarantee that one instance decides a request id — naming the one
 -- decision id that answers it. The response is kept as json, not jsonb:
 -- a replay answers its exact bytes.
-ALTER TABLE decision_claims
+ALTER TABLE decisions.decision_claims
     ALTER COLUMN claimed_at TYPE TIMESTAMPTZ USING timestamptz 'epoch' + claimed_at * interval '1 microsecond',
     ALTER COLUMN response TYPE JSON USING response::json,
     ADD CONSTRAINT decision_claims_decision_key UNIQUE (decision_id),
@@ -132,25 +132,25 @@ ALTER TABLE decision_claims
     ADD CONSTRAINT decision_claims_decision_check CHECK (decision_id <> '');
 
 -- Step-up results: the challenge names the app reports (at most 64 bytes).
-ALTER TABLE step_ups
+ALTER TABLE decisions.step_ups
     ALTER COLUMN reported_at TYPE TIMESTAMPTZ USING timestamptz 'epoch' + reported_at * interval '1 microsecond',
     ADD CONSTRAINT step_ups_action_check CHECK (action <> '' AND octet_length(action) <= 64),
     ADD CONSTRAINT step_ups_customer_check CHECK (customer_id <> ''),
     ADD CONSTRAINT step_ups_step_check CHECK (step IN ('signup', 'login', 'kyc', 'application', 'offer_accept',
         'disbursal', 'repayment', 'collections', 'limit_increase'));
 
-ANALYZE decisions;
-ANALYZE decision_rules;
+ANALYZE decisions.decisions;
+ANALYZE decisions.decision_rules;
 
 -- +goose Down
 SET LOCAL TIME ZONE 'UTC';
 
-ALTER TABLE step_ups
+ALTER TABLE decisions.step_ups
     DROP CONSTRAINT step_ups_action_check,
     DROP CONSTRAINT step_ups_customer_check,
     DROP CONSTRAINT step_ups_step_check,
     ALTER COLUMN reported_at TYPE BIGINT USING (extract(epoch FROM reported_at) * 1000000)::bigint;
-ALTER TABLE decision_claims
+ALTER TABLE decisions.decision_claims
     DROP CONSTRAINT decision_claims_decision_key,
     DROP CONSTRAINT decision_claims_request_check,
     DROP CONSTRAINT decision_claims_customer_check,
@@ -159,15 +159,15 @@ ALTER TABLE decision_claims
     ALTER COLUMN response TYPE TEXT,
     ALTER COLUMN claimed_at TYPE BIGINT USING (extract(epoch FROM claimed_at) * 1000000)::bigint;
 
-ALTER TABLE decisions RENAME TO decisions_partitioned;
-ALTER TABLE decision_rules RENAME TO decision_rules_partitioned;
-ALTER INDEX decisions_pkey RENAME TO decisions_partitioned_pkey;
-ALTER INDEX decision_rules_pkey RENAME TO decision_rules_partitioned_pkey;
-DROP INDEX decisions_customer;
-DROP INDEX decisions_step;
-DROP INDEX decisions_time;
-DROP INDEX decisions_request;
-CREATE TABLE decisions (
+ALTER TABLE decisions.decisions RENAME TO decisions_partitioned;
+ALTER TABLE decisions.decision_rules RENAME TO decision_rules_partitioned;
+ALTER INDEX decisions.decisions_pkey RENAME TO decisions_partitioned_pkey;
+ALTER INDEX decisions.decision_rules_pkey RENAME TO decision_rules_partitioned_pkey;
+DROP INDEX decisions.decisions_customer;
+DROP INDEX decisions.decisions_step;
+DROP INDEX decisions.decisions_time;
+DROP INDEX decisions.decisions_request;
+CREATE TABLE decisions.decisions (
     id             TEXT PRIMARY KEY,
     parent_id      TEXT,
     request_id     TEXT NOT NULL,
@@ -181,22 +181,22 @@ CREATE TABLE decisions (
     decided_at     BIGINT NOT NULL,
     body           TEXT NOT NULL
 );
-INSERT INTO decisions
+INSERT INTO decisions.decisions
 SELECT id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score,
        (extract(epoch FROM decided_at) * 1000000)::bigint, body::text
-FROM decisions_partitioned;
-CREATE INDEX decisions_customer ON decisions (customer_id, decided_at);
-CREATE INDEX decisions_step ON decisions (step, decided_at);
-CREATE INDEX decisions_time ON decisions (decided_at);
-CREATE INDEX decisions_request ON decisions (request_id);
-CREATE TABLE decision_rules (
+FROM decisions.decisions_partitioned;
+CREATE INDEX decisions_customer ON decisions.decisions (customer_id, decided_at);
+CREATE INDEX decisions_step ON decisions.decisions (step, decided_at);
+CREATE INDEX decisions_time ON decisions.decisions (decided_at);
+CREATE INDEX decisions_request ON decisions.decisions (request_id);
+CREATE TABLE decisions.decision_rules (
     decision_id TEXT NOT NULL,
     rule_id     TEXT NOT NULL,
     decided_at  BIGINT NOT NULL,
     PRIMARY KEY (decision_id, rule_id)
 );
-INSERT INTO decision_rules
-SELECT decision_id, rule_id, (extract(epoch FROM decided_at) * 1000000)::bigint FROM decision_rules_partitioned;
-CREATE INDEX decision_rules_rule ON decision_rules (rule_id, decided_at);
-DROP TABLE decisions_partitioned;
-DROP TABLE decision_rules_partitioned;
+INSERT INTO decisions.decision_rules
+SELECT decision_id, rule_id, (extract(epoch FROM decided_at) * 1000000)::bigint FROM decisions.decision_rules_partitioned;
+CREATE INDEX decision_rules_rule ON decisions.decision_rules (rule_id, decided_at);
+DROP TABLE decisions.decisions_partitioned;
+DROP TABLE decisions.decision_rules_partitioned;
