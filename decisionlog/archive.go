@@ -150,13 +150,23 @@ func finalizeDetaches(ctx context.Context, conn *sql.Conn, schema string) error 
 func (l *Log) archiveMonth(ctx context.Context, conn *sql.Conn, schema string, mt monthTable) (int, error) {
 	name := partitionName("decisions", mt.month)
 	table := qualified(schema, name)
+	var took struct{ export, detach, drop time.Duration }
+	timed := func(d *time.Duration, fn func() error) error {
+		start := time.Now()
+		err := fn()
+		*d += time.Since(start)
+		return err
+	}
 	exported := -1
 	if mt.attached {
-		var err error
-		if exported, err = l.exportMonth(ctx, table, mt.month); err != nil {
+		err := timed(&took.export, func() (err error) {
+			exported, err = l.exportMonth(ctx, table, mt.month)
+			return err
+		})
+		if err != nil {
 			return 0, err
 		}
-		if err := detach(ctx, conn, schema, "decisions", name); err != nil {
+		if err := timed(&took.detach, func() error { return detach(ctx, conn, schema, "decisions", name) }); err != nil {
 			return 0, err
 		}
 	}
@@ -165,7 +175,7 @@ func (l *Log) archiveMonth(ctx context.Context, conn *sql.Conn, schema string, m
 		return 0, err
 	}
 	if n != exported {
-		if _, err := l.exportMonth(ctx, table, mt.month); err != nil {
+		if err := timed(&took.export, func() error { _, err := l.exportMonth(ctx, table, mt.month); return err }); err != nil {
 			return 0, err
 		}
 	}
@@ -175,18 +185,25 @@ func (l *Log) archiveMonth(ctx context.Context, conn *sql.Conn, schema string, m
 		return 0, err
 	}
 	if attached {
-		if err := detach(ctx, conn, schema, "decision_rules", rules); err != nil {
+		if err := timed(&took.detach, func() error { return detach(ctx, conn, schema, "decision_rules", rules) }); err != nil {
 			return 0, err
 		}
 	}
-	if exists {
-		if _, err := conn.ExecContext(ctx, `DROP TABLE `+qualified(schema, rules)); err != nil {
-			return 0, err
+	err = timed(&took.drop, func() error {
+		if exists {
+			if _, err := conn.ExecContext(ctx, `DROP TABLE `+qualified(schema, rules)); err != nil {
+				return err
+			}
 		}
-	}
-	if _, err := conn.ExecContext(ctx, `DROP TABLE `+table); err != nil {
+		_, err := conn.ExecContext(ctx, `DROP TABLE `+table)
+		return err
+	})
+	if err != nil {
 		return 0, err
 	}
+	l.log.Info("decision log: month moved to the cold tier", "month", mt.month.Format("2006-01"), "decisions", n,
+		"resumed", !mt.attached, "export", took.export.Round(time.Millisecond), "detach", took.detach.Round(time.Millisecond),
+		"drop", took.drop.Round(time.Millisecond))
 	return n, nil
 }
 
