@@ -74,8 +74,9 @@ SELECT date_trunc('month', :'end_month'::timestamptz - interval '12 months') AS 
 
 -- The months the decisions span, as partitions (the shipper and the day
 -- end create them in production; migration 16 made the current and next).
-SELECT format('CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
-              t || '_' || to_char(m, 'YYYYMM'), t, m, m + interval '1 month')
+SELECT relnamespace::regnamespace AS dschema FROM pg_class WHERE oid = 'decisions'::regclass \gset
+SELECT format('CREATE TABLE IF NOT EXISTS %I.%I PARTITION OF %I.%I FOR VALUES FROM (%L) TO (%L)',
+              :'dschema', t || '_' || to_char(m, 'YYYYMM'), :'dschema', t, m, m + interval '1 month')
 FROM generate_series(:'first_month'::timestamptz, :'end_month'::timestamptz - interval '1 month', interval '1 month') m,
      unnest(ARRAY['decisions', 'decision_rules']) t \gexec
 
