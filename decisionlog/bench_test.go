@@ -46,3 +46,29 @@ func BenchmarkAppendAndShip(b *testing.B) {
 		b.Fatalf("shipped %d rows (err %v), want %d", n, err, 2*b.N)
 	}
 }
+
+// BenchmarkShipPostgres measures shipping to PostgreSQL: batches of 1,000
+// decisions (≈3 KB bodies, three rules each, the shipper's batch) written
+// by insertRecords, on the partitioned table of migration 16.
+func BenchmarkShipPostgres(b *testing.B) {
+	ctx := context.Background()
+	db := testenv.Backend{URL: testenv.Postgres(b)}.Open(b)
+	if _, err := db.Migrate(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(`{"response":{"outcome":"decline"},"features":[` + strings.Repeat(`{"name":"bureau_score","value":643,"age_ms":2781,"state":"present"},`, 45) + `{}]}`)
+	start := time.Now()
+	batch := make([]*Record, 1000)
+	b.ResetTimer()
+	for i := range b.N {
+		for j := range batch {
+			r := rec(start.Add(time.Duration(i*len(batch)+j)*time.Microsecond), "C00000001", "application", "decline", "weak_bureau", "short_credit_history", "income_not_verified")
+			r.Body = body
+			batch[j] = r
+		}
+		if err := insertRecords(ctx, db, batch, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "decisions/s")
+}
