@@ -237,7 +237,7 @@ func (l *Log) exportMonth(ctx context.Context, table string, month time.Time) (i
 // day file lacks, and returns how many the table holds for the day.
 func (l *Log) exportDay(ctx context.Context, table string, day time.Time) (int, error) {
 	rows, err := l.db.Reader().QueryContext(ctx, `SELECT `+recordColumns+` FROM `+table+` d
-		WHERE d.decided_at >= $1 AND d.decided_at < $2 ORDER BY d.decided_at, d.id`, day, day.AddDate(0, 0, 1))
+		WHERE d.decided_at >= $1 AND d.decided_at < $2 ORDER BY d.decided_at, d.id`, store.Instant(day), store.Instant(day.AddDate(0, 0, 1)))
 	if err != nil {
 		return 0, err
 	}

@@ -78,13 +78,18 @@ func isNoPartition(err error) bool {
 
 // EnsurePartitions makes sure the month partitions of decisions and
 // decision_rules exist for the month of now and the ahead months after it
-// (PostgreSQL; on SQLite it does nothing). It returns the partitions it
-// created. It is idempotent and safe to run from several instances at
-// once: creation is serialised by a transaction advisory lock, and a
-// partition that exists is left alone.
+// (PostgreSQL; on SQLite, or a database not yet migrated to partitions, it
+// does nothing). It returns the partitions it created. It is idempotent
+// and safe to run from several instances at once: creation is serialised
+// by a transaction advisory lock, and a partition that exists is left
+// alone.
 func (l *Log) EnsurePartitions(ctx context.Context, now time.Time, ahead int) ([]string, error) {
 	if l.db.Dialect != store.Postgres {
 		return nil, nil
+	}
+	var kind string
+	if err := l.db.Reader().QueryRowContext(ctx, `SELECT relkind::text FROM pg_class WHERE oid = 'decisions'::regclass`).Scan(&kind); err != nil || kind != "p" {
+		return nil, store.Translate(err)
 	}
 	months := make([]time.Time, 0, ahead+1)
 	for i := range ahead + 1 {

@@ -46,7 +46,10 @@ func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool)
 }
 
 // insertMultiRow is insertRecords on PostgreSQL: a statement per chunk of
-// decisions and per 500 rule rows. A decision's key is (id, decided_at).
+// decisions and per 500 rule rows. A row that is there already (the key:
+// (id, decided_at) for a decision, (rule_id, decided_at, decision_id) for a
+// rule row) is skipped; the statements name no key, so they also run on a
+// database a release before migration 16 left (keyed by id).
 func insertMultiRow(ctx context.Context, db *store.DB, recs []*Record) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		const decCols, ruleCols = 12, 3
@@ -59,10 +62,10 @@ func insertMultiRow(ctx context.Context, db *store.DB, recs []*Record) error {
 					parent = r.ParentID
 				}
 				args = append(args, r.ID, parent, r.RequestID, r.CustomerID, r.Step, r.Outcome,
-					r.PolicyID, r.PolicyVersion, r.Role, r.Score, r.DecidedAt.UTC(), bodyText(r.Body))
+					r.PolicyID, r.PolicyVersion, r.Role, r.Score, store.Instant(r.DecidedAt), bodyText(r.Body))
 			}
 			q := `INSERT INTO decisions (id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body) VALUES ` +
-				placeholders(len(chunk), decCols) + ` ON CONFLICT (id, decided_at) DO NOTHING`
+				placeholders(len(chunk), decCols) + ` ON CONFLICT DO NOTHING`
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return fmt.Errorf("insert %d decisions: %w", len(chunk), err)
 			}
@@ -73,14 +76,14 @@ func insertMultiRow(ctx context.Context, db *store.DB, recs []*Record) error {
 				return nil
 			}
 			q := `INSERT INTO decision_rules (decision_id, rule_id, decided_at) VALUES ` +
-				placeholders(len(args)/ruleCols, ruleCols) + ` ON CONFLICT (rule_id, decided_at, decision_id) DO NOTHING`
+				placeholders(len(args)/ruleCols, ruleCols) + ` ON CONFLICT DO NOTHING`
 			_, err := tx.ExecContext(ctx, q, args...)
 			args = args[:0]
 			return err
 		}
 		for _, r := range recs {
 			for _, id := range r.Rules {
-				args = append(args, r.ID, id, r.DecidedAt.UTC())
+				args = append(args, r.ID, id, store.Instant(r.DecidedAt))
 				if len(args) >= 500*ruleCols {
 					if err := flush(); err != nil {
 						return fmt.Errorf("insert decision rules: %w", err)
@@ -275,7 +278,7 @@ func (l *Log) Get(ctx context.Context, id string) (*Record, error) {
 func (l *Log) getHot(ctx context.Context, id string) (*Record, error) {
 	q := `SELECT ` + recordColumns + ` FROM decisions d WHERE d.id = $1`
 	if m, ok := idMonth(id); ok && l.db.Dialect == store.Postgres {
-		row := l.db.Reader().QueryRowContext(ctx, q+` AND d.decided_at >= $2 AND d.decided_at < $3`, id, m, m.AddDate(0, 1, 0))
+		row := l.db.Reader().QueryRowContext(ctx, q+` AND d.decided_at >= $2 AND d.decided_at < $3`, id, store.Instant(m), store.Instant(m.AddDate(0, 1, 0)))
 		r, err := scanRecord(row)
 		if err = store.Translate(err); !nirnay.IsKind(err, nirnay.KindNotFound) {
 			return r, err

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nirnay/nirnay/store"
 )
 
 // clusterPostgresOutage cuts every node off PostgreSQL while decisions
@@ -133,7 +135,7 @@ func clusterPostgresOutage(t *testing.T, c *cluster) {
 	var noID int
 	if err := c.db.Reader().QueryRow(`SELECT count(*) FROM decisions WHERE role <> 'shadow' AND request_id = ''
 		AND customer_id BETWEEN 'C00000410' AND 'C00000449' AND decided_at BETWEEN $1 AND $2`,
-		cutAt.Add(-time.Second).UnixMicro(), restoredAt.Add(time.Second).UnixMicro()).Scan(&noID); err != nil {
+		store.Instant(cutAt.Add(-time.Second)), store.Instant(restoredAt.Add(time.Second))).Scan(&noID); err != nil {
 		t.Fatal(err)
 	}
 	outRows, _ := c.stored(t, "pg-out-")
