@@ -350,6 +350,16 @@ func (l *Log) List(ctx context.Context, f Filter) ([]*Record, string, error) {
 	from, at, id := "decisions d", "d.decided_at", "d.id"
 	if f.Rule != "" {
 		from = "decision_rules r JOIN decisions d ON d.id = r.decision_id AND d.decided_at = r.decided_at"
+		if l.db.Dialect == store.Postgres {
+			// PostgreSQL takes the two equalities of that join as independent
+			// and expects it to yield about one row, so it hash-joins every
+			// partition instead of walking the rule rows newest first (9 s
+			// for 50 of 10,000,000 decisions). A lateral read of each
+			// decision by its key (LIMIT 1: it is the key) keeps the walk,
+			// one partition probed a row: about a millisecond
+			// (docs/data-model.md, Measurements).
+			from = "decision_rules r CROSS JOIN LATERAL (SELECT * FROM decisions d WHERE d.id = r.decision_id AND d.decided_at = r.decided_at LIMIT 1) d"
+		}
 		at, id = "r.decided_at", "r.decision_id"
 		add("r.rule_id = ?", f.Rule)
 	}

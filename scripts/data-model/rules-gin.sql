@@ -71,7 +71,7 @@ VACUUM ANALYZE decision_rules;
 \echo '== 3. newest 50 decisions that hit a rule in a window'
 PREPARE by_rule(text, timestamptz, timestamptz) AS
 SELECT d.id, d.parent_id, d.request_id, d.customer_id, d.step, d.outcome, d.policy_id, d.policy_version, d.role, d.score, d.decided_at, d.body
-FROM decision_rules r JOIN decisions d ON d.id = r.decision_id AND d.decided_at = r.decided_at
+FROM decision_rules r CROSS JOIN LATERAL (SELECT * FROM decisions d WHERE d.id = r.decision_id AND d.decided_at = r.decided_at LIMIT 1) d
 WHERE r.rule_id = $1 AND r.decided_at >= $2 AND r.decided_at < $3 ORDER BY r.decided_at DESC, r.decision_id DESC LIMIT 51;
 PREPARE by_rule_gin(text, timestamptz, timestamptz) AS
 SELECT d.id, d.parent_id, d.request_id, d.customer_id, d.step, d.outcome, d.policy_id, d.policy_version, d.role, d.score, d.decided_at, d.body
