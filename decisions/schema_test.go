@@ -2,6 +2,7 @@ package decisions_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -36,23 +37,41 @@ func TestClaimAndStepUpConstraints(t *testing.T) {
 		if err := claim("C-1", "r-2", "dec_1"); !nirnay.IsKind(err, nirnay.KindConflict) {
 			t.Errorf("decision dec_1 claimed for a second request: %v; want a conflict", err)
 		}
-		for _, c := range [][3]string{{"C-1", "", "dec_4"}, {"", "r-4", "dec_4"}, {"C-1", "r-4", ""}} {
-			if err := claim(c[0], c[1], c[2]); err == nil || !strings.Contains(strings.ToLower(err.Error()), "check") {
-				t.Errorf("claim %q: %v; want a CHECK constraint to refuse it", c, err)
+		for _, c := range [][4]string{
+			{"C-1", "", "dec_4", "decision_claims_request_present"},
+			{"", "r-4", "dec_4", "decision_claims_customer_present"},
+			{"C-1", "r-4", "", "decision_claims_decision_present"},
+		} {
+			if got := violated(claim(c[0], c[1], c[2])); got != c[3] {
+				t.Errorf("claim %q: constraint %q broken; want %s", c[:3], got, c[3])
 			}
 		}
 		report := func(action, step, result string) error {
 			_, err := db.Writer().ExecContext(ctx, `INSERT INTO step_ups (decision_id, action, customer_id, step, result, reported_at, reported_by)
 				VALUES ('dec_1', $1, 'C-1', $2, $3, $4, 'key_1')`, action, step, result, store.Instant(now))
-			return err
+			return store.Translate(err)
 		}
 		if err := report(strings.Repeat("x", 64), "login", "passed"); err != nil {
 			t.Fatalf("a 64-byte action: %v", err)
 		}
-		for _, c := range [][3]string{{strings.Repeat("x", 65), "login", "passed"}, {"", "login", "passed"}, {"otp", "teleport", "passed"}, {"otp", "login", "maybe"}} {
-			if err := report(c[0], c[1], c[2]); err == nil || !strings.Contains(strings.ToLower(err.Error()), "check") {
-				t.Errorf("step-up %.20q at %s %s: %v; want a CHECK constraint to refuse it", c[0], c[1], c[2], err)
+		for _, c := range [][4]string{
+			{strings.Repeat("x", 65), "login", "passed", "step_ups_action_length"},
+			{"", "login", "passed", "step_ups_action_length"},
+			{"otp", "teleport", "passed", "step_ups_step_known"},
+			{"otp", "login", "maybe", "step_ups_result_known"},
+		} {
+			if got := violated(report(c[0], c[1], c[2])); got != c[3] {
+				t.Errorf("step-up %.20q at %s %s: constraint %q broken; want %s", c[0], c[1], c[2], got, c[3])
 			}
 		}
 	})
+}
+
+// violated names the constraint err reports broken ("" for none).
+func violated(err error) string {
+	var v *store.Violation
+	if errors.As(err, &v) && nirnay.IsKind(err, nirnay.KindUnprocessable) {
+		return v.Constraint
+	}
+	return ""
 }

@@ -26,8 +26,8 @@ import (
 // database's column types (see instants).
 var goodRows = []string{
 	`INSERT INTO api_keys (id, name, key_hash, role, customer_id, created_at) VALUES ('key_1', 'svc', 'h1', 'service', 'C1', µ1)`,
-	`INSERT INTO step_ups (decision_id, action, customer_id, step, result, reported_at, reported_by) VALUES ('dec_1', 'otp', 'C1', 'login', 'passed', 1, 'key_1')`,
-	`INSERT INTO decision_claims (customer_id, request_id, request_hash, decision_id, claimed_at) VALUES ('C1', 'r1', 'h', 'dec_1', 1)`,
+	`INSERT INTO step_ups (decision_id, action, customer_id, step, result, reported_at, reported_by) VALUES ('dec_1', 'otp', 'C1', 'login', 'passed', µ1, 'key_1')`,
+	`INSERT INTO decision_claims (customer_id, request_id, request_hash, decision_id, claimed_at) VALUES ('C1', 'r1', 'h', 'dec_1', µ1)`,
 	`INSERT INTO policies (id, step, created_at) VALUES ('credit', 'application', µ1)`,
 	`INSERT INTO policy_versions (policy_id, version, step, status, source, sha256, author_id, author_name, created_at, updated_at)
 		VALUES ('credit', 1, 'application', 'draft', 'src', 's1', 'a', 'Asha', µ1, µ1)`,
@@ -68,7 +68,8 @@ var goodRows = []string{
 var instantLiteral = regexp.MustCompile(`µ(\d+)`)
 
 // instants writes the instants marked in q for db: a timestamptz on
-// PostgreSQL past migration 15 (typed), else the integer.
+// PostgreSQL past migration 15 (16 for the decisions schema's tables)
+// (typed), else the integer.
 func instants(db *store.DB, typed bool, q string) string {
 	if typed && db.Dialect == store.Postgres {
 		return instantLiteral.ReplaceAllString(q, `(timestamptz 'epoch' + $1 * interval '1 microsecond')`)
@@ -208,7 +209,7 @@ func TestEveryJourneyStepAccepted(t *testing.T) {
 					VALUES ($1, 1, $2, 'draft', '', '', 'a', 'A', µ1, µ1)`,
 				`INSERT INTO policy_deployments (step, champion, challengers, shadows, revision, updated_by_id, updated_by_name, updated_at)
 					VALUES ($2, $1, '[]', '[]', 1, 'a', 'A', µ1)`,
-				`INSERT INTO step_ups (decision_id, action, customer_id, step, result, reported_at, reported_by) VALUES ($1, 'otp', 'C', $2, 'failed', 1, 'k')`,
+				`INSERT INTO step_ups (decision_id, action, customer_id, step, result, reported_at, reported_by) VALUES ($1, 'otp', 'C', $2, 'failed', µ1, 'k')`,
 			} {
 				if _, err := db.Writer().ExecContext(ctx, instants(db, true, q), "p"+string(rune('a'+i)), step); err != nil {
 					t.Errorf("step %s refused: %v", step, store.Translate(err))

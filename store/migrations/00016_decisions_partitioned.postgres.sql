@@ -3,8 +3,9 @@
 -- hot tier becomes a table partitioned by month of decided_at (UTC), so
 -- the cold tier detaches and exports a whole month instead of deleting
 -- rows, and every query with a time window reads only its months. Instants
--- become timestamptz and the decision body json; CHECK constraints hold
--- the values the code writes. Existing rows move in this one transaction:
+-- become timestamptz and the decision body json; CHECK constraints, named
+-- <table>_<what> as in migration 14 (store.ConstraintRules says each in
+-- words; the SQLite file has them too), hold the values the code writes. Existing rows move in this one transaction:
 -- a partition is created for every month they hold plus the current and
 -- the next month (the day-end event keeps two months ahead; the shipper
 -- creates a missing month on demand, decisionlog.Log.EnsurePartitions).
@@ -57,17 +58,17 @@ CREATE TABLE decisions.decisions (
     decided_at     TIMESTAMPTZ NOT NULL,
     body           JSON NOT NULL,
     CONSTRAINT decisions_pkey PRIMARY KEY (id, decided_at),
-    CONSTRAINT decisions_id_check CHECK (id <> ''),
-    CONSTRAINT decisions_customer_check CHECK (customer_id <> ''),
-    CONSTRAINT decisions_step_check CHECK (step IN ('signup', 'login', 'kyc', 'application', 'offer_accept',
+    CONSTRAINT decisions_id_present CHECK (id <> ''),
+    CONSTRAINT decisions_customer_present CHECK (customer_id <> ''),
+    CONSTRAINT decisions_step_known CHECK (step IN ('signup', 'login', 'kyc', 'application', 'offer_accept',
         'disbursal', 'repayment', 'collections', 'limit_increase')),
-    CONSTRAINT decisions_outcome_check CHECK (outcome IN ('approve', 'review', 'step_up', 'decline')),
-    CONSTRAINT decisions_role_check CHECK (role IN ('champion', 'challenger', 'shadow')),
+    CONSTRAINT decisions_outcome_known CHECK (outcome IN ('approve', 'review', 'step_up', 'decline')),
+    CONSTRAINT decisions_role_known CHECK (role IN ('champion', 'challenger', 'shadow')),
     -- A shadow evaluation names the acted-on decision it ran beside; an
     -- acted-on decision names none.
-    CONSTRAINT decisions_parent_check CHECK ((role = 'shadow') = (parent_id IS NOT NULL)),
-    CONSTRAINT decisions_policy_version_check CHECK (policy_version > 0),
-    CONSTRAINT decisions_body_check CHECK (json_typeof(body) = 'object')
+    CONSTRAINT decisions_parent_when_shadow CHECK ((role = 'shadow') = (parent_id IS NOT NULL)),
+    CONSTRAINT decisions_policy_version_positive CHECK (policy_version > 0),
+    CONSTRAINT decisions_body_object CHECK (json_typeof(body) = 'object')
 ) PARTITION BY RANGE (decided_at);
 
 CREATE TABLE decisions.decision_rules (
@@ -75,8 +76,8 @@ CREATE TABLE decisions.decision_rules (
     rule_id     TEXT NOT NULL,
     decided_at  TIMESTAMPTZ NOT NULL,
     CONSTRAINT decision_rules_pkey PRIMARY KEY (rule_id, decided_at, decision_id),
-    CONSTRAINT decision_rules_rule_check CHECK (rule_id <> ''),
-    CONSTRAINT decision_rules_decision_check CHECK (decision_id <> '')
+    CONSTRAINT decision_rules_rule_present CHECK (rule_id <> ''),
+    CONSTRAINT decision_rules_decision_present CHECK (decision_id <> '')
 ) PARTITION BY RANGE (decided_at);
 
 -- Month partitions decisions_YYYYMM and decision_rules_YYYYMM, in the
@@ -120,24 +121,22 @@ CREATE INDEX decisions_request ON decisions.decisions (request_id);
 
 -- Claims: one row per (customer, request id) — the primary key is the
 -- guarantee that one instance decides a request id — naming the one
--- decision id that answers it. The response is kept as json, not jsonb:
--- a replay answers its exact bytes.
+-- decision id that answers it (and a decision id answers one request).
+-- The response is kept as json, not jsonb: a replay answers its exact
+-- bytes. (Migration 14 made request_id and decision_id non-empty.)
 ALTER TABLE decisions.decision_claims
     ALTER COLUMN claimed_at TYPE TIMESTAMPTZ USING timestamptz 'epoch' + claimed_at * interval '1 microsecond',
     ALTER COLUMN response TYPE JSON USING response::json,
-    ADD CONSTRAINT decision_claims_decision_key UNIQUE (decision_id),
-    ADD CONSTRAINT decision_claims_request_check CHECK (request_id <> ''),
-    ADD CONSTRAINT decision_claims_customer_check CHECK (customer_id <> ''),
-    ADD CONSTRAINT decision_claims_hash_check CHECK (request_hash <> ''),
-    ADD CONSTRAINT decision_claims_decision_check CHECK (decision_id <> '');
+    ADD CONSTRAINT decision_claims_decision_unique UNIQUE (decision_id),
+    ADD CONSTRAINT decision_claims_customer_present CHECK (customer_id <> ''),
+    ADD CONSTRAINT decision_claims_hash_present CHECK (request_hash <> '');
 
 -- Step-up results: the challenge names the app reports (at most 64 bytes).
+-- (Migration 14 checks the step and the result.)
 ALTER TABLE decisions.step_ups
     ALTER COLUMN reported_at TYPE TIMESTAMPTZ USING timestamptz 'epoch' + reported_at * interval '1 microsecond',
-    ADD CONSTRAINT step_ups_action_check CHECK (action <> '' AND octet_length(action) <= 64),
-    ADD CONSTRAINT step_ups_customer_check CHECK (customer_id <> ''),
-    ADD CONSTRAINT step_ups_step_check CHECK (step IN ('signup', 'login', 'kyc', 'application', 'offer_accept',
-        'disbursal', 'repayment', 'collections', 'limit_increase'));
+    ADD CONSTRAINT step_ups_action_length CHECK (action <> '' AND octet_length(action) <= 64),
+    ADD CONSTRAINT step_ups_customer_present CHECK (customer_id <> '');
 
 ANALYZE decisions.decisions;
 ANALYZE decisions.decision_rules;
@@ -146,16 +145,13 @@ ANALYZE decisions.decision_rules;
 SET LOCAL TIME ZONE 'UTC';
 
 ALTER TABLE decisions.step_ups
-    DROP CONSTRAINT step_ups_action_check,
-    DROP CONSTRAINT step_ups_customer_check,
-    DROP CONSTRAINT step_ups_step_check,
+    DROP CONSTRAINT step_ups_action_length,
+    DROP CONSTRAINT step_ups_customer_present,
     ALTER COLUMN reported_at TYPE BIGINT USING (extract(epoch FROM reported_at) * 1000000)::bigint;
 ALTER TABLE decisions.decision_claims
-    DROP CONSTRAINT decision_claims_decision_key,
-    DROP CONSTRAINT decision_claims_request_check,
-    DROP CONSTRAINT decision_claims_customer_check,
-    DROP CONSTRAINT decision_claims_hash_check,
-    DROP CONSTRAINT decision_claims_decision_check,
+    DROP CONSTRAINT decision_claims_decision_unique,
+    DROP CONSTRAINT decision_claims_customer_present,
+    DROP CONSTRAINT decision_claims_hash_present,
     ALTER COLUMN response TYPE TEXT,
     ALTER COLUMN claimed_at TYPE BIGINT USING (extract(epoch FROM claimed_at) * 1000000)::bigint;
 
