@@ -41,17 +41,11 @@ func catalog(t testing.TB) *rules.Catalog {
 	return cat
 }
 
+// testDB is the embedded database in dir, migrated, closed at the end of
+// the test at the latest.
 func testDB(t testing.TB, dir string) *store.DB {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, "", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return testenv.SQLiteAt(t, dir)
 }
 
 // testRedis is the harness's Redis and a unique prefix; the test's keys are
