@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay"
-	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/money"
 )
@@ -112,6 +111,5 @@ func TestConcurrentPaymentsAndDisbursal(t *testing.T) {
 		reconcileClean(t, e)
 		t.Logf("%d payments applied once each, %d duplicates replayed, %d early attempts retried; received %s", applied.Load(), replay.Load(), notYet.Load(), money.Paise(total))
 	}
-	t.Run("postgres", func(t *testing.T) { run(t, newEnv(t, openDB(t, testenv.Postgres(t), ""))) })
-	t.Run("sqlite", func(t *testing.T) { run(t, newEnv(t, openDB(t, "", t.TempDir()))) })
+	backends(t, run)
 }

@@ -102,22 +102,10 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	return e
 }
 
-func openDB(t testing.TB, url, dir string) *store.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, url, dir)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return db
-}
-
-// backends runs fn on a fresh SQLite and a fresh PostgreSQL schema.
+// backends runs fn on a fresh SQLite and a fresh PostgreSQL schema, the
+// test in parallel with the package's other tests (each has databases of
+// its own).
 func backends(t *testing.T, fn func(t *testing.T, e *env)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, newEnv(t, openDB(t, "", t.TempDir()))) })
-	t.Run("postgres", func(t *testing.T) { fn(t, newEnv(t, openDB(t, testenv.Postgres(t), ""))) })
+	t.Parallel()
+	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { fn(t, newEnv(t, db)) })
 }

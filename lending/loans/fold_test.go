@@ -21,6 +21,7 @@ func testLoan(t *testing.T, excess product.Excess) (Disbursal, schedule.Date) {
 }
 
 func TestPrepaymentShortensTenure(t *testing.T) {
+	t.Parallel()
 	d, start := testLoan(t, product.Prepayment)
 	if d.EMI != 888_488 {
 		t.Fatalf("EMI %s, want 8884.88", d.EMI)
@@ -50,6 +51,7 @@ func TestPrepaymentShortensTenure(t *testing.T) {
 }
 
 func TestAdvanceCoversLaterInstalments(t *testing.T) {
+	t.Parallel()
 	d, start := testLoan(t, product.Advance)
 	evs := []Event{{Type: EvDisbursed, On: start, Disbursal: &d},
 		{Type: EvPayment, On: mustD("2026-02-05"), PaymentID: "p", Amount: 3 * d.EMI}}
@@ -76,6 +78,7 @@ func TestAdvanceCoversLaterInstalments(t *testing.T) {
 }
 
 func TestBounceRestoresExactly(t *testing.T) {
+	t.Parallel()
 	d, start := testLoan(t, product.Prepayment)
 	base := []Event{{Type: EvDisbursed, On: start, Disbursal: &d},
 		{Type: EvPayment, On: mustD("2026-02-10"), PaymentID: "a", Amount: d.EMI}}

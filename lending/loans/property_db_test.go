@@ -9,6 +9,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/lending/schedule"
 	"github.com/nirnay/nirnay/money"
@@ -21,7 +22,8 @@ import (
 // charges − allocations − waivers − write-offs from the ledger, and a
 // replayed key changes nothing.
 func TestServiceProperties(t *testing.T) {
-	e := newEnv(t, openDB(t, "", t.TempDir()))
+	t.Parallel()
+	e := newEnv(t, testenv.SQLite(t))
 	ctx := context.Background()
 	n := 0
 	rapid.Check(t, func(rt *rapid.T) {

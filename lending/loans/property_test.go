@@ -97,6 +97,7 @@ func checkBooks(t *rapid.T, s State, what string) {
 // the payment plus one penal charge, and that a foreclosure at the quote
 // leaves nothing outstanding.
 func TestFoldProperties(t *testing.T) {
+	t.Parallel()
 	rapid.Check(t, func(t *rapid.T) {
 		d, start := genDisbursal(t)
 		evs := []Event{{Type: EvDisbursed, On: start, Disbursal: &d}}
