@@ -10,9 +10,6 @@ import (
 // with another body is 409 (it used to answer the first loan).
 func TestApplicationRequestIDs(t *testing.T) {
 	t.Parallel() // a demo service of its own
-	if testing.Short() {
-		t.Skip("builds the whole demo service")
-	}
 	d := startDemo(t)
 	body := func(customer, amount string) map[string]any {
 		return map[string]any{"request_id": "app-1", "customer_id": customer, "product_id": "personal-loan", "amount": amount,

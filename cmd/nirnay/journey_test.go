@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +19,7 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/money"
 	"github.com/nirnay/nirnay/simulator"
 	"github.com/nirnay/nirnay/store"
@@ -31,44 +35,33 @@ type demoServer struct {
 	stop func() // stops the service; the test's end stops it too
 }
 
+// startDemo starts a demo service of the test's own. Its embedded store
+// starts as a copy of demoDatabase, as seeded.
 func startDemo(t *testing.T) *demoServer {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := store.Open(ctx, "", dir)
+	if testing.Short() {
+		t.Skip("builds the whole demo service")
+	}
+	file, err := demoDatabase()
 	if err != nil {
-		t.Fatalf("open store: %v", err)
+		t.Fatalf("seed the demo database: %v", err)
 	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatalf("migrate: %v", err)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, store.SQLiteFile), file, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	return startOn(t, db, config{DataDir: dir}, true)
+	return startOn(t, testenv.SQLiteAt(t, dir), config{DataDir: dir})
 }
 
 // startOn builds the service on an open, migrated db with cfg's data dir
-// and database URL; seed adds the demo keys, customers and lists first. The
-// service stops when the test ends (or at stop, whichever is first).
-func startOn(t *testing.T, db *store.DB, cfg config, seed bool) *demoServer {
+// and database URL. The service stops when the test ends (or at stop,
+// whichever is first).
+func startOn(t *testing.T, db *store.DB, cfg config) *demoServer {
 	t.Helper()
 	ctx := context.Background()
-	if seed {
-		if err := seedDemo(ctx, db, io.Discard, time.Now().UTC()); err != nil {
-			t.Fatalf("demo keys: %v", err)
-		}
-	}
-	cfg.HTTPAddr, cfg.MaxBodyBytes, cfg.DecisionHotAge, cfg.ShutdownTimeout = "127.0.0.1:0", 1<<20, 720*time.Hour, 5*time.Second
-	svc, err := buildService(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), db, nil, nil)
+	svc, err := buildService(ctx, demoConfig(cfg), slog.New(slog.NewTextHandler(io.Discard, nil)), db, nil, nil)
 	if err != nil {
 		t.Fatalf("build service: %v", err)
-	}
-	if seed {
-		if err := svc.seedDemoCustomers(ctx, io.Discard); err != nil {
-			t.Fatalf("seed demo customers: %v", err)
-		}
-		if err := svc.seedDemoLists(ctx, io.Discard); err != nil {
-			t.Fatalf("seed demo lists: %v", err)
-		}
 	}
 	run := svc.run(ctx)
 	ts := httptest.NewServer(svc.api.Handler())
@@ -77,6 +70,64 @@ func startOn(t *testing.T, db *store.DB, cfg config, seed bool) *demoServer {
 	d.stop = func() { once.Do(func() { ts.Close(); run(); svc.close() }) }
 	t.Cleanup(d.stop)
 	return d
+}
+
+// demoConfig is cfg (its data dir and database URL) as a demo service
+// under test runs it.
+func demoConfig(cfg config) config {
+	cfg.HTTPAddr, cfg.MaxBodyBytes, cfg.DecisionHotAge, cfg.ShutdownTimeout = "127.0.0.1:0", 1<<20, 720*time.Hour, 5*time.Second
+	return cfg
+}
+
+// demoDatabase is the embedded database file as `serve --demo` seeds it
+// (demo keys, the shipped policies and products, the demo customers'
+// features, the demo lists), seeded once for the test binary: seeding a
+// thousand customers took seconds under the race detector. Feature times
+// are relative to when it was seeded, as they are for a service that has
+// run for a while.
+var demoDatabase = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "nirnay-demo-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if err := seedDemoDatabase(dir); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, store.SQLiteFile)
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		return nil, errors.New("closing left a write-ahead log beside " + path)
+	}
+	return os.ReadFile(path)
+})
+
+// seedDemoDatabase seeds the demo into a new embedded database in dir and
+// closes it.
+func seedDemoDatabase(dir string) error {
+	ctx := context.Background()
+	db, err := store.Open(ctx, "", dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx, nil); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := seedDemo(ctx, db, io.Discard, time.Now().UTC()); err != nil {
+		return fmt.Errorf("demo keys: %w", err)
+	}
+	svc, err := buildService(ctx, demoConfig(config{DataDir: dir}), slog.New(slog.NewTextHandler(io.Discard, nil)), db, nil, nil)
+	if err != nil {
+		return fmt.Errorf("build service: %w", err)
+	}
+	defer svc.close()
+	if err := svc.seedDemoCustomers(ctx, io.Discard); err != nil {
+		return fmt.Errorf("seed demo customers: %w", err)
+	}
+	if err := svc.seedDemoLists(ctx, io.Discard); err != nil {
+		return fmt.Errorf("seed demo lists: %w", err)
+	}
+	return nil
 }
 
 // call sends body (JSON) with the demo key of role and an optional
@@ -181,9 +232,6 @@ func paise(t *testing.T, v any) money.Paise {
 // offer), not referred because a tenure feature was missing.
 func TestDemoCreditLineApplication(t *testing.T) {
 	t.Parallel() // a demo service of its own
-	if testing.Short() {
-		t.Skip("builds the whole demo service")
-	}
 	d := startDemo(t)
 	a := applyUntilApproved(d, 0)
 	amount := min(paise(t, a.loan["amount"]), money.Paise(10000000))
@@ -226,9 +274,6 @@ func TestDemoCreditLineApplication(t *testing.T) {
 // repayment, then reads the loan, its ledger and the customer's journey.
 func TestDemoLoanJourney(t *testing.T) {
 	t.Parallel() // a demo service of its own
-	if testing.Short() {
-		t.Skip("builds the whole demo service")
-	}
 	d := startDemo(t)
 	a := applyUntilApproved(d, 0)
 	id, cust, account := a.loan["id"].(string), a.rec.CustomerID, a.rec.Entities["bank_account"]
@@ -346,9 +391,6 @@ func containsInOrder(got, want []string) bool {
 // attempt, and a new attempt once the mandate is active is approved.
 func TestDemoDeclinedAcceptanceRetried(t *testing.T) {
 	t.Parallel() // a demo service of its own
-	if testing.Short() {
-		t.Skip("builds the whole demo service")
-	}
 	d := startDemo(t)
 	a := applyUntilApproved(d, 0)
 	id, cust := a.loan["id"].(string), a.rec.CustomerID

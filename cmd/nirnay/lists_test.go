@@ -44,9 +44,6 @@ func reasonsOf(dec map[string]any) []string {
 // at each one (the pincode rule fires for the middle one only).
 func TestDemoBlockedPincode(t *testing.T) {
 	t.Parallel() // a demo service of its own
-	if testing.Short() {
-		t.Skip("builds the whole demo service")
-	}
 	d := startDemo(t)
 	start := time.Now().UTC().Add(-time.Second)
 	var rec simulator.Record
@@ -136,9 +133,6 @@ func TestDemoBlockedPincode(t *testing.T) {
 
 // TestListsCommand drives `nirnay lists` against the demo service.
 func TestListsCommand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the whole demo service")
-	}
 	d := startDemo(t)
 	t.Setenv("NIRNAY_URL", d.url)
 	t.Setenv("NIRNAY_API_KEY", "demo-analyst-key")

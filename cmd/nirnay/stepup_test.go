@@ -15,9 +15,6 @@ import (
 // decision or with the other result are refused.
 func TestDemoStepUpCompletion(t *testing.T) {
 	t.Parallel() // a demo service of its own
-	if testing.Short() {
-		t.Skip("builds the whole demo service")
-	}
 	d := startDemo(t)
 	login := map[string]any{"customer_id": "C00000004", "step": "login", "input": map[string]any{"device_id": "D00000004"}}
 	first := d.must(http.StatusOK, "POST", "/v1/decisions", "service", "", login)
@@ -107,9 +104,6 @@ func strs(v any) []string {
 // does not exist.
 func TestCustomerTokenLearnsNothingFrom404(t *testing.T) {
 	t.Parallel() // a demo service of its own
-	if testing.Short() {
-		t.Skip("builds the whole demo service")
-	}
 	d := startDemo(t)
 	other := d.must(http.StatusOK, "POST", "/v1/decisions", "service", "", map[string]any{"customer_id": "C00000005", "step": "login",
 		"input": map[string]any{"device_id": "D00000005"}})

@@ -88,7 +88,7 @@ func TestUpgradeKeepsEveryRow(t *testing.T) {
 				checkModuleSchemas(t, db)
 			}
 
-			d = startOn(t, db, cfg, false)
+			d = startOn(t, db, cfg)
 			if got := d.must(http.StatusOK, "GET", "/v1/decisions/"+decisionID, "ops", "", nil); got["decision_id"] != decisionID {
 				t.Errorf("decision %s read back as %v", decisionID, got["decision_id"])
 			}

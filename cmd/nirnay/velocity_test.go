@@ -28,9 +28,6 @@ import (
 // count is still exactly five. Payments likewise.
 func TestDemoApplicationVelocity(t *testing.T) {
 	t.Parallel() // a demo service of its own
-	if testing.Short() {
-		t.Skip("builds the whole demo service")
-	}
 	d := startDemo(t)
 	velocityJourney(t, []*demoServer{d})
 }
