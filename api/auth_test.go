@@ -15,9 +15,21 @@ import (
 	"github.com/nirnay/nirnay/store"
 )
 
-func testDB(t *testing.T) *store.DB {
+// apiKey is a key a test seeds: its role, its secret and, for a
+// customer's token, the customer.
+type apiKey struct{ role, secret, customer string }
+
+// staffKeys are a service key "svc", "ops", "ana" (analyst) and the
+// service token "cust-1" of customer C-1.
+var staffKeys = []apiKey{{RoleService, "svc", ""}, {RoleOps, "ops", ""}, {RoleAnalyst, "ana", ""}, {RoleService, "cust-1", "C-1"}}
+
+// testDB is a fresh embedded database holding keys.
+func testDB(t *testing.T, keys ...apiKey) *store.DB {
 	t.Helper()
 	db := testenv.SQLite(t)
+	for _, k := range keys {
+		seedKey(t, db, k.role, k.secret, k.customer)
+	}
 	return db
 }
 
@@ -31,10 +43,7 @@ func seedKey(t *testing.T, db *store.DB, role, secret, customer string) {
 func bearer(k string) []string { return []string{"Authorization", "Bearer " + k} }
 
 func TestAuthenticationAndRoles(t *testing.T) {
-	db := testDB(t)
-	seedKey(t, db, RoleAdmin, "adm", "")
-	seedKey(t, db, RoleOps, "ops", "")
-	seedKey(t, db, RoleService, "svc", "")
+	db := testDB(t, apiKey{RoleAdmin, "adm", ""}, apiKey{RoleOps, "ops", ""}, apiKey{RoleService, "svc", ""})
 	s := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Keys: db})
 	s.MountKeys(db)
 	s.V1().GET("/ops-only", allow(RoleOps), func(c *gin.Context) { c.Status(204) })
@@ -91,9 +100,7 @@ func TestAuthenticationAndRoles(t *testing.T) {
 }
 
 func TestRateLimitPerKey(t *testing.T) {
-	db := testDB(t)
-	seedKey(t, db, RoleOps, "a", "")
-	seedKey(t, db, RoleOps, "b", "")
+	db := testDB(t, apiKey{RoleOps, "a", ""}, apiKey{RoleOps, "b", ""})
 	s := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Keys: db, RateLimit: 1, RateBurst: 3})
 	s.V1().GET("/x", func(c *gin.Context) { c.Status(204) })
 	codes := []int{}

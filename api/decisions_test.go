@@ -22,11 +22,7 @@ type decisionEnv struct {
 
 func newDecisionEnv(t *testing.T) *decisionEnv {
 	t.Helper()
-	db := testDB(t)
-	seedKey(t, db, RoleService, "svc", "")
-	seedKey(t, db, RoleOps, "ops", "")
-	seedKey(t, db, RoleAnalyst, "ana", "")
-	seedKey(t, db, RoleService, "cust-1", "C-1")
+	db := testDB(t, staffKeys...)
 	l, err := decisionlog.Open(t.TempDir(), db, decisionlog.Options{})
 	if err != nil {
 		t.Fatal(err)

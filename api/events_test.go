@@ -24,11 +24,7 @@ type eventEnv struct {
 
 func newEventEnv(t *testing.T) *eventEnv {
 	t.Helper()
-	db := testDB(t)
-	seedKey(t, db, RoleService, "svc", "")
-	seedKey(t, db, RoleOps, "ops", "")
-	seedKey(t, db, RoleAnalyst, "ana", "")
-	seedKey(t, db, RoleService, "cust-1", "C-1")
+	db := testDB(t, staffKeys...)
 	ctx := context.Background()
 	now := func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC) }
 	log, err := stream.OpenSQL(ctx, db, now)

@@ -17,11 +17,11 @@ import (
 
 func featureServer(t *testing.T) (*Server, *features.Source) {
 	t.Helper()
-	db := testDB(t)
+	var keys []apiKey
 	for _, r := range []string{RoleAdmin, RoleAnalyst, RoleOps, RoleService, RoleApprover} {
-		seedKey(t, db, r, r, "")
+		keys = append(keys, apiKey{r, r, ""})
 	}
-	seedKey(t, db, RoleService, "cust7", "C-7")
+	db := testDB(t, append(keys, apiKey{RoleService, "cust7", "C-7"})...)
 	cat, err := rules.ParseCatalog("features.yaml", []byte(`features:
   - {name: bureau_score, type: int, max_age: 720h}
   - {name: city, type: string}

@@ -46,12 +46,8 @@ type lendingEnv struct {
 
 func newLendingEnv(t *testing.T) *lendingEnv {
 	t.Helper()
-	db := testDB(t)
-	seedKey(t, db, RoleService, "svc", "")
-	seedKey(t, db, RoleOps, "ops", "")
-	seedKey(t, db, RoleAdmin, "adm", "")
-	seedKey(t, db, RoleService, "tok-c1", "C-1")
-	seedKey(t, db, RoleService, "tok-c2", "C-2")
+	db := testDB(t, apiKey{RoleService, "svc", ""}, apiKey{RoleOps, "ops", ""}, apiKey{RoleAdmin, "adm", ""},
+		apiKey{RoleService, "tok-c1", "C-1"}, apiKey{RoleService, "tok-c2", "C-2"})
 	cat, err := product.Default()
 	if err != nil {
 		t.Fatal(err)
