@@ -24,21 +24,7 @@ import (
 // unique to the test; the test's keys are deleted when it ends.
 func testRedis(t testing.TB) (*redis.Client, string) {
 	t.Helper()
-	url, prefix := testenv.Redis(t)
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		rdb.Close()
-	})
-	return rdb, prefix
+	return testenv.RedisClient(t)
 }
 
 // roundTrips counts what a client sends: pipelines and single commands.

@@ -17,7 +17,6 @@ import (
 	"github.com/nirnay/nirnay/events/consume"
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/money"
-	"github.com/nirnay/nirnay/store"
 )
 
 // TestDemoApplicationVelocity: a burst of applications by one customer
@@ -44,15 +43,9 @@ func TestApplicationVelocityTwoInstancesRedis(t *testing.T) {
 	ctx := context.Background()
 	var servers []*demoServer
 	for i := range 2 {
-		db, err := store.Open(ctx, pgURL, "")
-		if err != nil {
-			t.Fatalf("open store: %v", err)
-		}
-		t.Cleanup(func() { db.Close() })
+		db := testenv.Backend{URL: pgURL}.Open(t)
 		if i == 0 {
-			if _, err := db.Migrate(ctx, nil); err != nil {
-				t.Fatalf("migrate: %v", err)
-			}
+			db = testenv.Backend{URL: pgURL}.Migrated(t)
 			if err := seedDemo(ctx, db, io.Discard, time.Now().UTC()); err != nil {
 				t.Fatalf("demo keys: %v", err)
 			}
@@ -81,16 +74,8 @@ func TestApplicationVelocityTwoInstancesRedis(t *testing.T) {
 		t.Cleanup(ts.Close)
 		servers = append(servers, &demoServer{url: ts.URL, t: t, svc: svc})
 	}
-	t.Cleanup(func() { // the test's keys
-		opts, _ := redis.ParseURL(redisURL)
-		rdb := redis.NewClient(opts)
-		defer rdb.Close()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-	})
-	time.Sleep(100 * time.Millisecond) // both instances' L1 subscriptions established
+	t.Cleanup(func() { testenv.DeleteKeys(servers[0].svc.rdb, prefix) }) // the test's keys, before the clients close
+	time.Sleep(100 * time.Millisecond)                                   // both instances' L1 subscriptions established
 	velocityJourney(t, servers)
 }
 

@@ -52,22 +52,7 @@ func testDB(t testing.TB, dir string) *store.DB {
 // deleted at the end.
 func testRedis(t testing.TB) (*redis.Client, string) {
 	t.Helper()
-	url, prefix := testenv.Redis(t)
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.PoolSize = 32
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		rdb.Close()
-	})
-	return rdb, prefix
+	return testenv.RedisClient(t, func(o *redis.Options) { o.PoolSize = 32 })
 }
 
 type corpusSMS struct {
