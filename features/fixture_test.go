@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,10 +43,18 @@ const fpCatalog = `features:
 
 func fpBuilder(t testing.TB) *Builder {
 	t.Helper()
-	cat, err := rules.ParseCatalog("features.yaml", []byte(fpCatalog))
-	if err != nil {
-		t.Fatal(err)
-	}
+	return mustBuilder(t, fpCatalog)
+}
+
+// mustBuilder builds the catalog in yaml.
+func mustBuilder(t testing.TB, yaml string) *Builder {
+	t.Helper()
+	return newBuilder(t, mustCatalog(t, yaml))
+}
+
+// newBuilder is NewBuilder(cat), failing the test on an error.
+func newBuilder(t testing.TB, cat *rules.Catalog) *Builder {
+	t.Helper()
 	b, err := NewBuilder(cat)
 	if err != nil {
 		t.Fatal(err)
@@ -55,25 +62,8 @@ func fpBuilder(t testing.TB) *Builder {
 	return b
 }
 
-// fakeClock is an injected clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: fpT0} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newFakeClock is an injected clock at fpT0 that tests move by hand.
+func newFakeClock() *testenv.Clock { return testenv.NewClock(fpT0, 0) }
 
 func fpLocal(t testing.TB, b *Builder, clock func() time.Time) *LocalStore {
 	t.Helper()

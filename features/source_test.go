@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nirnay/nirnay/internal/testenv"
 )
 
 // countingStore counts reads of the store it wraps and can be made slow,
@@ -47,7 +49,7 @@ func (c *countingStore) Read(ctx context.Context, keys []EntityKey, now time.Tim
 	return c.Store.Read(ctx, keys, now)
 }
 
-func newTestSource(t *testing.T, clk *fakeClock, reg prometheus.Registerer) (*Source, *countingStore) {
+func newTestSource(t *testing.T, clk *testenv.Clock, reg prometheus.Registerer) (*Source, *countingStore) {
 	t.Helper()
 	b := fpBuilder(t)
 	cs := &countingStore{Store: fpLocal(t, b, clk.Now)}

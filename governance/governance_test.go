@@ -29,19 +29,6 @@ type backend = testenv.Backend
 // backends runs fn against a fresh, migrated SQLite and PostgreSQL.
 func backends(t *testing.T, fn func(t *testing.T, b backend, db *store.DB)) { testenv.Backends(t, fn) }
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(time.Second)
-	return c.now
-}
-
 type instance struct {
 	gov *governance.Service
 	eng *engine.Engine
@@ -50,7 +37,7 @@ type instance struct {
 
 func openGov(t *testing.T, db *store.DB, url string) instance {
 	t.Helper()
-	ck := &clock{now: t0}
+	ck := testenv.NewClock(t0, time.Second) // a second a reading
 	gov, err := governance.Open(context.Background(), db, policies.FS, governance.Options{
 		Clock: ck.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DatabaseURL: url,
 	})

@@ -15,7 +15,7 @@ import (
 func TestHistoryAnswersAsOfAnyTime(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
-		ck := &clock{now: t0}
+		ck := newClock(t0)
 		s := openService(t, db, b.URL, ck)
 		mustPut(t, s, "blocked_devices")
 		at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,32 +24,16 @@ var (
 	quiet   = slog.New(slog.NewTextHandler(io.Discard, nil))
 )
 
-// clock is a settable test clock; every reading advances it by a
+// newClock is a settable test clock at t; every reading advances it by a
 // millisecond, so stored times are distinct and ordered.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(time.Millisecond)
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
+func newClock(t time.Time) *testenv.Clock { return testenv.NewClock(t, time.Millisecond) }
 
 type backend = testenv.Backend
 
 // backends runs fn against a fresh, migrated SQLite and PostgreSQL.
 func backends(t *testing.T, fn func(t *testing.T, b backend, db *store.DB)) { testenv.Backends(t, fn) }
 
-func openService(t testing.TB, db *store.DB, url string, ck *clock) *lists.Service {
+func openService(t testing.TB, db *store.DB, url string, ck *testenv.Clock) *lists.Service {
 	t.Helper()
 	s, err := lists.Open(context.Background(), db, lists.Options{Clock: ck.Now, Logger: quiet, DatabaseURL: url})
 	if err != nil {
@@ -99,7 +82,7 @@ func entryValues(t *testing.T, s *lists.Service, name string) string {
 func TestPutGetAndList(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
-		s := openService(t, db, b.URL, &clock{now: t0})
+		s := openService(t, db, b.URL, newClock(t0))
 		l, created, err := s.Put(ctx, analyst, "blocked_pincodes", "Pincodes we do not serve")
 		if err != nil || !created || l.Name != "blocked_pincodes" || l.Description != "Pincodes we do not serve" || l.CreatedBy != analyst.ID {
 			t.Fatalf("create: got %+v created=%v err=%v; want the new list, created", l, created, err)
@@ -144,7 +127,7 @@ func TestPutGetAndList(t *testing.T) {
 func TestAddRemoveAndCounts(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
-		ck := &clock{now: t0}
+		ck := newClock(t0)
 		s := openService(t, db, b.URL, ck)
 		mustPut(t, s, "blocked_pincodes")
 		got, err := s.Add(ctx, analyst, "blocked_pincodes", []lists.NewEntry{
@@ -203,7 +186,7 @@ func TestAddRemoveAndCounts(t *testing.T) {
 
 func TestBadEntries(t *testing.T) {
 	ctx := context.Background()
-	ck := &clock{now: t0}
+	ck := newClock(t0)
 	s := openService(t, testenv.SQLite(t), "", ck)
 	mustPut(t, s, "l")
 	past := t0.Add(-time.Hour)
@@ -241,7 +224,7 @@ func TestBadEntries(t *testing.T) {
 func TestImportAddReplaceAndDryRun(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
-		s := openService(t, db, b.URL, &clock{now: t0})
+		s := openService(t, db, b.URL, newClock(t0))
 		mustPut(t, s, "blocked_ifsc")
 		file := func(src string) []lists.NewEntry {
 			es, err := lists.ParseCSV(strings.NewReader(src), lists.MaxImportRows)
@@ -293,7 +276,7 @@ func TestChangesAreAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := openService(t, db, "", &clock{now: t0})
+	s := openService(t, db, "", newClock(t0))
 	mustPut(t, s, "blocked_pincodes")
 	if _, _, err := s.Put(ctx, analyst, "blocked_pincodes", "new words"); err != nil {
 		t.Fatal(err)

@@ -59,10 +59,7 @@ func waitFor(c *lists.Cache, list, value string, want bool, timeout time.Duratio
 func TestTwoInstancesSeeEachOthersChanges(t *testing.T) {
 	url := testenv.Postgres(t)
 	b := backend{URL: url}
-	dbA := b.Open(t)
-	if _, err := dbA.Migrate(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
+	dbA := b.Migrated(t)
 	ctx := context.Background()
 	var committed atomic.Int64 // unix ns of the last commit on A
 	a, err := lists.Open(ctx, dbA, lists.Options{Logger: quiet, DatabaseURL: url,
@@ -70,7 +67,7 @@ func TestTwoInstancesSeeEachOthersChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := openService(t, b.Open(t), url, &clock{now: time.Now()})
+	other := openService(t, b.Open(t), url, newClock(time.Now()))
 	stopB := listen(t, other)
 	listen(t, a)
 	mustPut(t, a, "blocked_devices")
@@ -139,7 +136,7 @@ func TestReplace100kWhileDeciding(t *testing.T) {
 	}
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
-		s := openService(t, db, b.URL, &clock{now: time.Now()})
+		s := openService(t, db, b.URL, newClock(time.Now()))
 		mustPut(t, s, "big")
 		values := func(from int) []lists.NewEntry {
 			es := make([]lists.NewEntry, 100_000)

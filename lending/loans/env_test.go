@@ -67,15 +67,6 @@ func (f *fakeDecider) input(step string) map[string]any {
 	return f.inputs[step]
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 func day(s string) time.Time {
 	t, err := time.ParseInLocation("2006-01-02", s, time.FixedZone("IST", 19800))
 	if err != nil {
@@ -88,7 +79,7 @@ type env struct {
 	db  *store.DB
 	svc *loans.Service
 	dec *fakeDecider
-	clk *clock
+	clk *testenv.Clock
 }
 
 func newEnv(t testing.TB, db *store.DB) *env {
@@ -97,7 +88,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{db: db, dec: &fakeDecider{stop: map[string]loans.Verdict{}}, clk: &clock{t: day("2026-01-10")}}
+	e := &env{db: db, dec: &fakeDecider{stop: map[string]loans.Verdict{}}, clk: testenv.NewClock(day("2026-01-10"), 0)}
 	e.svc = loans.New(db, cat, e.dec, loans.Options{Now: e.clk.Now})
 	return e
 }

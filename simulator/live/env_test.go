@@ -3,7 +3,6 @@ package live_test
 import (
 	"context"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,29 +38,6 @@ func (p *perCustomer) Vector(_ context.Context, req features.Request) (*features
 	return v.WithInput(req.Input, req.Now)
 }
 
-// stepClock is a clock that moves one minute per reading.
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Minute)
-	return c.t
-}
-
-// settable is the loan book's clock.
-type settable struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *settable) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *settable) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-func (c *settable) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // world is a real decision service (testdata policies: credit@1 champion,
 // credit@2 challenger for 50% of customers, credit@3 shadow) logging to a
 // real decision log, and a real loan book deciding applications through it.
@@ -71,7 +47,7 @@ type world struct {
 	svc    *decisions.Service
 	book   *loans.Service
 	feats  *perCustomer
-	loanAt *settable
+	loanAt *testenv.Clock // the loan book's clock
 	env    *rules.Env
 	build  *features.Builder
 	reg    *engine.Registry
@@ -89,7 +65,7 @@ func newWorld(t *testing.T, decisionsStart time.Time) *world {
 	env, b, reg, set := c.Env, c.Builder, c.Registry, c.Deployments(t)
 	w := &world{db: db, log: l, env: env, build: b, reg: reg,
 		feats: &perCustomer{b: b, vals: map[string]map[string]any{}, asOf: map[string]time.Time{}}}
-	clk := &stepClock{t: decisionsStart}
+	clk := testenv.NewClock(decisionsStart, time.Minute) // a minute a reading
 	eng := engine.New(engine.Config{Features: w.feats, Clock: clk.Now})
 	eng.Activate(set)
 	w.svc = decisions.New(eng, l, nil)
@@ -97,7 +73,7 @@ func newWorld(t *testing.T, decisionsStart time.Time) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.loanAt = &settable{t: decisionsStart.Add(3 * time.Hour)}
+	w.loanAt = testenv.NewClock(decisionsStart.Add(3*time.Hour), 0)
 	w.book = loans.New(db, products, applicationDecider{w.svc}, loans.Options{Now: w.loanAt.Now})
 	return w
 }
