@@ -26,20 +26,7 @@ import (
 
 // govBackends runs fn against a fresh, migrated SQLite and PostgreSQL.
 func govBackends(t *testing.T, fn func(t *testing.T, db *store.DB)) {
-	run := func(t *testing.T, url, dir string) {
-		ctx := context.Background()
-		db, err := store.Open(ctx, url, dir)
-		if err != nil {
-			t.Fatalf("open: %v", err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if _, err := db.Migrate(ctx, nil); err != nil {
-			t.Fatalf("migrate: %v", err)
-		}
-		fn(t, db)
-	}
-	t.Run("sqlite", func(t *testing.T) { run(t, "", t.TempDir()) })
-	t.Run("postgres", func(t *testing.T) { run(t, testenv.Postgres(t), "") })
+	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { fn(t, db) })
 }
 
 // govFixture is a server with the governance routes, its engine, and API

@@ -17,25 +17,9 @@ import (
 	"github.com/nirnay/nirnay/store"
 )
 
+// backends runs fn against a fresh, migrated SQLite and PostgreSQL.
 func backends(t *testing.T, fn func(t *testing.T, db *store.DB)) {
-	for _, b := range []string{"sqlite", "postgres"} {
-		t.Run(b, func(t *testing.T) {
-			url := ""
-			if b == "postgres" {
-				url = testenv.Postgres(t)
-			}
-			ctx := context.Background()
-			db, err := store.Open(ctx, url, t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.Migrate(ctx, nil); err != nil {
-				t.Fatal(err)
-			}
-			fn(t, db)
-		})
-	}
+	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { fn(t, db) })
 }
 
 var testIDs = ids.New(nil)
@@ -278,13 +262,7 @@ func TestCrashAndRestart(t *testing.T) {
 func TestDatabaseOutage(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, "", filepath.Join(dir, "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.SQLiteAt(t, filepath.Join(dir, "db"))
 	db.Close() // the database is "down": every statement fails
 	l, err := Open(filepath.Join(dir, "log"), db, Options{})
 	if err != nil {
@@ -435,14 +413,7 @@ func TestPostgresOutageWhileRunning(t *testing.T) {
 	q := u.Query()
 	q.Set("connect_timeout", "2")
 	u.RawQuery = q.Encode()
-	db, err := store.Open(ctx, u.String(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.Backend{URL: u.String()}.Migrated(t)
 	l, err := Open(t.TempDir(), db, Options{Linger: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -33,17 +33,9 @@ type pgInstance struct {
 func pgInstances(t *testing.T, n int, claimed bool) []pgInstance {
 	t.Helper()
 	url := testenv.Postgres(t)
-	ctx := context.Background()
 	out := make([]pgInstance, n)
 	for i := range out {
-		db, err := store.Open(ctx, url, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if _, err := db.Migrate(ctx, nil); err != nil {
-			t.Fatal(err)
-		}
+		db := testenv.Backend{URL: url}.Migrated(t)
 		l, err := decisionlog.Open(t.TempDir(), db, decisionlog.Options{Linger: 10 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)

@@ -101,19 +101,13 @@ func TestStepUpsAcrossInstances(t *testing.T) {
 			} else {
 				url := testenv.Postgres(t)
 				rurl, prefix := testenv.Redis(t)
-				var err error
-				if db, err = store.Open(ctx, url, ""); err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				if _, err := db.Migrate(ctx, nil); err != nil {
-					t.Fatal(err)
-				}
+				db = testenv.Backend{URL: url}.Migrated(t)
 				opts, _ := redis.ParseURL(rurl)
 				rdb := redis.NewClient(opts)
 				t.Cleanup(func() { rdb.Close() })
 				stores := [2]*features.RedisStore{}
 				for i := range stores {
+					var err error
 					if stores[i], err = features.NewRedisStore(rdb, prefix, b.Catalog(), time.Now); err != nil {
 						t.Fatal(err)
 					}

@@ -10,7 +10,6 @@ import (
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/rules"
-	"github.com/nirnay/nirnay/store"
 )
 
 func TestEncodingRoundTripsEveryType(t *testing.T) {
@@ -177,16 +176,8 @@ func testLocalRoundTrip(t *testing.T, inMemory bool) {
 }
 
 func TestLocalStoreOnPostgres(t *testing.T) {
-	url := testenv.Postgres(t)
 	ctx := context.Background()
-	db, err := store.Open(ctx, url, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.Backend{URL: testenv.Postgres(t)}.Migrated(t)
 	b := fpBuilder(t)
 	s, err := NewLocalStore(ctx, db, b.Catalog(), func() time.Time { return fpT0 })
 	if err != nil {

@@ -18,7 +18,7 @@ var now = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
 func testBuilder(t *testing.T) *Builder {
 	t.Helper()
-	cat, err := rules.ParseCatalog("features.yaml", []byte(`features:
+	return mustBuilder(t, `features:
   - {name: income, type: int, max_age: 24h}
   - {name: emi, type: int, default: 0}
   - {name: foir, type: double, source: derived, expr: "emi / income"}
@@ -29,28 +29,7 @@ func testBuilder(t *testing.T) *Builder {
   - {name: apps, type: list<string>}
   - {name: seen, type: timestamp}
   - {name: ok, type: bool}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := NewBuilder(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func lookup(t *testing.T, v *Vector, name string, at time.Time) (any, bool) {
-	t.Helper()
-	f, ok := v.Catalog().Lookup(name)
-	if !ok {
-		t.Fatalf("no feature %s", name)
-	}
-	val, ok := v.Lookup(f.Slot, at.UnixNano())
-	if !ok {
-		return nil, false
-	}
-	return val.Value(), true
+`)
 }
 
 func TestBuildTypesDefaultsAndDerived(t *testing.T) {
@@ -63,22 +42,22 @@ func TestBuildTypesDefaultsAndDerived(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]any{"income": int64(40000), "foir": 0.25, "foir_pct": int64(25), "city": "Pune", "ok": true} {
-		if got, ok := lookup(t, v, name, now); !ok || got != want {
+		if got, ok := fpValue(t, v, name, now); !ok || got != want {
 			t.Errorf("%s: got %v (%T, found %v), want %v", name, got, got, ok, want)
 		}
 	}
-	if got, _ := lookup(t, v, "apps", now); strings.Join(got.([]string), ",") != "com.bet,com.bank" {
+	if got, _ := fpValue(t, v, "apps", now); strings.Join(got.([]string), ",") != "com.bet,com.bank" {
 		t.Errorf("apps: got %v", got)
 	}
 	f, _ := v.Catalog().Lookup("seen")
 	if val, ok := v.Lookup(f.Slot, now.UnixNano()); !ok || val.(types.Timestamp).Day() != 20 {
 		t.Errorf("seen: got %v", val)
 	}
-	if _, ok := lookup(t, v, "amount_to_income", now); ok {
+	if _, ok := fpValue(t, v, "amount_to_income", now); ok {
 		t.Error("amount_to_income computed without the request amount")
 	}
 	// Stale after max_age; emi falls back to its default when absent.
-	if _, ok := lookup(t, v, "income", now.Add(25*time.Hour)); ok {
+	if _, ok := fpValue(t, v, "income", now.Add(25*time.Hour)); ok {
 		t.Error("income older than max_age 24h is still present")
 	}
 	obs := v.Observe(0, now.Add(25*time.Hour))
@@ -86,7 +65,7 @@ func TestBuildTypesDefaultsAndDerived(t *testing.T) {
 		t.Errorf("Observe stale income: got %+v", obs)
 	}
 	empty, _ := b.Build(nil, now)
-	if got, ok := lookup(t, empty, "emi", now); !ok || got != int64(0) {
+	if got, ok := fpValue(t, empty, "emi", now); !ok || got != int64(0) {
 		t.Errorf("emi default: got %v, %v; want 0, true", got, ok)
 	}
 	if obs := empty.Observe(1, now); obs.State != Default {
@@ -118,10 +97,10 @@ func TestDerivedNeverPanics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := lookup(t, v, "foir", now); ok {
+	if got, ok := fpValue(t, v, "foir", now); ok {
 		t.Errorf("foir with zero income: got %v, want missing", got)
 	}
-	if _, ok := lookup(t, v, "foir_pct", now); ok {
+	if _, ok := fpValue(t, v, "foir_pct", now); ok {
 		t.Error("foir_pct over a missing foir: want missing")
 	}
 	cat, _ := rules.ParseCatalog("c.yaml", []byte("features:\n  - {name: a, type: int, source: derived, expr: \"b + \"}\n  - {name: b, type: int}\n"))
@@ -142,10 +121,10 @@ func TestWithInputAndStatic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, ok := lookup(t, got, "amount_to_income", now); !ok || r != 2.0 {
+	if r, ok := fpValue(t, got, "amount_to_income", now); !ok || r != 2.0 {
 		t.Errorf("amount_to_income: got %v, %v; want 2, true", r, ok)
 	}
-	if _, ok := lookup(t, v, "amount", now); ok {
+	if _, ok := fpValue(t, v, "amount", now); ok {
 		t.Error("WithInput modified the shared vector")
 	}
 	if _, err := src.Vector(context.Background(), Request{Input: map[string]any{"amount": "x"}, Now: now}); err == nil || !strings.Contains(err.Error(), "input.amount") {
@@ -155,7 +134,7 @@ func TestWithInputAndStatic(t *testing.T) {
 	if same == v {
 		// The catalog has request features, so a copy is expected only when
 		// one is present; a payload without them may share v.
-		if _, ok := lookup(t, same, "amount", now); ok {
+		if _, ok := fpValue(t, same, "amount", now); ok {
 			t.Error("amount present without input")
 		}
 	}
@@ -166,21 +145,15 @@ func TestWithInputAndStatic(t *testing.T) {
 // chain), the base is untouched and shared, a payload without request
 // features returns the base itself, and a second overlay keeps the first.
 func TestWithInputOverlay(t *testing.T) {
-	cat, err := rules.ParseCatalog("features.yaml", []byte(`features:
+	cat := mustCatalog(t, `features:
   - {name: income, type: int, max_age: 24h}
   - {name: amount, type: int, source: request}
   - {name: tenure, type: int, source: request}
   - {name: emi, type: int, source: derived, expr: "amount / tenure"}
   - {name: emi_share, type: double, source: derived, expr: "emi / income"}
   - {name: income_k, type: int, source: derived, expr: "income / 1000"}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := NewBuilder(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
+	b := newBuilder(t, cat)
 	base, err := b.Build(map[string]any{"income": 50000}, now.Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -193,12 +166,12 @@ func TestWithInputOverlay(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]any{"amount": int64(120000), "emi": int64(10000), "emi_share": 0.2, "income_k": int64(50), "income": int64(50000)} {
-		if got, ok := lookup(t, v, name, now); !ok || got != want {
+		if got, ok := fpValue(t, v, name, now); !ok || got != want {
 			t.Errorf("%s: got %v (%T, found %v), want %v", name, got, got, ok, want)
 		}
 	}
 	for _, name := range []string{"amount", "emi", "emi_share"} {
-		if got, ok := lookup(t, base, name, now); ok {
+		if got, ok := fpValue(t, base, name, now); ok {
 			t.Errorf("base %s: got %v, want missing (WithInput must not modify the base)", name, got)
 		}
 	}
@@ -215,7 +188,7 @@ func TestWithInputOverlay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := lookup(t, z, "emi", now); ok {
+	if got, ok := fpValue(t, z, "emi", now); ok {
 		t.Errorf("emi with tenure 0: got %v, want missing", got)
 	}
 	// An overlay over an overlay: the new amount applies; emi, computed
@@ -224,13 +197,13 @@ func TestWithInputOverlay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := lookup(t, w, "amount", now); got != int64(60000) {
+	if got, _ := fpValue(t, w, "amount", now); got != int64(60000) {
 		t.Errorf("second overlay amount: got %v, want 60000", got)
 	}
-	if got, _ := lookup(t, w, "tenure", now); got != int64(12) {
+	if got, _ := fpValue(t, w, "tenure", now); got != int64(12) {
 		t.Errorf("second overlay tenure: got %v, want 12 from the first overlay", got)
 	}
-	if got, _ := lookup(t, v, "amount", now); got != int64(120000) {
+	if got, _ := fpValue(t, v, "amount", now); got != int64(120000) {
 		t.Errorf("first overlay amount after the second: got %v, want 120000", got)
 	}
 }
@@ -253,7 +226,7 @@ func TestWithInputConcurrent(t *testing.T) {
 					errs <- err.Error()
 					return
 				}
-				if got, ok := lookup(t, v, "amount_to_income", now); !ok || got != float64(amount)/1000 {
+				if got, ok := fpValue(t, v, "amount_to_income", now); !ok || got != float64(amount)/1000 {
 					errs <- fmt.Sprintf("amount %d: amount_to_income got %v, %v; want %v", amount, got, ok, float64(amount)/1000)
 					return
 				}
@@ -276,10 +249,7 @@ func TestForStepReadsOnlyThatStepsUnexpiredValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewBuilder(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBuilder(t, cat)
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	until := strconv.FormatInt(now.Add(time.Minute).Unix(), 10)
 	gone := strconv.FormatInt(now.Add(-time.Second).Unix(), 10)

@@ -8,8 +8,8 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/governance"
+	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/policies"
-	"github.com/nirnay/nirnay/store"
 )
 
 // FuzzUpload feeds arbitrary bytes to Upload: it must never panic, and a
@@ -22,14 +22,7 @@ func FuzzUpload(f *testing.F) {
 	f.Add([]byte("{{{"))
 	f.Add([]byte(""))
 	ctx := context.Background()
-	db, err := store.Open(ctx, "", f.TempDir())
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		f.Fatal(err)
-	}
+	db := testenv.SQLite(f)
 	gov, err := governance.Open(ctx, db, policies.FS, governance.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		f.Fatal(err)

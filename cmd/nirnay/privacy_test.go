@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/simulator"
-	"github.com/nirnay/nirnay/store"
 )
 
 // The personal data the privacy test plants: a Verhoeff-valid Aadhaar
@@ -50,13 +50,7 @@ func TestDemoPrivacy(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, "", dir)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	if _, err := db.Migrate(ctx, nil); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	db := testenv.SQLiteAt(t, dir)
 	if err := seedDemo(ctx, db, io.Discard, time.Now().UTC()); err != nil {
 		t.Fatalf("demo keys: %v", err)
 	}
