@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"strings"
@@ -11,16 +10,11 @@ import (
 // runLending runs `nirnay ARGS…` in process and returns stdout and the error.
 func runLending(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(args)
-	err := root.Execute()
-	if errOut.Len() > 0 {
-		t.Errorf("nirnay %s wrote to stderr itself: %q", strings.Join(args, " "), errOut.String())
+	out, errOut, err := execute(args...)
+	if errOut != "" {
+		t.Errorf("nirnay %s wrote to stderr itself: %q", strings.Join(args, " "), errOut)
 	}
-	return out.String(), err
+	return out, err
 }
 
 func TestLendingScheduleJSON(t *testing.T) {

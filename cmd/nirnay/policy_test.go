@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -14,22 +13,12 @@ const policyTestCatalog = "../../engine/testdata/features.yaml"
 
 func runPolicy(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(args)
-	err := root.Execute()
+	stdout, stderr, err := execute(args...)
 	var ee *exitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.code
-	default:
-		code = 1
-		errOut.WriteString(err.Error())
+	if err != nil && !errors.As(err, &ee) {
+		stderr += err.Error() // an exit code's message is printed by main
 	}
-	return out.String(), errOut.String(), code
+	return stdout, stderr, exitCode(err)
 }
 
 func writeFile(t *testing.T, dir, name, body string) string {

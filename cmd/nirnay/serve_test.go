@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -20,21 +21,35 @@ import (
 // runCapture runs the CLI in-process and returns its exit code, stdout and stderr.
 func runCapture(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	root := newRootCmd()
-	var out, errb bytes.Buffer
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	err := root.Execute()
-	code := 0
+	stdout, stderr, err := execute(args...)
 	if err != nil {
-		code = 1
-		if ee, ok := err.(*exitError); ok {
-			code = ee.code
-		}
-		errb.WriteString(err.Error())
+		stderr += err.Error()
 	}
-	return code, out.String(), errb.String()
+	return exitCode(err), stdout, stderr
+}
+
+// execute runs `nirnay ARGS…` in process and returns what it wrote to
+// stdout and stderr, and the error it returned.
+func execute(args ...string) (stdout, stderr string, err error) {
+	root := newRootCmd()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	err = root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+// exitCode is the status `nirnay` exits with after err.
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	return 1
 }
 
 func TestServeBadSettingsExitWithOneLine(t *testing.T) {

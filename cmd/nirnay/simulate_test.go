@@ -16,13 +16,8 @@ import (
 // runSimulate runs `nirnay ARGS…` in process and returns stdout and the error.
 func runSimulate(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(args)
-	err := root.Execute()
-	return out.String(), err
+	out, _, err := execute(args...)
+	return out, err
 }
 
 func TestSimulateGenerateIsByteIdentical(t *testing.T) {
