@@ -6,10 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/nirnay/nirnay"
-	"github.com/nirnay/nirnay/internal/testenv"
 )
 
 // appsOf is customer's apps_1h as the source serves it now (L1 or store).
@@ -104,13 +101,7 @@ func TestSourceApplyRefusedWhileTheBreakerIsOpen(t *testing.T) {
 }
 
 func TestRedisSourceApplyIsReadOnEveryInstance(t *testing.T) {
-	url, prefix := testenv.Redis(t)
-	opts, _ := redis.ParseURL(url)
-	rdbA, rdbB := redis.NewClient(opts), redis.NewClient(opts)
-	defer rdbA.Close()
-	defer rdbB.Close()
-	a, rs := newRedisSource(t, rdbA, prefix, time.Now, time.Hour)
-	b, _ := newRedisSource(t, rdbB, prefix, time.Now, time.Hour)
+	a, b, rs, rdbA := twoRedisInstances(t)
 	ctx := context.Background()
 	time.Sleep(100 * time.Millisecond) // both subscriptions established
 	watch := rdbA.Subscribe(ctx, rs.Channel())

@@ -10,11 +10,11 @@ import (
 	"github.com/nirnay/nirnay/internal/testenv"
 )
 
-// TestRedisOutageServesValuesHeldInMemory: while Redis cannot be read,
-// a decision gets the values last held in L1 — each only while it is
-// within its feature's max_age — marked stale, instead of losing them all
-// at once; once Redis is back the store is read again.
-func TestRedisOutageServesValuesHeldInMemory(t *testing.T) {
+// proxiedRedis is the options of a client of the test Redis through a
+// proxy that can cut it off, failing fast (no retries, 100 ms timeouts),
+// and the test's key prefix.
+func proxiedRedis(t *testing.T) (*redis.Options, string, *testenv.Proxy) {
+	t.Helper()
 	url, prefix := testenv.Redis(t)
 	opts, err := redis.ParseURL(url)
 	if err != nil {
@@ -22,6 +22,15 @@ func TestRedisOutageServesValuesHeldInMemory(t *testing.T) {
 	}
 	proxy := testenv.NewProxy(t, opts.Addr)
 	opts.Addr, opts.MaxRetries, opts.DialTimeout, opts.ReadTimeout = proxy.Addr(), -1, 100*time.Millisecond, 100*time.Millisecond
+	return opts, prefix, proxy
+}
+
+// TestRedisOutageServesValuesHeldInMemory: while Redis cannot be read,
+// a decision gets the values last held in L1 — each only while it is
+// within its feature's max_age — marked stale, instead of losing them all
+// at once; once Redis is back the store is read again.
+func TestRedisOutageServesValuesHeldInMemory(t *testing.T) {
+	opts, prefix, proxy := proxiedRedis(t)
 	rdb := redis.NewClient(opts)
 	t.Cleanup(func() { rdb.Close() })
 	clk := newFakeClock()
@@ -79,13 +88,7 @@ func TestRedisOutageServesValuesHeldInMemory(t *testing.T) {
 // with every decision counting its customer, was a Redis outage losing
 // every recently decided customer at once).
 func TestRedisOutageKeepsValuesACountReplaced(t *testing.T) {
-	url, prefix := testenv.Redis(t)
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := testenv.NewProxy(t, opts.Addr)
-	opts.Addr, opts.MaxRetries, opts.DialTimeout, opts.ReadTimeout = proxy.Addr(), -1, 100*time.Millisecond, 100*time.Millisecond
+	opts, prefix, proxy := proxiedRedis(t)
 	clk := newFakeClock()
 	var srcs []*Source
 	for range 2 {

@@ -62,6 +62,23 @@ func newRedisSource(t testing.TB, rdb redis.UniversalClient, prefix string, clk 
 	return s, rs
 }
 
+// twoRedisInstances is two Sources on the test Redis under one prefix, as
+// two service instances are: a client each, an L1 of an hour; rsA and rdbA
+// are A's store and client.
+func twoRedisInstances(t *testing.T) (a, b *Source, rsA *RedisStore, rdbA *redis.Client) {
+	t.Helper()
+	url, prefix := testenv.Redis(t)
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdbA, rdbB := redis.NewClient(opts), redis.NewClient(opts)
+	t.Cleanup(func() { rdbA.Close(); rdbB.Close() })
+	a, rsA = newRedisSource(t, rdbA, prefix, time.Now, time.Hour)
+	b, _ = newRedisSource(t, rdbB, prefix, time.Now, time.Hour)
+	return a, b, rsA, rdbA
+}
+
 func TestRedisTypedRoundTripMaxAgeAndOneRoundTrip(t *testing.T) {
 	rdb, prefix := testRedis(t)
 	clk := newFakeClock()
@@ -118,13 +135,7 @@ func TestRedisTypedRoundTripMaxAgeAndOneRoundTrip(t *testing.T) {
 }
 
 func TestRedisWriteInvalidatesL1OnEveryInstance(t *testing.T) {
-	url, prefix := testenv.Redis(t)
-	opts, _ := redis.ParseURL(url)
-	rdbA, rdbB := redis.NewClient(opts), redis.NewClient(opts)
-	defer rdbA.Close()
-	defer rdbB.Close()
-	a, _ := newRedisSource(t, rdbA, prefix, time.Now, time.Hour)
-	b, _ := newRedisSource(t, rdbB, prefix, time.Now, time.Hour)
+	a, b, _, _ := twoRedisInstances(t)
 	ctx := context.Background()
 	key := EntityKey{"customer", "C-inv"}
 	if err := a.Write(ctx, Write{Key: key, Values: map[string]any{"bureau_score": 700}}); err != nil {
