@@ -58,14 +58,7 @@ func TestSQLStreamOnPostgres(t *testing.T) {
 func streamRestart(t *testing.T, open func() *store.DB) {
 	ctx := context.Background()
 	db := open()
-	log, err := stream.OpenSQL(ctx, db, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := log.EnsureGroup(ctx, "g"); err != nil {
-		t.Fatal(err)
-	}
-	in := &ingest.Ingester{Stream: log, Dead: NewDeadLetters(db, clock), Clock: clock}
+	log, in := sqlStream(t, db, "g")
 	evs := smsEvents(t, 1000, 10, "e")
 	for i := 0; i < len(evs); i += 250 {
 		if _, err := in.Ingest(ctx, evs[i:i+250]); err != nil {
@@ -214,14 +207,7 @@ func TestRunnerGathersABacklog(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			db := testDB(t, t.TempDir())
 			defer db.Close()
-			log, err := stream.OpenSQL(ctx, db, clock)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := log.EnsureGroup(ctx, "g"); err != nil {
-				t.Fatal(err)
-			}
-			in := &ingest.Ingester{Stream: log, Dead: NewDeadLetters(db, clock), Clock: clock}
+			log, in := sqlStream(t, db, "g")
 			if _, err := in.Ingest(ctx, evs[:tc.n]); err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package consume
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,11 +15,8 @@ import (
 // aggregates and current_dpd, and the refusal of unreadable data.
 func TestFeaturesFromAppsAndLendingEvents(t *testing.T) {
 	ctx := context.Background()
-	db := testDB(t, filepath.Join(t.TempDir(), "db"))
-	defer db.Close()
 	cat := catalog(t)
-	fe := localFeatures(t, db)
-	f := &Features{Agg: fe.store, Writer: fe.src, Signals: NewSQLSignals(db), Clock: clock}
+	fe, f := localPipeline(t)
 	at := testNow.Add(-time.Hour)
 	ev := func(id, typ, data string) ingest.Event {
 		return ingest.Event{ID: id, Type: typ, CustomerID: "C-0", DeviceID: "d-1", At: at, Data: json.RawMessage(data)}
@@ -101,11 +97,8 @@ func TestSMSFeatures(t *testing.T) {
 // counted under its own id.
 func TestApplicationCountedInItsDecisionCountsOnce(t *testing.T) {
 	ctx := context.Background()
-	db := testDB(t, filepath.Join(t.TempDir(), "db"))
-	defer db.Close()
 	cat := catalog(t)
-	fe := localFeatures(t, db)
-	f := &Features{Agg: fe.store, Writer: fe.src, Signals: NewSQLSignals(db), Clock: clock}
+	fe, f := localPipeline(t)
 	decided := testNow.Add(-time.Hour).Add(123456789 * time.Nanosecond)
 	if err := fe.store.Apply(ctx, features.Event{ID: features.DecisionEventID("dec_1", "loan_application"), Type: "loan_application", At: decided,
 		Entities: map[string]string{"customer": "C-0", "pan": "p-1"}}); err != nil {

@@ -8,12 +8,16 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"sort"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/nirnay/nirnay/events/ingest"
+	"github.com/nirnay/nirnay/events/sms"
+	"github.com/nirnay/nirnay/events/stream"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/policies"
@@ -164,4 +168,67 @@ func (fe featureEnv) snapshot(t testing.TB, cat *rules.Catalog, customers int) m
 		out[keys[i].ID] = m
 	}
 	return out
+}
+
+// recomputeFromArchive reads the archive in dir, which must hold n distinct
+// events, and handles them in id order into fresh Redis feature stores
+// under prefix+"fresh:"; it returns those stores and the archived events.
+func recomputeFromArchive(t *testing.T, rdb *redis.Client, prefix, dir string, n int) (featureEnv, []ingest.Event) {
+	t.Helper()
+	var archived []ingest.Event
+	if err := ReadArchive(dir, func(ev ingest.Event) error { archived = append(archived, ev); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(archived) != n {
+		t.Fatalf("archive holds %d distinct events, want %d", len(archived), n)
+	}
+	fresh := redisFeatures(t, rdb, prefix+"fresh:")
+	re := &Features{Agg: fresh.store, Writer: fresh.src, Signals: NewRedisSignals(rdb, prefix+"fresh:"), Clock: clock}
+	sort.Slice(archived, func(i, j int) bool { return archived[i].ID < archived[j].ID })
+	for i := 0; i < len(archived); i += 500 {
+		if _, err := re.Handle(context.Background(), archived[i:min(i+500, len(archived))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fresh, archived
+}
+
+// salaryCredits counts each customer's salary-credit SMS among evs that
+// carry an amount, as the parser reads them.
+func salaryCredits(evs []ingest.Event) map[string]int64 {
+	salaries := map[string]int64{}
+	for _, ev := range evs {
+		var d ingest.SMS
+		json.Unmarshal(ev.Data, &d)
+		if r := sms.Parse(d.Sender, d.Body); r.Kind == sms.SalaryCredit && r.HasAmount {
+			salaries[ev.CustomerID]++
+		}
+	}
+	return salaries
+}
+
+// localPipeline is the embedded features consumer on a database of the
+// test's own: its feature stores and the consumer writing them.
+func localPipeline(t *testing.T) (featureEnv, *Features) {
+	t.Helper()
+	db := testDB(t, filepath.Join(t.TempDir(), "db"))
+	fe := localFeatures(t, db)
+	return fe, &Features{Agg: fe.store, Writer: fe.src, Signals: NewSQLSignals(db), Clock: clock}
+}
+
+// sqlStream opens the SQL event stream on db with groups, and an ingester
+// appending to it.
+func sqlStream(t *testing.T, db *store.DB, groups ...string) (*stream.SQL, *ingest.Ingester) {
+	t.Helper()
+	ctx := context.Background()
+	log, err := stream.OpenSQL(ctx, db, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range groups {
+		if err := log.EnsureGroup(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return log, &ingest.Ingester{Stream: log, Dead: NewDeadLetters(db, clock), Clock: clock}
 }

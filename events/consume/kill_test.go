@@ -2,12 +2,10 @@ package consume
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"sync"
 	"syscall"
 	"testing"
@@ -16,7 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/nirnay/nirnay/events/ingest"
-	"github.com/nirnay/nirnay/events/sms"
 	"github.com/nirnay/nirnay/events/stream"
 	"github.com/nirnay/nirnay/internal/testenv"
 )
@@ -115,21 +112,7 @@ func TestKill9ConsumerMidStream(t *testing.T) {
 	cancel()
 	wg.Wait()
 
-	var archived []ingest.Event
-	if err := ReadArchive(arch.Dir(), func(ev ingest.Event) error { archived = append(archived, ev); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if len(archived) != n {
-		t.Fatalf("archive holds %d distinct events, want %d", len(archived), n)
-	}
-	fresh := redisFeatures(t, rdb, prefix+"fresh:")
-	re := &Features{Agg: fresh.store, Writer: fresh.src, Signals: NewRedisSignals(rdb, prefix+"fresh:"), Clock: clock}
-	sort.Slice(archived, func(i, j int) bool { return archived[i].ID < archived[j].ID })
-	for i := 0; i < len(archived); i += 500 {
-		if _, err := re.Handle(ctx, archived[i:min(i+500, len(archived))]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	fresh, archived := recomputeFromArchive(t, rdb, prefix, arch.Dir(), n)
 	got, want := live.snapshot(t, cat, customers), fresh.snapshot(t, cat, customers)
 	diffs := 0
 	for c := range want {
@@ -140,14 +123,7 @@ func TestKill9ConsumerMidStream(t *testing.T) {
 			}
 		}
 	}
-	salaries := map[string]int64{}
-	for _, ev := range evs {
-		var d ingest.SMS
-		json.Unmarshal(ev.Data, &d)
-		if r := sms.Parse(d.Sender, d.Body); r.Kind == sms.SalaryCredit && r.HasAmount {
-			salaries[ev.CustomerID]++
-		}
-	}
+	salaries := salaryCredits(evs)
 	for c, m := range got {
 		if v, _ := m["sms_salary_credits_90d"].(int64); v != salaries[c] {
 			t.Errorf("%s: sms_salary_credits_90d = %d, want %d", c, v, salaries[c])

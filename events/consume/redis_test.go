@@ -6,12 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/nirnay/nirnay/events/ingest"
-	"github.com/nirnay/nirnay/events/sms"
 	"github.com/nirnay/nirnay/events/stream"
 )
 
@@ -149,24 +147,9 @@ func TestConsumerCrashLosesNothingAndCountsNothingTwice(t *testing.T) {
 	<-done
 	<-done
 
-	// The archive holds every accepted event exactly once (after dedupe).
-	var archived []ingest.Event
-	if err := ReadArchive(arch.Dir(), func(ev ingest.Event) error { archived = append(archived, ev); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if len(archived) != n {
-		t.Fatalf("archive holds %d distinct events, want %d", len(archived), n)
-	}
-
-	// Recompute from scratch over the archive into fresh stores.
-	fresh := redisFeatures(t, rdb, prefix+"fresh:")
-	re := &Features{Agg: fresh.store, Writer: fresh.src, Signals: NewRedisSignals(rdb, prefix+"fresh:"), Clock: clock}
-	sort.Slice(archived, func(i, j int) bool { return archived[i].ID < archived[j].ID })
-	for i := 0; i < len(archived); i += 500 {
-		if _, err := re.Handle(ctx, archived[i:min(i+500, len(archived))]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// The archive holds every accepted event exactly once (after dedupe);
+	// recompute from scratch over it into fresh stores.
+	fresh, _ := recomputeFromArchive(t, rdb, prefix, arch.Dir(), n)
 	got, want := live.snapshot(t, cat, customers), fresh.snapshot(t, cat, customers)
 	if !reflect.DeepEqual(got, want) {
 		for c := range want {
@@ -177,14 +160,7 @@ func TestConsumerCrashLosesNothingAndCountsNothingTwice(t *testing.T) {
 	}
 
 	// And independently of the pipeline: salary credits counted once each.
-	salaries := map[string]int64{}
-	for _, ev := range evs {
-		var d ingest.SMS
-		json.Unmarshal(ev.Data, &d)
-		if r := sms.Parse(d.Sender, d.Body); r.Kind == sms.SalaryCredit && r.HasAmount {
-			salaries[ev.CustomerID]++
-		}
-	}
+	salaries := salaryCredits(evs)
 	total := int64(0)
 	for c, m := range got {
 		v, _ := m["sms_salary_credits_90d"].(int64)
