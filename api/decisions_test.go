@@ -23,11 +23,7 @@ type decisionEnv struct {
 func newDecisionEnv(t *testing.T) *decisionEnv {
 	t.Helper()
 	db := testDB(t, staffKeys...)
-	l, err := decisionlog.Open(t.TempDir(), db, decisionlog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
+	l := decisionstest.Log(t, db, decisionlog.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { l.Run(ctx); close(done) }()

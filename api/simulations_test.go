@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay/decisionlog"
+	"github.com/nirnay/nirnay/decisions/decisionstest"
 	"github.com/nirnay/nirnay/governance"
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/policies"
@@ -39,11 +40,7 @@ func simFixture(t *testing.T) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dl, err := decisionlog.Open(t.TempDir(), db, decisionlog.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dl.Close() })
+	dl := decisionstest.Log(t, db, decisionlog.Options{Logger: quiet})
 	sims, err := jobs.New(jobs.Options{Dir: t.TempDir(), Builder: gov.Builder(), Resolve: jobs.RegistryResolver(gov.Registry()),
 		Log: dl, MaxCustomers: simCap, Logger: quiet})
 	if err != nil {

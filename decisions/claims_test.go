@@ -36,11 +36,7 @@ func pgInstances(t *testing.T, n int, claimed bool) []pgInstance {
 	out := make([]pgInstance, n)
 	for i := range out {
 		db := testenv.Backend{URL: url}.Migrated(t)
-		l, err := decisionlog.Open(t.TempDir(), db, decisionlog.Options{Linger: 10 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { l.Close() })
+		l := decisionstest.Log(t, db, decisionlog.Options{Linger: 10 * time.Millisecond})
 		eng := decisionstest.NewEngine(t, "testdata", map[string]any{"bureau_score": 720, "monthly_income": 40000}, time.Now)
 		svc := decisions.New(eng, l, nil)
 		if claimed {

@@ -21,11 +21,7 @@ var now = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 func newService(t *testing.T, feats map[string]any) (*decisions.Service, *decisionlog.Log) {
 	t.Helper()
 	db := testenv.SQLite(t)
-	l, err := decisionlog.Open(t.TempDir(), db, decisionlog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
+	l := decisionstest.Log(t, db, decisionlog.Options{})
 	eng := decisionstest.NewEngine(t, "testdata", feats, func() time.Time { return now })
 	return decisions.New(eng, l, nil), l
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/decisions"
+	"github.com/nirnay/nirnay/decisions/decisionstest"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/rules"
@@ -114,11 +115,7 @@ func TestStepUpsAcrossInstances(t *testing.T) {
 				}
 				a.src, other.src, agg = newSource(stores[0]), newSource(stores[1]), stores[0]
 			}
-			l, err := decisionlog.Open(t.TempDir(), db, decisionlog.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { l.Close() })
+			l := decisionstest.Log(t, db, decisionlog.Options{})
 			v, err := decisions.NewVelocity(b.Catalog(), agg, decisions.VelocityOptions{Logger: slog.New(slog.DiscardHandler),
 				Rules: []decisions.VelocityRule{{Event: "step_up_failed", Entities: []string{"customer"}}, {Event: "login_failed", Entities: []string{"customer"}}}})
 			if err != nil {

@@ -77,11 +77,7 @@ func newInstance(t testing.TB, c *decisionstest.Compiled, st features.Store, wra
 	t.Cleanup(src.Close)
 	eng := engine.New(engine.Config{Features: src})
 	eng.Activate(c.Deployments(t))
-	l, err := decisionlog.Open(t.TempDir(), testenv.SQLite(t), decisionlog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
+	l := decisionstest.Log(t, testenv.SQLite(t), decisionlog.Options{})
 	var agg decisions.Aggregator = src
 	if wrap != nil {
 		agg = wrap(src)

@@ -56,11 +56,7 @@ type world struct {
 func newWorld(t *testing.T, decisionsStart time.Time) *world {
 	t.Helper()
 	db := testenv.SQLite(t)
-	l, err := decisionlog.Open(t.TempDir(), db, decisionlog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
+	l := decisionstest.Log(t, db, decisionlog.Options{})
 	c := decisionstest.Bundle(t, os.DirFS("testdata"), "credit-v1.yaml", "credit-v2.yaml", "credit-v3.yaml")
 	env, b, reg, set := c.Env, c.Builder, c.Registry, c.Deployments(t)
 	w := &world{db: db, log: l, env: env, build: b, reg: reg,
