@@ -320,50 +320,52 @@ func TestPolicyGovernanceOverHTTP(t *testing.T) {
 	})
 }
 
+type auditItem struct {
+	ID      string           `json:"id"`
+	Actor   governance.Actor `json:"actor"`
+	Action  string           `json:"action"`
+	Subject string           `json:"subject"`
+	Before  map[string]any   `json:"before"`
+	After   map[string]any   `json:"after"`
+}
+
 type auditPage struct {
-	Items []struct {
-		ID      string           `json:"id"`
-		Actor   governance.Actor `json:"actor"`
-		Action  string           `json:"action"`
-		Subject string           `json:"subject"`
-		Before  map[string]any   `json:"before"`
-		After   map[string]any   `json:"after"`
-	} `json:"items"`
-	NextCursor *string `json:"next_cursor"`
+	Items      []auditItem `json:"items"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+// wantAudit reads the audit of subject with key and checks its entries,
+// each written by line, against want.
+func wantAudit(t *testing.T, f govFixture, key, subject string, line func(auditItem) string, want ...string) {
+	t.Helper()
+	var page auditPage
+	f.want(t, 200, key, "GET", "/v1/audit?subject="+subject, "", "", &page)
+	var got []string
+	for _, e := range page.Items {
+		got = append(got, line(e))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit of %s:\n got %q\nwant %q", subject, got, want)
+	}
 }
 
 func checkAudit(t *testing.T, f govFixture) {
 	t.Helper()
 	f.want(t, 403, "svc", "GET", "/v1/audit", "", "", nil)
-	var page auditPage
-	f.want(t, 200, "olga", "GET", "/v1/audit?subject=policy/credit-underwriting@3", "", "", &page)
-	var got []string
-	for _, e := range page.Items {
-		got = append(got, fmt.Sprintf("%s by %s: %v -> %v", e.Action, e.Actor.ID, e.Before["status"], e.After["status"]))
-	}
-	want := []string{
+	wantAudit(t, f, "olga", "policy/credit-underwriting@3", func(e auditItem) string {
+		return fmt.Sprintf("%s by %s: %v -> %v", e.Action, e.Actor.ID, e.Before["status"], e.After["status"])
+	},
 		"upload by asha: <nil> -> draft",
 		"upload by asha: draft -> draft",
 		"submit by asha: draft -> submitted",
-		"approve by meera: submitted -> approved",
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("audit of credit-underwriting@3:\n got %q\nwant %q", got, want)
-	}
-	f.want(t, 200, "meera", "GET", "/v1/audit?subject=deployment/application", "", "", &page)
-	got = got[:0]
-	for _, e := range page.Items {
-		got = append(got, fmt.Sprintf("%s: %v -> %v", e.Action, e.Before["champion"], e.After["champion"]))
-	}
-	want = []string{
+		"approve by meera: submitted -> approved")
+	wantAudit(t, f, "meera", "deployment/application", func(e auditItem) string {
+		return fmt.Sprintf("%s: %v -> %v", e.Action, e.Before["champion"], e.After["champion"])
+	},
 		"seed: <nil> -> credit-underwriting@1",
 		"deploy: credit-underwriting@1 -> credit-underwriting@1",
 		"deploy: credit-underwriting@1 -> credit-underwriting@3",
-		"rollback: credit-underwriting@3 -> credit-underwriting@1",
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("audit of deployment/application:\n got %q\nwant %q", got, want)
-	}
+		"rollback: credit-underwriting@3 -> credit-underwriting@1")
 
 	// Cursor pagination visits every entry once, in order.
 	var all auditPage

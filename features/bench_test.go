@@ -83,22 +83,29 @@ func benchWrites(cat *rules.Catalog) []Write {
 
 var benchInput = map[string]any{"device_id": "d1", "pan_hash": "p1", "phone_hash": "ph1", "account_hash": "a1"}
 
+// benchSource is a Source over st with an L1 of ttl (-1: none), closed at
+// the end, holding benchWrites.
+func benchSource(b *testing.B, bld *Builder, st Store, ttl time.Duration) *Source {
+	b.Helper()
+	s, err := NewSource(SourceConfig{Builder: bld, Store: st, CacheTTL: ttl, Logger: quietLog})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.Close)
+	if err := s.Write(context.Background(), benchWrites(bld.Catalog())...); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
 // BenchmarkL1Hit measures Source.Vector for a 200-feature vector of five
 // entities, all in L1: without request features (the vector is served as
 // cached) and with two request features (WithInput overlays them on the
 // cached vector and computes the derived features that depend on them).
 func BenchmarkL1Hit(b *testing.B) {
 	bld := bench200Builder(b)
-	st := fpLocal(b, bld, time.Now)
-	s, err := NewSource(SourceConfig{Builder: bld, Store: st, CacheTTL: time.Hour, Logger: quietLog})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := benchSource(b, bld, fpLocal(b, bld, time.Now), time.Hour)
 	ctx := context.Background()
-	if err := s.Write(ctx, benchWrites(bld.Catalog())...); err != nil {
-		b.Fatal(err)
-	}
 	withReq := map[string]any{"amount": 100000, "tenure_months": 12}
 	for k, v := range benchInput {
 		withReq[k] = v
@@ -140,15 +147,8 @@ func BenchmarkRedisMiss(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := NewSource(SourceConfig{Builder: bld, Store: rs, CacheTTL: -1, Logger: quietLog})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := benchSource(b, bld, rs, -1)
 	ctx := context.Background()
-	if err := s.Write(ctx, benchWrites(bld.Catalog())...); err != nil {
-		b.Fatal(err)
-	}
 	req := Request{CustomerID: "C1", Step: "application", Input: map[string]any{"device_id": "d1", "pan_hash": "p1"}, Now: time.Now()}
 	v, _ := s.Vector(ctx, req)
 	if got, ok := v.Lookup(0, time.Now().UnixNano()); !ok || got == nil {

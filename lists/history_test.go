@@ -16,8 +16,7 @@ func TestHistoryAnswersAsOfAnyTime(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
 		ck := newClock(t0)
-		s := openService(t, db, b.URL, ck)
-		mustPut(t, s, "blocked_devices")
+		s := openService(t, db, b.URL, ck, "blocked_devices")
 		at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
 		op := func(h int, what string, fn func() error) time.Time {
 			t.Helper()

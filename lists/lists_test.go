@@ -33,11 +33,15 @@ type backend = testenv.Backend
 // backends runs fn against a fresh, migrated SQLite and PostgreSQL.
 func backends(t *testing.T, fn func(t *testing.T, b backend, db *store.DB)) { testenv.Backends(t, fn) }
 
-func openService(t testing.TB, db *store.DB, url string, ck *testenv.Clock) *lists.Service {
+// openService opens the lists service on db and creates the lists named.
+func openService(t testing.TB, db *store.DB, url string, ck *testenv.Clock, names ...string) *lists.Service {
 	t.Helper()
 	s, err := lists.Open(context.Background(), db, lists.Options{Clock: ck.Now, Logger: quiet, DatabaseURL: url})
 	if err != nil {
 		t.Fatalf("lists.Open: %v", err)
+	}
+	for _, name := range names {
+		mustPut(t, s, name)
 	}
 	return s
 }
@@ -128,8 +132,7 @@ func TestAddRemoveAndCounts(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
 		ck := newClock(t0)
-		s := openService(t, db, b.URL, ck)
-		mustPut(t, s, "blocked_pincodes")
+		s := openService(t, db, b.URL, ck, "blocked_pincodes")
 		got, err := s.Add(ctx, analyst, "blocked_pincodes", []lists.NewEntry{
 			{Value: "560001", Reason: "flood"}, {Value: " 110001 "}, {Value: "560001", Reason: "flood"}})
 		if err != nil || got != (lists.AddResult{Added: 2}) {
@@ -224,8 +227,7 @@ func TestBadEntries(t *testing.T) {
 func TestImportAddReplaceAndDryRun(t *testing.T) {
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
-		s := openService(t, db, b.URL, newClock(t0))
-		mustPut(t, s, "blocked_ifsc")
+		s := openService(t, db, b.URL, newClock(t0), "blocked_ifsc")
 		file := func(src string) []lists.NewEntry {
 			es, err := lists.ParseCSV(strings.NewReader(src), lists.MaxImportRows)
 			if err != nil {

@@ -136,8 +136,7 @@ func TestReplace100kWhileDeciding(t *testing.T) {
 	}
 	backends(t, func(t *testing.T, b backend, db *store.DB) {
 		ctx := context.Background()
-		s := openService(t, db, b.URL, newClock(time.Now()))
-		mustPut(t, s, "big")
+		s := openService(t, db, b.URL, newClock(time.Now()), "big")
 		values := func(from int) []lists.NewEntry {
 			es := make([]lists.NewEntry, 100_000)
 			for i := range es {
