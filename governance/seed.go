@@ -180,24 +180,7 @@ func (s *Service) seed(ctx context.Context, b *shipped) error {
 // problems the expressions are still compiled, so every problem comes back
 // at once as a rules.ErrorList.
 func (s *Service) compile(file string, data []byte) (*rules.Compiled, error) {
-	p, perr := rules.ParsePolicy(file, data)
-	if p == nil {
-		return nil, perr
-	}
-	c, cerr := s.env.Compile(p)
-	if perr == nil {
-		return c, cerr
-	}
-	var all rules.ErrorList
-	for _, err := range []error{perr, cerr} {
-		var list rules.ErrorList
-		if errors.As(err, &list) {
-			all = append(all, list...)
-		} else if err != nil {
-			return nil, errors.Join(perr, cerr)
-		}
-	}
-	return nil, all.Err()
+	return s.env.CompileSource(file, data)
 }
 
 func sourceHash(data []byte) string {

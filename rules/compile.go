@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -200,6 +201,30 @@ func (e *Env) reads(a *ast.AST) []int {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// CompileSource parses and compiles one policy source named name. When
+// parsing finds problems the expressions are still compiled, so every
+// problem comes back at once as one ErrorList.
+func (e *Env) CompileSource(name string, data []byte) (*Compiled, error) {
+	p, perr := ParsePolicy(name, data)
+	if p == nil {
+		return nil, perr
+	}
+	c, cerr := e.Compile(p)
+	if perr == nil {
+		return c, cerr
+	}
+	var all ErrorList
+	for _, err := range []error{perr, cerr} {
+		var list ErrorList
+		if errors.As(err, &list) {
+			all = append(all, list...)
+		} else if err != nil {
+			return nil, errors.Join(perr, cerr)
+		}
+	}
+	return nil, all.Err()
 }
 
 // CompileExpr compiles a standalone boolean expression against the

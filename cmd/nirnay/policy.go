@@ -126,28 +126,6 @@ func loadCatalog(cmd *cobra.Command, files []bundleFile) (*rules.Env, *features.
 	return env, b, nil
 }
 
-// compileFile parses and compiles one policy file. When parsing finds
-// problems, the expressions are still compiled so every problem is
-// reported at once.
-func compileFile(env *rules.Env, name string, data []byte) (*rules.Compiled, error) {
-	p, perr := rules.ParsePolicy(name, data)
-	if p == nil {
-		return nil, perr
-	}
-	c, cerr := env.Compile(p)
-	if perr == nil {
-		return c, cerr
-	}
-	var all rules.ErrorList
-	for _, err := range []error{perr, cerr} {
-		var list rules.ErrorList
-		if errors.As(err, &list) {
-			all = append(all, list...)
-		}
-	}
-	return nil, all.Err()
-}
-
 // printErr prints an error list one problem a line.
 func printErr(w io.Writer, err error) {
 	var list rules.ErrorList
@@ -186,7 +164,7 @@ func newPolicyTestCmd() *cobra.Command {
 				if f.kind != rules.KindPolicy {
 					continue
 				}
-				c, err := compileFile(env, f.name, f.data)
+				c, err := env.CompileSource(f.name, f.data)
 				if err != nil {
 					printErr(cmd.ErrOrStderr(), err)
 					loadErrs++
@@ -259,7 +237,7 @@ func newPolicyLintCmd() *cobra.Command {
 						deployments = append(deployments, d)
 					}
 				default:
-					c, err := compileFile(env, f.name, f.data)
+					c, err := env.CompileSource(f.name, f.data)
 					if err != nil {
 						report(err)
 						if p, perr := rules.ParsePolicy(f.name, f.data); perr == nil {

@@ -109,7 +109,7 @@ func loadSingle(cmd *cobra.Command, policyPath, featuresPath, inputPath string, 
 	if err != nil {
 		return nil, err
 	}
-	c, err := compileFile(env, policyPath, data)
+	c, err := env.CompileSource(policyPath, data)
 	if err != nil {
 		printErr(cmd.ErrOrStderr(), err)
 		return nil, &exitError{code: 1}

@@ -241,7 +241,7 @@ func resolvePolicy(env *rules.Env, spec string) (*rules.Compiled, error) {
 			}
 			known = append(known, p.Ref())
 			if p.ID == id && p.Version == version {
-				return compileFile(env, f.name, f.data)
+				return env.CompileSource(f.name, f.data)
 			}
 		}
 		slices.Sort(known)
@@ -251,7 +251,7 @@ func resolvePolicy(env *rules.Env, spec string) (*rules.Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	return compileFile(env, spec, data)
+	return env.CompileSource(spec, data)
 }
 
 func newSimulateCompareCmd() *cobra.Command {
