@@ -13,33 +13,26 @@ import (
 // (a float bisection over the same cash flows, outside this code base).
 func TestAPRWorkedExamples(t *testing.T) {
 	cases := []struct {
-		name            string
-		principal, rate string
-		tenure          int
-		method          Method
-		dayCount        DayCount
-		start, firstDue string
-		fees            []Fee
-		want            string
+		goldenCase
+		fees []Fee
+		want string
 	}{
-		{"no fees is the nominal rate", "100000", "24", 12, Reducing, Days30360, "2026-01-01", "", nil, "24.00"},
-		{"no fees, 10.99%", "250000", "10.99", 36, Reducing, Days30360, "2026-01-01", "", nil, "10.99"},
-		{"₹1 lakh 12% 12m, ₹3,000 fee (IRR 17.8249%)", "100000", "12", 12, Reducing, Days30360, "2026-01-01", "",
+		{goldenCase{"no fees is the nominal rate", "100000", "24", 12, Reducing, Days30360, "2026-01-01", ""}, nil, "24.00"},
+		{goldenCase{"no fees, 10.99%", "250000", "10.99", 36, Reducing, Days30360, "2026-01-01", ""}, nil, "10.99"},
+		{goldenCase{"₹1 lakh 12% 12m, ₹3,000 fee (IRR 17.8249%)", "100000", "12", 12, Reducing, Days30360, "2026-01-01", ""},
 			[]Fee{{Name: "processing_fee", Amount: 3000_00}}, "17.82"},
-		{"₹47,000 21% 24m, fee ₹1,175 + 18% GST (IRR 24.1539%)", "47000", "21", 24, Reducing, Days30360, "2026-01-01", "",
+		{goldenCase{"₹47,000 21% 24m, fee ₹1,175 + 18% GST (IRR 24.1539%)", "47000", "21", 24, Reducing, Days30360, "2026-01-01", ""},
 			[]Fee{{Name: "processing_fee", Amount: 1175_00}, {Name: "gst", Amount: 211_50}}, "24.15"},
-		{"GST left out of the APR", "47000", "21", 24, Reducing, Days30360, "2026-01-01", "",
+		{goldenCase{"GST left out of the APR", "47000", "21", 24, Reducing, Days30360, "2026-01-01", ""},
 			[]Fee{{Name: "processing_fee", Amount: 1175_00}, {Name: "gst", Amount: 211_50, ExcludeFromAPR: true}}, "23.66"},
-		{"flat 12% is about 21.46% (IRR 21.4572%)", "100000", "12", 12, Flat, Days30360, "2026-01-15", "", nil, "21.46"},
-		{"broken 55-day first period, ₹2,000 fee (IRR 15.4358%)", "100000", "12", 12, Reducing, Days30360, "2026-01-10", "2026-03-05",
+		{goldenCase{"flat 12% is about 21.46% (IRR 21.4572%)", "100000", "12", 12, Flat, Days30360, "2026-01-15", ""}, nil, "21.46"},
+		{goldenCase{"broken 55-day first period, ₹2,000 fee (IRR 15.4358%)", "100000", "12", 12, Reducing, Days30360, "2026-01-10", "2026-03-05"},
 			[]Fee{{Name: "processing_fee", Amount: 2000_00}}, "15.44"},
-		{"broken actual/365, ₹5,900 fee (IRR 20.5871%)", "250000", "18", 24, Reducing, Actual365, "2026-11-26", "2026-12-10",
+		{goldenCase{"broken actual/365, ₹5,900 fee (IRR 20.5871%)", "250000", "18", 24, Reducing, Actual365, "2026-11-26", "2026-12-10"},
 			[]Fee{{Name: "processing_fee", Amount: 5900_00}}, "20.59"},
 	}
 	for _, c := range cases {
-		terms := Terms{Principal: mustPaise(t, c.principal), Rate: mustRate(t, c.rate), Tenure: c.tenure, Method: c.method,
-			DayCount: c.dayCount, Start: mustDate(t, c.start), FirstDue: mustDate(t, c.firstDue)}
-		k, err := NewKFS(terms, c.fees)
+		k, err := NewKFS(c.terms(t), c.fees)
 		if err != nil {
 			t.Errorf("%s: NewKFS: %v", c.name, err)
 			continue

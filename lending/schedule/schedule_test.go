@@ -86,6 +86,7 @@ func TestFlatWorkedExample(t *testing.T) {
 	}
 }
 
+// goldenCase is a named loan's terms as text.
 type goldenCase struct {
 	name            string
 	principal, rate string
@@ -93,6 +94,12 @@ type goldenCase struct {
 	method          Method
 	dayCount        DayCount
 	start, firstDue string
+}
+
+func (c goldenCase) terms(t *testing.T) Terms {
+	t.Helper()
+	return Terms{Principal: mustPaise(t, c.principal), Rate: mustRate(t, c.rate), Tenure: c.tenure, Method: c.method,
+		DayCount: c.dayCount, Start: mustDate(t, c.start), FirstDue: mustDate(t, c.firstDue)}
 }
 
 var goldenSchedules = []goldenCase{
@@ -113,8 +120,7 @@ var goldenSchedules = []goldenCase{
 func TestGoldenSchedules(t *testing.T) {
 	for _, c := range goldenSchedules {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := Generate(Terms{Principal: mustPaise(t, c.principal), Rate: mustRate(t, c.rate), Tenure: c.tenure,
-				Method: c.method, DayCount: c.dayCount, Start: mustDate(t, c.start), FirstDue: mustDate(t, c.firstDue)})
+			s, err := Generate(c.terms(t))
 			if err != nil {
 				t.Fatal(err)
 			}
