@@ -24,9 +24,10 @@ import (
 	"github.com/nirnay/nirnay/store"
 )
 
-// govBackends runs fn against a fresh, migrated SQLite and PostgreSQL.
+// govBackends runs fn against a fresh, migrated SQLite and PostgreSQL, in
+// parallel with the package's other tests.
 func govBackends(t *testing.T, fn func(t *testing.T, db *store.DB)) {
-	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { fn(t, db) })
+	testenv.ParallelBackends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { fn(t, db) })
 }
 
 // govFixture is a server with the governance routes, its engine, and API

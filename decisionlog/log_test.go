@@ -17,9 +17,10 @@ import (
 	"github.com/nirnay/nirnay/store"
 )
 
-// backends runs fn against a fresh, migrated SQLite and PostgreSQL.
+// backends runs fn against a fresh, migrated SQLite and PostgreSQL, in
+// parallel with the package's other tests.
 func backends(t *testing.T, fn func(t *testing.T, db *store.DB)) {
-	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { fn(t, db) })
+	testenv.ParallelBackends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { fn(t, db) })
 }
 
 var testIDs = ids.New(nil)
@@ -373,6 +374,7 @@ func TestShipFromMemoryAcrossSegments(t *testing.T) {
 // TestManyRulesShippedTwice: a decision with more rules than one rule
 // statement carries is shipped whole, and shipping it again adds nothing.
 func TestManyRulesShippedTwice(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := testenv.SQLite(t)
 	var rules []string

@@ -26,8 +26,9 @@ var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
 type backend = testenv.Backend
 
-// backends runs fn against a fresh, migrated SQLite and PostgreSQL.
-func backends(t *testing.T, fn func(t *testing.T, b backend, db *store.DB)) { testenv.Backends(t, fn) }
+// backends runs fn against a fresh, migrated SQLite and PostgreSQL, in
+// parallel with the package's other tests.
+var backends = testenv.ParallelBackends
 
 type instance struct {
 	gov *governance.Service

@@ -11,6 +11,7 @@ import (
 var now = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
 func TestCacheApply(t *testing.T) {
+	t.Parallel()
 	c := NewCache()
 	exp := now.Add(time.Hour).UnixMicro()
 	c.replace("l", 1, []row{{value: "a", open: true}, {value: "b", open: true, expires: exp}, {value: "gone"}})
@@ -49,6 +50,7 @@ func TestCacheApply(t *testing.T) {
 // together (a first) and nothing is removed, so a reader that finds a<i>
 // must find b<i> (run with -race).
 func TestCacheReadersSeeWholeChanges(t *testing.T) {
+	t.Parallel()
 	c := NewCache()
 	c.replace("l", 1, bigList(100_000))
 	var stop atomic.Bool

@@ -12,6 +12,7 @@ import (
 )
 
 func TestParseCSV(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, in string
 		want     string // value|reason|expires_at@line, space separated
@@ -44,6 +45,7 @@ func TestParseCSV(t *testing.T) {
 }
 
 func TestParseCSVBadRows(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, in, field string
 	}{

@@ -30,8 +30,9 @@ func newClock(t time.Time) *testenv.Clock { return testenv.NewClock(t, time.Mill
 
 type backend = testenv.Backend
 
-// backends runs fn against a fresh, migrated SQLite and PostgreSQL.
-func backends(t *testing.T, fn func(t *testing.T, b backend, db *store.DB)) { testenv.Backends(t, fn) }
+// backends runs fn against a fresh, migrated SQLite and PostgreSQL, in
+// parallel with the package's other tests.
+var backends = testenv.ParallelBackends
 
 // openService opens the lists service on db and creates the lists named.
 func openService(t testing.TB, db *store.DB, url string, ck *testenv.Clock, names ...string) *lists.Service {
@@ -188,10 +189,10 @@ func TestAddRemoveAndCounts(t *testing.T) {
 }
 
 func TestBadEntries(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ck := newClock(t0)
-	s := openService(t, testenv.SQLite(t), "", ck)
-	mustPut(t, s, "l")
+	s := openService(t, testenv.SQLite(t), "", ck, "l")
 	past := t0.Add(-time.Hour)
 	for _, c := range []struct {
 		name  string
@@ -272,14 +273,14 @@ func TestImportAddReplaceAndDryRun(t *testing.T) {
 // TestChangesAreAudited reads the audit log through governance, as GET
 // /v1/audit?subject=list/<name> does.
 func TestChangesAreAudited(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := testenv.SQLite(t)
 	gov, err := governance.Open(ctx, db, policies.FS, governance.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := openService(t, db, "", newClock(t0))
-	mustPut(t, s, "blocked_pincodes")
+	s := openService(t, db, "", newClock(t0), "blocked_pincodes")
 	if _, _, err := s.Put(ctx, analyst, "blocked_pincodes", "new words"); err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,13 @@ func Backends(t *testing.T, fn func(t *testing.T, b Backend, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { run(t, Backend{URL: Postgres(t)}) })
 }
 
+// ParallelBackends is Backends for a test that runs in parallel with its
+// package's other tests (it has databases of its own).
+func ParallelBackends(t *testing.T, fn func(t *testing.T, b Backend, db *store.DB)) {
+	t.Parallel()
+	Backends(t, fn)
+}
+
 // Name is "postgres" or "sqlite".
 func (b Backend) Name() string {
 	if b.URL != "" {

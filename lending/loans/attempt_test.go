@@ -67,14 +67,7 @@ func TestAcceptAttempts(t *testing.T) {
 func TestDisburseAttempts(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		app, err := e.svc.Apply(ctx, loans.ApplicationRequest{CustomerID: "C-D", ProductID: "personal-loan", Amount: rs("50000"), TenureMonths: 6})
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := app.Loan.ID
-		if _, err := e.svc.Accept(ctx, id, loans.Consent{KFSDigest: app.Loan.KFSDigest, Agreed: true, AccountHash: "acct-d", AccountVerified: true}); err != nil {
-			t.Fatal(err)
-		}
+		id := acceptedLoan(t, e, "C-D", rs("50000"), 6, "acct-d").ID
 		e.dec.stop[loans.StepDisbursal] = loans.Verdict{DecisionID: "dec_review", Outcome: "review", Reasons: []string{"NEW_BANK_ACCOUNT"}}
 		var ids []string
 		for range 2 {

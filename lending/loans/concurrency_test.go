@@ -21,14 +21,7 @@ import (
 func TestConcurrentPaymentsAndDisbursal(t *testing.T) {
 	run := func(t *testing.T, e *env) {
 		ctx := context.Background()
-		app, err := e.svc.Apply(ctx, loans.ApplicationRequest{CustomerID: "C-conc", ProductID: "personal-loan", Amount: rs("200000"), TenureMonths: 24})
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := app.Loan.ID
-		if _, err := e.svc.Accept(ctx, id, loans.Consent{KFSDigest: app.Loan.KFSDigest, Agreed: true, AccountHash: "acct", AccountVerified: true}); err != nil {
-			t.Fatal(err)
-		}
+		id := acceptedLoan(t, e, "C-conc", rs("200000"), 24, "acct").ID
 		const n = 100
 		amount := rs("100.01")
 		var (

@@ -93,10 +93,8 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	return e
 }
 
-// backends runs fn on a fresh SQLite and a fresh PostgreSQL schema, the
-// test in parallel with the package's other tests (each has databases of
-// its own).
+// backends runs fn on a fresh SQLite and a fresh PostgreSQL schema, in
+// parallel with the package's other tests.
 func backends(t *testing.T, fn func(t *testing.T, e *env)) {
-	t.Parallel()
-	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { fn(t, newEnv(t, db)) })
+	testenv.ParallelBackends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { fn(t, newEnv(t, db)) })
 }

@@ -24,20 +24,27 @@ func rs(s string) money.Paise {
 // activeLoan takes a personal loan from application to disbursal.
 func activeLoan(t tb, e *env, customer string, amount money.Paise, tenure int) *loans.Loan {
 	t.Helper()
+	l := acceptedLoan(t, e, customer, amount, tenure, "acct-"+customer)
+	l, err := e.svc.Disburse(context.Background(), l.ID, "acct-"+customer)
+	if err != nil {
+		t.Fatalf("disburse: %v", err)
+	}
+	return l
+}
+
+// acceptedLoan is a personal loan applied for and accepted, to be paid out
+// to account.
+func acceptedLoan(t tb, e *env, customer string, amount money.Paise, tenure int, account string) *loans.Loan {
+	t.Helper()
 	ctx := context.Background()
 	app, err := e.svc.Apply(ctx, loans.ApplicationRequest{CustomerID: customer, ProductID: "personal-loan", Amount: amount, TenureMonths: tenure})
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	l := app.Loan
-	if _, err := e.svc.Accept(ctx, l.ID, loans.Consent{KFSDigest: l.KFSDigest, Agreed: true, AccountHash: "acct-" + customer, AccountVerified: true}); err != nil {
+	if _, err := e.svc.Accept(ctx, app.Loan.ID, loans.Consent{KFSDigest: app.Loan.KFSDigest, Agreed: true, AccountHash: account, AccountVerified: true}); err != nil {
 		t.Fatalf("accept: %v", err)
 	}
-	l, err = e.svc.Disburse(ctx, l.ID, "acct-"+customer)
-	if err != nil {
-		t.Fatalf("disburse: %v", err)
-	}
-	return l
+	return app.Loan
 }
 
 func reconcileClean(t testing.TB, e *env) int {
