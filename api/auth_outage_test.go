@@ -31,6 +31,7 @@ func (f *flakyKeys) APIKeyBySecret(_ context.Context, secret string) (store.APIK
 }
 
 func TestKeysDuringAKeyStoreOutage(t *testing.T) {
+	t.Parallel()
 	keys := &flakyKeys{}
 	s := quietServer(Options{Keys: keys})
 	clock := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
@@ -61,6 +62,7 @@ func TestKeysDuringAKeyStoreOutage(t *testing.T) {
 }
 
 func TestUnknownKeysCostNoLookupAndAreLimited(t *testing.T) {
+	t.Parallel()
 	keys := &flakyKeys{}
 	s := quietServer(Options{Keys: keys})
 	s.V1().GET("/who", func(c *gin.Context) { c.Status(http.StatusOK) })

@@ -43,6 +43,7 @@ func seedKey(t *testing.T, db *store.DB, role, secret, customer string) {
 func bearer(k string) []string { return []string{"Authorization", "Bearer " + k} }
 
 func TestAuthenticationAndRoles(t *testing.T) {
+	t.Parallel()
 	db := testDB(t, apiKey{RoleAdmin, "adm", ""}, apiKey{RoleOps, "ops", ""}, apiKey{RoleService, "svc", ""})
 	s := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Keys: db})
 	s.MountKeys(db)

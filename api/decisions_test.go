@@ -36,6 +36,7 @@ func newDecisionEnv(t *testing.T) *decisionEnv {
 }
 
 func TestDecisionAPI(t *testing.T) {
+	t.Parallel()
 	env := newDecisionEnv(t)
 	h := env.h
 	body := `{"request_id":"req-1","customer_id":"C-1","step":"application","input":{"amount":50000,"device_id":"d-9"}}`
@@ -168,6 +169,7 @@ func TestDecisionAPI(t *testing.T) {
 // masked, wherever the input held it, and so does a decision logged
 // before the masking rules (its body raw).
 func TestDecisionViewMasksPII(t *testing.T) {
+	t.Parallel()
 	env := newDecisionEnv(t)
 	const aadhaar, pan, mobile = "234567890124", "ABCDE1234F", "9876543210"
 	body := `{"customer_id":"C-1","step":"application","input":{"amount":50000,"aadhar_no":"2345 6789 0124","Pan-No":"` + pan + `",

@@ -69,6 +69,7 @@ func eventJSON(id, typ, customer, at, data string) string {
 }
 
 func TestPostEvents(t *testing.T) {
+	t.Parallel()
 	env := newEventEnv(t)
 	at := "2026-11-26T09:00:00Z"
 	good := []string{
@@ -147,6 +148,7 @@ func TestPostEvents(t *testing.T) {
 }
 
 func TestDeadLettersArePagedForOps(t *testing.T) {
+	t.Parallel()
 	env := newEventEnv(t)
 	var evs []string
 	for i := 0; i < 5; i++ {

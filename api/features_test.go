@@ -56,6 +56,7 @@ func featureServer(t *testing.T) (*Server, *features.Source) {
 }
 
 func TestFeatureWriteAndRead(t *testing.T) {
+	t.Parallel()
 	s, src := featureServer(t)
 	h := s.Handler()
 	body := `{"features": {"bureau_score": 742, "city": "Pune", "apps": ["upi", "bank"], "kyc_at": "2026-11-01T10:00:00Z", "ratio": 0.5}}`
@@ -113,6 +114,7 @@ func TestFeatureWriteAndRead(t *testing.T) {
 }
 
 func TestFeatureWritesAreValidated(t *testing.T) {
+	t.Parallel()
 	s, _ := featureServer(t)
 	h := s.Handler()
 	cases := []struct {
@@ -167,6 +169,7 @@ func TestFeatureWritesAreValidated(t *testing.T) {
 }
 
 func TestFeatureBatchAndCustomerScope(t *testing.T) {
+	t.Parallel()
 	s, _ := featureServer(t)
 	h := s.Handler()
 	body := `{"items": [
@@ -198,6 +201,7 @@ func TestFeatureBatchAndCustomerScope(t *testing.T) {
 // online cannot be written by anyone; every write is attributed in the
 // history.
 func TestFeatureWritesByRoleAndWriter(t *testing.T) {
+	t.Parallel()
 	s, _ := featureServer(t)
 	h := s.Handler()
 	for _, tt := range []struct {

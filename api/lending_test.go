@@ -72,6 +72,7 @@ func decodeInto(t *testing.T, rec *httptest.ResponseRecorder, v any) {
 }
 
 func TestLendingAPI(t *testing.T) {
+	t.Parallel()
 	e := newLendingEnv(t)
 	rec := e.call(t, "POST", "/v1/loans/applications", `{"customer_id":"C-1","product_id":"personal-loan","amount":"200000.00","tenure_months":12}`, "tok-c1")
 	if rec.Code != 201 {
@@ -202,6 +203,7 @@ func TestLendingAPI(t *testing.T) {
 }
 
 func TestLendingDecisionStops(t *testing.T) {
+	t.Parallel()
 	e := newLendingEnv(t)
 	e.dec.stop[loans.StepApplication] = loans.Verdict{DecisionID: "dec_9", Outcome: "decline", Reasons: []string{"LOW_SCORE", "HIGH_FOIR"}}
 	rec := e.call(t, "POST", "/v1/loans/applications", `{"customer_id":"C-1","product_id":"personal-loan","amount":"50000","tenure_months":6}`, "svc")
@@ -226,6 +228,7 @@ func TestLendingDecisionStops(t *testing.T) {
 // TestLendingAttemptKeys: the Idempotency-Key header or the body's
 // request_id names the attempt the decision is asked for; they must agree.
 func TestLendingAttemptKeys(t *testing.T) {
+	t.Parallel()
 	e := newLendingEnv(t)
 	rec := e.call(t, "POST", "/v1/loans/applications", `{"customer_id":"C-1","product_id":"personal-loan","amount":"50000","tenure_months":6}`, "svc")
 	var app struct{ Loan loans.Loan }
@@ -263,6 +266,7 @@ func TestLendingAttemptKeys(t *testing.T) {
 }
 
 func TestCreditLineAPI(t *testing.T) {
+	t.Parallel()
 	e := newLendingEnv(t)
 	rec := e.call(t, "POST", "/v1/loans/applications", `{"customer_id":"C-1","product_id":"credit-line","amount":"100000"}`, "svc")
 	var app struct {

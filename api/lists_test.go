@@ -146,6 +146,7 @@ func TestListsAPI(t *testing.T) {
 // TestListsAPIBadInput: every bad request is a 4xx naming what is wrong,
 // and nothing is applied.
 func TestListsAPIBadInput(t *testing.T) {
+	t.Parallel()
 	f := newListFixture(t, testenv.SQLite(t), "")
 	const js = "application/json"
 	f.want(t, http.StatusCreated, "asha", "PUT", "/v1/lists/l", js, `{"description": "test"}`, nil)
@@ -219,6 +220,7 @@ func TestListsAPIBadInput(t *testing.T) {
 }
 
 func TestListsAPIRoles(t *testing.T) {
+	t.Parallel()
 	f := newListFixture(t, testenv.SQLite(t), "")
 	const js = "application/json"
 	f.want(t, http.StatusCreated, "root", "PUT", "/v1/lists/l", js, `{}`, nil)

@@ -149,6 +149,7 @@ func oaSortedKeys[V any](m map[string]V) []string {
 }
 
 func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
 	s, mounted := oaServer(t)
 	t.Logf("mounted: %v", mounted)
 	if !slices.Contains(mounted, "MountOpenAPI") {
@@ -180,6 +181,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // Handlers run with nil services, so an allowed call may fail in any other
 // way; only the role check's own 403 counts as refused.
 func TestOpenAPIRolesMatchServer(t *testing.T) {
+	t.Parallel()
 	s, _ := oaServer(t)
 	doc, _ := oaLoad(t)
 	h := s.Handler()
@@ -222,6 +224,7 @@ func oaStrings(v any) []string {
 }
 
 func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
+	t.Parallel()
 	doc, tree := oaLoad(t)
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Errorf("openapi = %q, want 3.x", doc.OpenAPI)
@@ -351,6 +354,7 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 // JSON field names of the Go type the handlers encode or decode, so a field
 // added or renamed in code must be added to the document too.
 func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
+	t.Parallel()
 	_, tree := oaLoad(t)
 	cases := []struct {
 		at string // a schema name, "METHOD /path" for the JSON request body, or a "#/…" pointer
@@ -470,6 +474,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 }
 
 func TestOpenAPIServedWithoutAuthentication(t *testing.T) {
+	t.Parallel()
 	s, _ := oaServer(t)
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
@@ -495,6 +500,7 @@ func TestOpenAPIServedWithoutAuthentication(t *testing.T) {
 }
 
 func TestYAMLToJSONRefusesNonStringKeys(t *testing.T) {
+	t.Parallel()
 	if _, err := yamlToJSON([]byte("responses:\n  200: {description: ok}\n")); err == nil {
 		t.Errorf("an unquoted numeric key converted without error; want an error naming it")
 	}

@@ -7,6 +7,7 @@ import (
 )
 
 func TestUnknownQueryParametersAreRefused(t *testing.T) {
+	t.Parallel()
 	s, _ := oaServer(t)
 	for _, tt := range []struct {
 		path, field, detail string

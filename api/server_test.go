@@ -47,6 +47,7 @@ func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) Problem {
 }
 
 func TestErrorKindsMapToProblems(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		err        error
 		status     int
@@ -90,6 +91,7 @@ func TestErrorKindsMapToProblems(t *testing.T) {
 }
 
 func TestPanicsBecomeInternalProblems(t *testing.T) {
+	t.Parallel()
 	s := quietServer(Options{})
 	s.Router().GET("/panic", func(*gin.Context) { panic("secret detail") })
 	rec := do(t, s.Handler(), "GET", "/panic", "")
@@ -99,6 +101,7 @@ func TestPanicsBecomeInternalProblems(t *testing.T) {
 }
 
 func TestReadyzReportsEachCheck(t *testing.T) {
+	t.Parallel()
 	down := errors.New("dial tcp: connection refused")
 	s := quietServer(Options{Checks: []Check{
 		{Name: "database", Fn: func(context.Context) error { return nil }},
@@ -119,6 +122,7 @@ func TestReadyzReportsEachCheck(t *testing.T) {
 }
 
 func TestRequestIDs(t *testing.T) {
+	t.Parallel()
 	s := quietServer(Options{})
 	if rec := do(t, s.Handler(), "GET", "/healthz", "", HeaderRequestID, "client-42"); rec.Header().Get(HeaderRequestID) != "client-42" {
 		t.Fatalf("client request id not echoed: %q", rec.Header().Get(HeaderRequestID))
@@ -131,6 +135,7 @@ func TestRequestIDs(t *testing.T) {
 }
 
 func TestBodyLimitAndUnknownRoutes(t *testing.T) {
+	t.Parallel()
 	s := quietServer(Options{MaxBodyBytes: 2048})
 	s.Router().POST("/echo", func(c *gin.Context) {
 		if _, err := io.ReadAll(c.Request.Body); err != nil {
@@ -161,6 +166,7 @@ func TestBodyLimitAndUnknownRoutes(t *testing.T) {
 // the request id and the error behind it (503s used to log two ERROR
 // lines); a 4xx is one INFO line without the error.
 func TestServerErrorsLogOneLine(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name  string
 		fail  func(*gin.Context)

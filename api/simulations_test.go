@@ -109,6 +109,7 @@ func (c simCall) wait(id string) jobs.Job {
 }
 
 func TestSimulationEndToEnd(t *testing.T) {
+	t.Parallel()
 	h := simFixture(t)
 	ana := simCall{h: h, t: t, key: "ana"}
 	const n = 2000
@@ -181,6 +182,7 @@ func TestSimulationEndToEnd(t *testing.T) {
 }
 
 func TestSimulationBadInputAndRoles(t *testing.T) {
+	t.Parallel()
 	h := simFixture(t)
 	ana := simCall{h: h, t: t, key: "ana"}
 	start := func(base, cand, dataset string) string {
@@ -226,6 +228,7 @@ func TestSimulationBadInputAndRoles(t *testing.T) {
 }
 
 func TestSimulationCancelAndReportBeforeDone(t *testing.T) {
+	t.Parallel()
 	h := simFixture(t)
 	ana := simCall{h: h, t: t, key: "ana"}
 	body := `{"baseline": "credit-underwriting@1", "candidate": "credit-underwriting@2", "dataset": {"generate": {"customers": 5000, "seed": 3}}}`
@@ -247,6 +250,7 @@ func TestSimulationCancelAndReportBeforeDone(t *testing.T) {
 }
 
 func TestChampionChallengerRoute(t *testing.T) {
+	t.Parallel()
 	h := simFixture(t)
 	ana := simCall{h: h, t: t, key: "ana"}
 	var out live.Comparison

@@ -11,6 +11,7 @@ import (
 )
 
 func TestResolution(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ window, want time.Duration }{
 		{time.Hour, time.Minute}, {2 * time.Hour, 15 * time.Minute}, {24 * time.Hour, 15 * time.Minute},
 		{168 * time.Hour, time.Hour}, {720 * time.Hour, 6 * time.Hour}, {2160 * time.Hour, 6 * time.Hour},
@@ -39,6 +40,7 @@ func readAgg(t *testing.T, s *LocalStore, key EntityKey, at time.Time) map[strin
 }
 
 func TestAggregateWindowsSlide(t *testing.T) {
+	t.Parallel()
 	b := fpBuilder(t)
 	clk := newFakeClock()
 	s := fpLocal(t, b, clk.Now)
@@ -91,6 +93,7 @@ func TestAggregateWindowsSlide(t *testing.T) {
 }
 
 func TestGraphFeaturesAndDedupe(t *testing.T) {
+	t.Parallel()
 	b := fpBuilder(t)
 	clk := newFakeClock()
 	dir := t.TempDir()
@@ -159,6 +162,7 @@ func TestGraphFeaturesAndDedupe(t *testing.T) {
 }
 
 func TestMalformedEventsAreReportedOthersApplied(t *testing.T) {
+	t.Parallel()
 	b := fpBuilder(t)
 	s := fpLocal(t, b, newFakeClock().Now)
 	c1 := map[string]string{"customer": "C1"}
@@ -176,6 +180,7 @@ func TestMalformedEventsAreReportedOthersApplied(t *testing.T) {
 }
 
 func TestAggregateCatalogChecks(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{
 		`{name: a, type: int, source: aggregate, aggregate: {event: e, fn: median, window: 24h}}`,
 		`{name: a, type: int, source: aggregate, aggregate: {event: e, fn: count, window: 30m}}`,
@@ -192,6 +197,7 @@ func TestAggregateCatalogChecks(t *testing.T) {
 }
 
 func TestShippedCatalogAggregatesCompile(t *testing.T) {
+	t.Parallel()
 	b := bench200Builder(t)
 	a, err := compileAggregates(b.Catalog())
 	if err != nil {
@@ -203,6 +209,7 @@ func TestShippedCatalogAggregatesCompile(t *testing.T) {
 }
 
 func TestDedupeFallsBackToTheDatabase(t *testing.T) {
+	t.Parallel()
 	b := fpBuilder(t)
 	s := fpLocal(t, b, newFakeClock().Now)
 	ctx := context.Background()

@@ -7,6 +7,7 @@ import (
 )
 
 func TestAsOfServesPastVectors(t *testing.T) {
+	t.Parallel()
 	b := fpBuilder(t)
 	clk := newFakeClock()
 	st := fpLocal(t, b, clk.Now)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestBreakerOpensHalfOpensAndCloses(t *testing.T) {
+	t.Parallel()
 	clk := newFakeClock()
 	var changes []string
 	b := NewBreaker(BreakerConfig{Failures: 3, Cooldown: time.Second, Clock: clk.Now,
@@ -66,6 +67,7 @@ func TestBreakerOpensHalfOpensAndCloses(t *testing.T) {
 }
 
 func TestBreakerCancelFreesTheProbe(t *testing.T) {
+	t.Parallel()
 	clk := newFakeClock()
 	b := NewBreaker(BreakerConfig{Failures: 1, Cooldown: time.Second, Clock: clk.Now})
 	b.Allow()

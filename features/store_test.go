@@ -13,6 +13,7 @@ import (
 )
 
 func TestEncodingRoundTripsEveryType(t *testing.T) {
+	t.Parallel()
 	asOf := fpT0.Add(123456789 * time.Nanosecond)
 	cases := []struct {
 		typ rules.FeatureType
@@ -68,6 +69,7 @@ func TestEncodingRoundTripsEveryType(t *testing.T) {
 }
 
 func TestWritesAreValidatedAgainstTheCatalog(t *testing.T) {
+	t.Parallel()
 	b := fpBuilder(t)
 	s := fpLocal(t, b, newFakeClock().Now)
 	cases := []struct {
@@ -108,6 +110,7 @@ func asNirnay(err error, target **nirnay.Error) bool {
 }
 
 func TestLocalStoreTypedRoundTripAndHistory(t *testing.T) {
+	t.Parallel()
 	t.Run("database reads", func(t *testing.T) { testLocalRoundTrip(t, false) })
 	t.Run("in-memory reads", func(t *testing.T) { testLocalRoundTrip(t, true) })
 }
@@ -176,6 +179,7 @@ func testLocalRoundTrip(t *testing.T, inMemory bool) {
 }
 
 func TestLocalStoreOnPostgres(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := testenv.Backend{URL: testenv.Postgres(t)}.Migrated(t)
 	b := fpBuilder(t)

@@ -33,6 +33,7 @@ func testBuilder(t *testing.T) *Builder {
 }
 
 func TestBuildTypesDefaultsAndDerived(t *testing.T) {
+	t.Parallel()
 	b := testBuilder(t)
 	v, err := b.Build(map[string]any{
 		"income": float64(40000), "emi": 10000, "city": "Pune",
@@ -74,6 +75,7 @@ func TestBuildTypesDefaultsAndDerived(t *testing.T) {
 }
 
 func TestBuildRejectsBadValues(t *testing.T) {
+	t.Parallel()
 	b := testBuilder(t)
 	for _, tc := range []struct {
 		vals map[string]any
@@ -92,6 +94,7 @@ func TestBuildRejectsBadValues(t *testing.T) {
 }
 
 func TestDerivedNeverPanics(t *testing.T) {
+	t.Parallel()
 	b := testBuilder(t)
 	v, err := b.Build(map[string]any{"income": 0, "emi": 100}, now)
 	if err != nil {
@@ -114,6 +117,7 @@ func TestDerivedNeverPanics(t *testing.T) {
 }
 
 func TestWithInputAndStatic(t *testing.T) {
+	t.Parallel()
 	b := testBuilder(t)
 	v, _ := b.Build(map[string]any{"income": 50000}, now)
 	src := NewStatic(v)
@@ -145,6 +149,7 @@ func TestWithInputAndStatic(t *testing.T) {
 // chain), the base is untouched and shared, a payload without request
 // features returns the base itself, and a second overlay keeps the first.
 func TestWithInputOverlay(t *testing.T) {
+	t.Parallel()
 	cat := mustCatalog(t, `features:
   - {name: income, type: int, max_age: 24h}
   - {name: amount, type: int, source: request}
@@ -211,6 +216,7 @@ func TestWithInputOverlay(t *testing.T) {
 // TestWithInputConcurrent runs overlays of one shared base from several
 // goroutines (run with -race): each sees its own request values.
 func TestWithInputConcurrent(t *testing.T) {
+	t.Parallel()
 	b := testBuilder(t)
 	base, err := b.Build(map[string]any{"income": 1000}, now)
 	if err != nil {
@@ -242,6 +248,7 @@ func TestWithInputConcurrent(t *testing.T) {
 }
 
 func TestForStepReadsOnlyThatStepsUnexpiredValues(t *testing.T) {
+	t.Parallel()
 	cat, err := rules.NewCatalog([]rules.Feature{
 		{Name: "step_up_passed", Type: rules.TypeStringList, PerStep: true, Default: []string{}},
 		{Name: "age", Type: rules.TypeInt},

@@ -9,6 +9,7 @@ import (
 )
 
 func TestGenerateIsDeterministic(t *testing.T) {
+	t.Parallel()
 	a := generated(t, 2500, 11)
 	b := generated(t, 2500, 11)
 	if !bytes.Equal(a, b) {
@@ -29,6 +30,7 @@ func TestGenerateIsDeterministic(t *testing.T) {
 }
 
 func TestCustomerMatchesCustomers(t *testing.T) {
+	t.Parallel()
 	i := 0
 	for r := range Customers(2100, 5) {
 		if i == 0 || i == 1234 || i == 2099 {
@@ -43,6 +45,7 @@ func TestCustomerMatchesCustomers(t *testing.T) {
 }
 
 func TestGeneratedRecordsParseBack(t *testing.T) {
+	t.Parallel()
 	data := generated(t, 300, 3)
 	for i, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
 		var r Record
@@ -87,6 +90,7 @@ func TestGenerateMemoryIsBounded(t *testing.T) {
 // The labels follow the features: defaults are far more common at low
 // bureau scores than at high ones, and fraud concentrates in rings.
 func TestLabelsDependOnFeatures(t *testing.T) {
+	t.Parallel()
 	type tally struct{ n, bad int }
 	var low, high, ring, solo tally
 	for r := range Customers(20000, 8) {
@@ -130,6 +134,7 @@ func TestLabelsDependOnFeatures(t *testing.T) {
 // Fraud rings share a device and a bank account, and report the same
 // device features.
 func TestRingsShareDevicesAndAccounts(t *testing.T) {
+	t.Parallel()
 	type member struct {
 		account string
 		perDev  int64

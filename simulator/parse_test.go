@@ -9,6 +9,7 @@ import (
 )
 
 func TestParseRecordValues(t *testing.T) {
+	t.Parallel()
 	line := []byte(` {"customer_id":"C\u00e9-1\n","decided_at":"2026-02-03T04:05:06+05:30","step":"application","extra":[1,{"a":[true,null]}],
 		"features":{"i":-42,"f":1.5,"e":2e3,"s":"a\"b\\c","b":false,"n":null,"l":["x","y"],"big":12345678901234567890},
 		"input":{"amount":50000},"labels":{"default_90d":true,"fraud":false,"other":1}} `)
@@ -34,6 +35,7 @@ func TestParseRecordValues(t *testing.T) {
 }
 
 func TestParseRecordErrors(t *testing.T) {
+	t.Parallel()
 	for _, line := range []string{
 		``, `[]`, `{"customer_id":"C1"}`, `{"decided_at":"2026-01-01T00:00:00Z"}`,
 		`{"customer_id":"C1","decided_at":"yesterday"}`, `{"customer_id":"C1","decided_at":"2026-01-01T00:00:00Z"} x`,

@@ -14,6 +14,7 @@ import (
 )
 
 func TestRunIsDeterministic(t *testing.T) {
+	t.Parallel()
 	builder, base, cand := shipped(t)
 	data := generated(t, 3000, 21)
 	var first []byte
@@ -38,6 +39,7 @@ func TestRunIsDeterministic(t *testing.T) {
 }
 
 func TestRunReportAddsUp(t *testing.T) {
+	t.Parallel()
 	builder, base, cand := shipped(t)
 	const n = 3000
 	rep, tim := runBytes(t, Config{Baseline: base, Candidate: cand, Builder: builder}, generated(t, n, 4))
@@ -86,6 +88,7 @@ func TestRunReportAddsUp(t *testing.T) {
 // policies: C2 and C3 swap out (score 600-649), C4 and C7 swap in (income
 // 15000-19999 no longer referred).
 func TestRunTinyDatasetKnownSwaps(t *testing.T) {
+	t.Parallel()
 	catData, err := os.ReadFile("testdata/features.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -149,6 +152,7 @@ func TestRunTinyDatasetKnownSwaps(t *testing.T) {
 }
 
 func TestRunRejectsBadRecords(t *testing.T) {
+	t.Parallel()
 	builder, base, cand := shipped(t)
 	cfg := Config{Baseline: base, Candidate: cand, Builder: builder}
 	for name, line := range map[string]string{
@@ -166,6 +170,7 @@ func TestRunRejectsBadRecords(t *testing.T) {
 }
 
 func TestGzipDatasetRoundTrip(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "d.jsonl.gz")
 	w, err := CreateFile(path)
@@ -195,6 +200,7 @@ func TestGzipDatasetRoundTrip(t *testing.T) {
 }
 
 func TestWriteReportFiles(t *testing.T) {
+	t.Parallel()
 	builder, base, cand := shipped(t)
 	rep, tim := runBytes(t, Config{Baseline: base, Candidate: cand, Builder: builder}, generated(t, 500, 9))
 	dir := t.TempDir()
@@ -226,6 +232,7 @@ func TestWriteReportFiles(t *testing.T) {
 }
 
 func TestRecordFromLog(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	body := []byte(`{"decision_id":"dec_1","outcome":"approve","input":{"amount":50000,"tenure_months":12},
 		"features":[{"name":"age","value":32,"state":"present"},{"name":"bureau_score","value":null,"state":"missing"},

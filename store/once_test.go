@@ -14,6 +14,7 @@ import (
 )
 
 func TestOnceRunsToCompletionOnce(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		var runs atomic.Int32
@@ -36,6 +37,7 @@ func TestOnceRunsToCompletionOnce(t *testing.T) {
 // TestOnceAcrossInstances: three instances on one PostgreSQL start the same
 // work at once; exactly one runs it.
 func TestOnceAcrossInstances(t *testing.T) {
+	t.Parallel()
 	url := testenv.Postgres(t)
 	dbs := []*store.DB{open(t, url, ""), open(t, url, ""), open(t, url, "")}
 	var runs atomic.Int32
@@ -66,6 +68,7 @@ func TestOnceAcrossInstances(t *testing.T) {
 // TestTranslateConstraintViolations: a duplicate key is KindConflict on
 // both backends, classified by the driver's error code.
 func TestTranslateConstraintViolations(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		if _, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('dup', 'a', $1)`, store.Instant(time.Now())); err != nil {

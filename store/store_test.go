@@ -41,6 +41,7 @@ func open(t *testing.T, url, dir string) *store.DB {
 }
 
 func TestAPIKeys(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
@@ -80,6 +81,7 @@ func TestAPIKeys(t *testing.T) {
 // TestConcurrentMigrate starts several migrations at the same moment on one
 // database: every one succeeds and each migration is applied exactly once.
 func TestConcurrentMigrate(t *testing.T) {
+	t.Parallel()
 	run := func(t *testing.T, url, dir string) {
 		ctx := context.Background()
 		const n = 4
@@ -145,6 +147,7 @@ func TestConcurrentMigrate(t *testing.T) {
 }
 
 func TestOpenErrorsNameTheSetting(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cases := []struct{ url, dir, want string }{
 		{"mysql://x/y", "", "NIRNAY_DATABASE_URL"},

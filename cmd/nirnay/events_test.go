@@ -16,6 +16,7 @@ const smsCorpus = "../../events/sms/testdata/corpus.jsonl"
 // line per input line, in order, with the four contract keys always present
 // and equal to the corpus's expected values.
 func TestParseSMSCorpus(t *testing.T) {
+	t.Parallel()
 	in, err := os.ReadFile(smsCorpus)
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +63,7 @@ func TestParseSMSCorpus(t *testing.T) {
 }
 
 func TestParseSMSBadLines(t *testing.T) {
+	t.Parallel()
 	in := strings.Join([]string{
 		`{"sender":"VM-HDFCBK","body":"Rs 10 debited from A/c XX1234"}`,
 		`not json`,
@@ -91,6 +93,7 @@ func TestParseSMSBadLines(t *testing.T) {
 }
 
 func TestParseSMSLongLineIsSkipped(t *testing.T) {
+	t.Parallel()
 	long := `{"body":"` + strings.Repeat("a", maxSMSLine) + `"}`
 	in := long + "\n" + `{"body":"Rs 5 credited to A/c XX9876"}` + "\n"
 	var out, errOut bytes.Buffer
@@ -107,6 +110,7 @@ func TestParseSMSLongLineIsSkipped(t *testing.T) {
 }
 
 func TestEventsCommandExitCode(t *testing.T) {
+	t.Parallel()
 	f, err := os.CreateTemp(t.TempDir(), "sms*.jsonl")
 	if err != nil {
 		t.Fatal(err)

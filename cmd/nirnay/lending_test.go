@@ -18,6 +18,7 @@ func runLending(t *testing.T, args ...string) (string, error) {
 }
 
 func TestLendingScheduleJSON(t *testing.T) {
+	t.Parallel()
 	out, err := runLending(t, "lending", "schedule", "--principal", "100.00", "--annual-rate", "24", "--tenure", "6", "--start", "2026-01-01")
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +48,7 @@ func TestLendingScheduleJSON(t *testing.T) {
 }
 
 func TestLendingKFSJSON(t *testing.T) {
+	t.Parallel()
 	out, err := runLending(t, "lending", "kfs", "--principal", "100000", "--annual-rate", "12", "--tenure", "12",
 		"--fee", "processing_fee=2000", "--fee", "gst=360", "--start", "2026-01-05")
 	if err != nil {
@@ -79,6 +81,7 @@ func TestLendingKFSJSON(t *testing.T) {
 }
 
 func TestLendingBadInput(t *testing.T) {
+	t.Parallel()
 	base := []string{"--principal", "100000", "--annual-rate", "24", "--tenure", "12", "--start", "2026-01-05"}
 	with := func(cmd string, flag, value string) []string {
 		args := []string{"lending", cmd}
@@ -126,6 +129,7 @@ func TestLendingBadInput(t *testing.T) {
 }
 
 func TestLendingKFSProduct(t *testing.T) {
+	t.Parallel()
 	out, err := runLending(t, "lending", "kfs", "--product", "personal-loan", "--principal", "200000", "--tenure", "24", "--start", "2026-01-05")
 	if err != nil {
 		t.Fatal(err)

@@ -31,6 +31,7 @@ func (s *syncBuffer) String() string {
 // TestBufferedLogger: info lines wait in the buffer; a warning writes them
 // and itself at once; the periodic flush and the final one write the rest.
 func TestBufferedLogger(t *testing.T) {
+	t.Parallel()
 	var out syncBuffer
 	cfg := config{LogLevel: "info", LogFormat: "json"}
 	log, buf := cfg.newBufferedLogger(&out)
@@ -65,6 +66,7 @@ func TestBufferedLogger(t *testing.T) {
 // TestServiceLoggerMasksPII: the logger the service builds masks personal
 // data in messages, attributes and errors, in both formats.
 func TestServiceLoggerMasksPII(t *testing.T) {
+	t.Parallel()
 	for _, format := range []string{"json", "text"} {
 		var out syncBuffer
 		cfg := config{LogLevel: "info", LogFormat: format}

@@ -31,6 +31,7 @@ func writeFile(t *testing.T, dir, name, body string) string {
 }
 
 func TestPolicyTestCommand(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := runPolicy(t, "policy", "test", "--catalog", policyTestCatalog, "../../engine/testdata/credit.yaml")
 	if code != 0 || !strings.HasSuffix(out, "5 passed, 0 failed\n") {
 		t.Errorf("passing tests: got code %d stdout %q stderr %q, want 0 and final line \"5 passed, 0 failed\"", code, out, errOut)
@@ -58,6 +59,7 @@ tests:
 }
 
 func TestPolicyLintCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := writeFile(t, dir, "bad.yaml", "id: p\nversion: 1\nstep: login\nrules:\n  - {id: a, when: f.nope > 1}\n  - {id: b, when: f.age + 1}\n")
 	out, _, code := runPolicy(t, "policy", "lint", "--catalog", policyTestCatalog, bad)
@@ -76,6 +78,7 @@ func TestPolicyLintCommand(t *testing.T) {
 }
 
 func TestPolicyDiffCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := writeFile(t, dir, "a.yaml", "id: p\nversion: 1\nstep: login\nrules:\n  - {id: x, when: f.age < 21, outcome: decline}\n  - {id: y, when: f.age > 60, outcome: review}\n")
 	b := writeFile(t, dir, "b.yaml", "id: p\nversion: 2\nstep: login\ndefault: review\nrules:\n  - {id: x, when: f.age < 18, outcome: decline}\n  - {id: z, when: f.age > 70, outcome: review}\noffer: {limit: \"1000\"}\n")
@@ -99,6 +102,7 @@ func TestPolicyDiffCommand(t *testing.T) {
 }
 
 func TestPolicyEvalAndBench(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	feats := writeFile(t, dir, "f.json", `{"age": 30, "monthly_income": 40000, "bureau_score": 760, "thin_file": false}`)
 	input := writeFile(t, dir, "in.json", `{"device_id": "d-1", "amount": 50000}`)

@@ -53,6 +53,7 @@ func exitCode(err error) int {
 }
 
 func TestServeBadSettingsExitWithOneLine(t *testing.T) {
+	t.Parallel()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -164,6 +165,7 @@ func TestServeDemoAnswersReadyzAndStopsOnCancel(t *testing.T) {
 }
 
 func TestShutdownDrainsInFlightRequests(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -211,6 +213,7 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 // TestREADMEListsEverySetting: the README's configuration table names every
 // setting with its variable and flag.
 func TestREADMEListsEverySetting(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)

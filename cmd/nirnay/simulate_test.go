@@ -13,19 +13,13 @@ import (
 	"github.com/nirnay/nirnay/decisionlog"
 )
 
-// runSimulate runs `nirnay ARGS…` in process and returns stdout and the error.
-func runSimulate(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	out, _, err := execute(args...)
-	return out, err
-}
-
 func TestSimulateGenerateIsByteIdentical(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var files [][]byte
 	for _, name := range []string{"a.jsonl", "b.jsonl", "c.jsonl.gz"} {
 		path := filepath.Join(dir, name)
-		if _, err := runSimulate(t, "simulate", "generate", "--customers", "400", "--seed", "9", "--out", path); err != nil {
+		if _, _, err := execute("simulate", "generate", "--customers", "400", "--seed", "9", "--out", path); err != nil {
 			t.Fatalf("generate %s: %v", name, err)
 		}
 		data, err := os.ReadFile(path)
@@ -48,13 +42,13 @@ func TestSimulateGenerateIsByteIdentical(t *testing.T) {
 func TestSimulateRunShippedPolicies(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "d.jsonl.gz")
-	if _, err := runSimulate(t, "simulate", "generate", "--customers", "600", "--seed", "3", "--out", data); err != nil {
+	if _, _, err := execute("simulate", "generate", "--customers", "600", "--seed", "3", "--out", data); err != nil {
 		t.Fatal(err)
 	}
 	var reports [][]byte
 	for _, out := range []string{"r1", "r2"} {
 		outDir := filepath.Join(dir, out)
-		stdout, err := runSimulate(t, "simulate", "run", "--baseline", "credit-underwriting@1", "--candidate", "credit-underwriting@2",
+		stdout, _, err := execute("simulate", "run", "--baseline", "credit-underwriting@1", "--candidate", "credit-underwriting@2",
 			"--data", data, "--out", outDir, "--workers", "2")
 		if err != nil {
 			t.Fatalf("run: %v", err)
@@ -78,7 +72,7 @@ func TestSimulateRunShippedPolicies(t *testing.T) {
 func TestSimulateRunPolicyFilesAndErrors(t *testing.T) {
 	td := filepath.Join("..", "..", "simulator", "testdata")
 	out := t.TempDir()
-	stdout, err := runSimulate(t, "simulate", "run", "--catalog", filepath.Join(td, "features.yaml"),
+	stdout, _, err := execute("simulate", "run", "--catalog", filepath.Join(td, "features.yaml"),
 		"--baseline", filepath.Join(td, "tiny-v1.yaml"), "--candidate", filepath.Join(td, "tiny-v2.yaml"),
 		"--data", filepath.Join(td, "tiny.jsonl"), "--out", out)
 	if err != nil {
@@ -87,12 +81,12 @@ func TestSimulateRunPolicyFilesAndErrors(t *testing.T) {
 	if !strings.Contains(stdout, "swap-in 2, swap-out 2") {
 		t.Errorf("stdout = %q, want swap-in 2, swap-out 2", stdout)
 	}
-	_, err = runSimulate(t, "simulate", "run", "--baseline", "credit-underwriting@9", "--candidate", "credit-underwriting@2",
+	_, _, err = execute("simulate", "run", "--baseline", "credit-underwriting@9", "--candidate", "credit-underwriting@2",
 		"--data", filepath.Join(td, "tiny.jsonl"), "--out", out)
 	if err == nil || !strings.Contains(err.Error(), "not in the shipped bundle") {
 		t.Errorf("unknown version: got %v, want an error saying it is not in the shipped bundle", err)
 	}
-	_, err = runSimulate(t, "simulate", "run", "--baseline", "credit-underwriting@1", "--candidate", "signup-fraud@1",
+	_, _, err = execute("simulate", "run", "--baseline", "credit-underwriting@1", "--candidate", "signup-fraud@1",
 		"--data", filepath.Join(td, "tiny.jsonl"), "--out", out)
 	if err == nil || !strings.Contains(err.Error(), "step") {
 		t.Errorf("policies of different steps: got %v, want an error about the step", err)
@@ -131,7 +125,7 @@ func TestSimulateRunFromDecisionLog(t *testing.T) {
 	}
 	td := filepath.Join("..", "..", "simulator", "testdata")
 	out := t.TempDir()
-	stdout, err := runSimulate(t, "simulate", "run", "--catalog", filepath.Join(td, "features.yaml"),
+	stdout, _, err := execute("simulate", "run", "--catalog", filepath.Join(td, "features.yaml"),
 		"--baseline", filepath.Join(td, "tiny-v1.yaml"), "--candidate", filepath.Join(td, "tiny-v2.yaml"),
 		"--from-log", dir, "--from", "2026-03-01", "--to", "2026-03-03", "--out", out)
 	if err != nil {

@@ -35,6 +35,7 @@ func TestDemoApplicationVelocity(t *testing.T) {
 // of the production shape (one PostgreSQL, one Redis), the applications
 // alternating between them.
 func TestApplicationVelocityTwoInstancesRedis(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the whole service twice")
 	}

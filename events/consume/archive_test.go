@@ -28,6 +28,7 @@ func archiveBatch(t *testing.T, idPrefix string, n, customers int, day time.Time
 }
 
 func TestArchiveSegmentsAndCustomerDay(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a, err := NewArchive(t.TempDir())
 	if err != nil {

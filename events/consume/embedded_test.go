@@ -35,6 +35,7 @@ func (r *recorder) Handle(_ context.Context, evs []ingest.Event) ([]Refusal, err
 // database without acknowledging the rest) and reopens: every unacknowledged
 // message is delivered again, no acknowledged one is.
 func TestEmbeddedStreamSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	streamRestart(t, func() *store.DB { return testDB(t, dir) })
 }
@@ -42,6 +43,7 @@ func TestEmbeddedStreamSurvivesRestart(t *testing.T) {
 // TestSQLStreamOnPostgres runs the same over PostgreSQL: the SQL is
 // written once for both.
 func TestSQLStreamOnPostgres(t *testing.T) {
+	t.Parallel()
 	url := testenv.Postgres(t)
 	streamRestart(t, func() *store.DB {
 		db, err := store.Open(context.Background(), url, "")
@@ -127,6 +129,7 @@ func first(s []string) []string { return s[:min(3, len(s))] }
 // end (SQL stream, local feature store, SQL signals, archive) and compares
 // the features with a recomputation over the archive.
 func TestEmbeddedPipelineMatchesRecomputation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db := testDB(t, filepath.Join(dir, "live"))
@@ -193,6 +196,7 @@ func TestEmbeddedPipelineMatchesRecomputation(t *testing.T) {
 // on and handles what it gathered as one batch, up to GatherMessages
 // messages or GatherBytes bytes; a short read ends the gathering.
 func TestRunnerGathersABacklog(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	evs := smsEvents(t, 25, 5, "g")
 	for _, tc := range []struct {

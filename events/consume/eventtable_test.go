@@ -32,6 +32,7 @@ func (r *featureRecorder) Write(_ context.Context, ws ...features.Write) error {
 }
 
 func TestShippedEventTableMatchesShippedCatalog(t *testing.T) {
+	t.Parallel()
 	db := testDB(t, filepath.Join(t.TempDir(), "db"))
 	defer db.Close()
 	rec := &featureRecorder{}
@@ -44,6 +45,7 @@ func TestShippedEventTableMatchesShippedCatalog(t *testing.T) {
 // catalog lacks, or has with another source, entity or type, is refused
 // with an error naming the event and the feature.
 func TestEventTableCheckedAgainstCatalog(t *testing.T) {
+	t.Parallel()
 	cat := catalog(t)
 	for _, tc := range []struct {
 		typ    string
@@ -72,6 +74,7 @@ func TestEventTableCheckedAgainstCatalog(t *testing.T) {
 // a catalog lacking what the shipped table writes, and reports every
 // problem.
 func TestNewFeaturesRefusesCatalogWithoutItsFeatures(t *testing.T) {
+	t.Parallel()
 	db := testDB(t, filepath.Join(t.TempDir(), "db"))
 	defer db.Close()
 	var fs []rules.Feature
@@ -103,6 +106,7 @@ func TestNewFeaturesRefusesCatalogWithoutItsFeatures(t *testing.T) {
 // a sample event and compares the online features written with the ones
 // its row declares (and checkHandlers checks against the catalog).
 func TestEventHandlersWriteWhatTheyDeclare(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := testDB(t, filepath.Join(t.TempDir(), "db"))
 	defer db.Close()

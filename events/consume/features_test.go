@@ -14,6 +14,7 @@ import (
 // features consumer: installed apps → device features, lending events →
 // aggregates and current_dpd, and the refusal of unreadable data.
 func TestFeaturesFromAppsAndLendingEvents(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cat := catalog(t)
 	fe, f := localPipeline(t)
@@ -68,6 +69,7 @@ func TestFeaturesFromAppsAndLendingEvents(t *testing.T) {
 }
 
 func TestSMSFeatures(t *testing.T) {
+	t.Parallel()
 	day := 24 * time.Hour
 	ss := []Signal{
 		{Kind: SignalSalary, At: testNow.Add(-10 * day), Amount: 5000000},
@@ -96,6 +98,7 @@ func TestSMSFeatures(t *testing.T) {
 // event without decided_at (from before the lending core sent it) is
 // counted under its own id.
 func TestApplicationCountedInItsDecisionCountsOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cat := catalog(t)
 	fe, f := localPipeline(t)

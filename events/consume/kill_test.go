@@ -27,6 +27,7 @@ const helperEnv = "NIRNAY_EVENTS_KILL_HELPER"
 // a from-scratch recomputation over the archive and that each salary credit
 // was counted exactly once.
 func TestKill9ConsumerMidStream(t *testing.T) {
+	t.Parallel()
 	if os.Getenv(helperEnv) != "" {
 		t.Skip("helper process")
 	}

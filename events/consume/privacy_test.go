@@ -15,7 +15,7 @@ import (
 // TestDeadLettersHoldNoPersonalData: the reason and the event of a dead
 // letter are masked as stored, and a row stored raw lists masked.
 func TestDeadLettersHoldNoPersonalData(t *testing.T) {
-	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { deadLettersHoldNoPersonalData(t, db) })
+	testenv.ParallelBackends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { deadLettersHoldNoPersonalData(t, db) })
 }
 
 func deadLettersHoldNoPersonalData(t *testing.T, db *store.DB) {
@@ -65,6 +65,7 @@ VALUES ('old/e0', 'e0', 'old', 'sms', 'C-1', $1, $2, $3)`, "raw "+mobile, `{"id"
 }
 
 func TestJourneySummaryMasks(t *testing.T) {
+	t.Parallel()
 	ev := ingest.Event{ID: "e1", Type: ingest.TypeAppEvent, CustomerID: "C-1", Data: json.RawMessage(
 		`{"name":"screen_view","screen":"kyc ABCDE1234F","element":"call 9876543210","session_id":"s-2345 6789 0124"}`)}
 	s, ok, reason := journeySummary(&ev)

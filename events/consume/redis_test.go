@@ -53,6 +53,7 @@ func waitDrained(t testing.TB, st pendingReader, timeout, poll time.Duration, gr
 // from-scratch recomputation over the archive, and the archive must hold
 // every accepted event once.
 func TestConsumerCrashLosesNothingAndCountsNothingTwice(t *testing.T) {
+	t.Parallel()
 	rdb, prefix := testRedis(t)
 	ctx := context.Background()
 	dir := t.TempDir()

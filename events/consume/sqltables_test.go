@@ -15,7 +15,7 @@ import (
 // dead letters keep their instants (microseconds; whole seconds for the
 // signals) and select by them alike on SQLite and PostgreSQL.
 func TestSQLTablesOnBothBackends(t *testing.T) {
-	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) {
+	testenv.ParallelBackends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) {
 		ctx := context.Background()
 		base := time.Date(2026, 11, 26, 9, 0, 0, 123456000, time.UTC)
 

@@ -44,6 +44,7 @@ func waitDone(t *testing.T, m *jobs.Manager, id string) jobs.Job {
 }
 
 func TestJobsSurviveARestart(t *testing.T) {
+	t.Parallel()
 	b, reg := shipped(t)
 	dir := t.TempDir()
 	opts := jobs.Options{Dir: dir, Builder: b, Resolve: jobs.RegistryResolver(reg), MaxCustomers: 1000}
@@ -97,6 +98,7 @@ func TestJobsSurviveARestart(t *testing.T) {
 }
 
 func TestJobsQueueIsBounded(t *testing.T) {
+	t.Parallel()
 	b, reg := shipped(t)
 	m, err := jobs.New(jobs.Options{Dir: t.TempDir(), Builder: b, Resolve: jobs.RegistryResolver(reg), MaxConcurrent: 1, MaxQueued: 1, MaxCustomers: 1_000_000})
 	if err != nil {
@@ -143,6 +145,7 @@ func (b *blockedAt) Contains(list, _ string, at time.Time) (bool, error) {
 // the records were decided changes nothing, and one blocked before
 // declines every application.
 func TestJobsReadListsAsOfEachRecord(t *testing.T) {
+	t.Parallel()
 	b, reg := shipped(t)
 	var made []*blockedAt
 	var from time.Time
@@ -193,6 +196,7 @@ func TestJobsReadListsAsOfEachRecord(t *testing.T) {
 // before they were upper case like every other id; a restart still orders
 // the jobs by time, so the oldest is the one trimmed past Keep.
 func TestJobsOfEitherCaseLoadInTimeOrder(t *testing.T) {
+	t.Parallel()
 	b, reg := shipped(t)
 	dir := t.TempDir()
 	gen := ids.New(nil)

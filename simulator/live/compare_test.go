@@ -36,6 +36,7 @@ type tally struct {
 // constructed fates, archives part of the log to the cold tier, and checks
 // every per-arm figure against the tally of what the test did.
 func TestCompareChampionChallenger(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, d0)
 	ctx := context.Background()
 	scores := []int64{550, 650, 750, 800, 720}
@@ -209,6 +210,7 @@ func TestCompareChampionChallenger(t *testing.T) {
 }
 
 func TestTwoProportion(t *testing.T) {
+	t.Parallel()
 	z := live.TwoProportion(50, 100, 70, 100)
 	if z.Z == nil || *z.Z != 2.8868 || z.PValue == nil || *z.PValue != 0.0039 || !z.Significant || *z.DifferenceBps != 2000 {
 		t.Errorf("50/100 vs 70/100: z %v p %v significant %v; want z 2.8868, p 0.0039, significant", deref(z.Z), deref(z.PValue), z.Significant)

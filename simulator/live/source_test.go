@@ -19,6 +19,7 @@ import (
 // challenger: each must decide every logged customer exactly as it did
 // live.
 func TestReplayOfLoggedDecisions(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, d0)
 	ctx := context.Background()
 	scores := []int64{550, 650, 750}
