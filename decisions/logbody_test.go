@@ -14,6 +14,7 @@ import (
 // TestAppendBodyMatchesEncodingJSON: the hand-built log body is byte for
 // byte what encoding/json makes of Body, for every kind of feature value.
 func TestAppendBodyMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	values := []any{nil, true, false, int64(-42), 7, "salaried", `quote " and \ back`, "<b>&amp;</b>", "ünïcödé", "tab\there",
 		0.0, 643.0, 0.0411, -0.5, 1e-6, 9.99e-7, 1e20, 1e21, 1.5e300, -2.5e-9, math.MaxFloat64, math.SmallestNonzeroFloat64,
 		[]string{"a", "b"}, time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), "PAN ABCDE1234F", []string{"ok", "2345 6789 0124"}}

@@ -27,6 +27,7 @@ func newService(t *testing.T, feats map[string]any) (*decisions.Service, *decisi
 }
 
 func TestDecideLogsDecisionAndShadow(t *testing.T) {
+	t.Parallel()
 	svc, l := newService(t, map[string]any{"bureau_score": 650, "monthly_income": 40000})
 	ctx := context.Background()
 	res, err := svc.Decide(ctx, engine.Request{RequestID: "r1", CustomerID: "C-1", Step: "application",
@@ -69,6 +70,7 @@ func TestDecideLogsDecisionAndShadow(t *testing.T) {
 }
 
 func TestIdempotentRequestID(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, map[string]any{"bureau_score": 720, "monthly_income": 40000})
 	ctx := context.Background()
 	req := engine.Request{RequestID: "same", CustomerID: "C-2", Step: "application", Input: map[string]any{"amount": int64(1000)}}
@@ -104,6 +106,7 @@ func TestIdempotentRequestID(t *testing.T) {
 }
 
 func TestDecideErrors(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, map[string]any{"bureau_score": 720})
 	ctx := context.Background()
 	if _, err := svc.Decide(ctx, engine.Request{CustomerID: "C", Step: "warp"}); !nirnay.IsKind(err, nirnay.KindInvalid) {
@@ -118,6 +121,7 @@ func TestDecideErrors(t *testing.T) {
 // value, first time and on a replay, with integer offer fields as int64
 // (the lending core used to parse the JSON and guess number types).
 func TestResultIsTyped(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, map[string]any{"bureau_score": 650, "monthly_income": 40000})
 	ctx := context.Background()
 	req := engine.Request{RequestID: "typed-1", CustomerID: "C-3", Step: "application", Input: map[string]any{"amount": int64(50000)}}

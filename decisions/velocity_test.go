@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/decisions"
@@ -110,13 +109,7 @@ func embeddedStore(t testing.TB, c *decisionstest.Compiled) *features.LocalStore
 // redisStore is a RedisStore on the harness's Redis under prefix.
 func redisStore(t testing.TB, c *decisionstest.Compiled, prefix string) *features.RedisStore {
 	t.Helper()
-	url, _ := testenv.Redis(t)
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { rdb.Close() })
+	rdb, _ := testenv.RedisClient(t)
 	rs, err := features.NewRedisStore(rdb, prefix, c.Builder.Catalog(), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -97,18 +96,7 @@ var celDiffExprs = []string{
 // engine and through plain cel-go with the same declarations and values,
 // and fails on any expression where they disagree (true / false / error).
 func TestCELIsCEL(t *testing.T) {
-	data, err := os.ReadFile("testdata/celdiff_features.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := rules.ParseCatalog("testdata/celdiff_features.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := rules.NewEnv(cat, rules.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat, env := catalogEnv(t, "testdata/celdiff_features.yaml")
 	ts := time.Date(2026, 11, 26, 4, 30, 0, 0, time.UTC)
 	values := map[string]any{
 		"n": int64(42), "big": int64(9223372036854775000), "zero": int64(0), "d": 2.5,

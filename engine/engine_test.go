@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -189,11 +188,7 @@ func TestActivateSwapsWhileDeciding(t *testing.T) {
 // byte-identical decisions, however often and on whichever vector copy.
 func TestEvaluationIsDeterministic(t *testing.T) {
 	fx := newFixture(t)
-	data, err := os.ReadFile("testdata/credit.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := fx.compile(t, string(data))
+	c := fx.compileFile(t, "testdata/credit.yaml")
 	rapid.Check(t, func(rt *rapid.T) {
 		feats := map[string]any{}
 		for _, name := range []string{"age", "monthly_income", "bureau_score", "enquiries_30d", "total_emi"} {

@@ -22,11 +22,23 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	data, err := os.ReadFile("testdata/features.yaml")
+	cat, env := catalogEnv(t, "testdata/features.yaml")
+	b, err := features.NewBuilder(cat)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := rules.ParseCatalog("testdata/features.yaml", data)
+	return &fixture{env: env, b: b}
+}
+
+// catalogEnv is the feature catalog in the file at path and its
+// expression environment.
+func catalogEnv(t testing.TB, path string) (*rules.Catalog, *rules.Env) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := rules.ParseCatalog(path, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,11 +46,17 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := features.NewBuilder(cat)
+	return cat, env
+}
+
+// compileFile compiles the policy in the file at path.
+func (fx *fixture) compileFile(t testing.TB, path string) *rules.Compiled {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{env: env, b: b}
+	return fx.compile(t, string(data))
 }
 
 func (fx *fixture) compile(t testing.TB, src string) *rules.Compiled {
@@ -266,11 +284,7 @@ func TestTraceListsEveryRuleWithItsFeatures(t *testing.T) {
 
 func TestRunTests(t *testing.T) {
 	fx := newFixture(t)
-	data, err := os.ReadFile("testdata/credit.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := fx.compile(t, string(data))
+	c := fx.compileFile(t, "testdata/credit.yaml")
 	for _, r := range RunTests(c, fx.b) {
 		if !r.Passed() {
 			t.Errorf("policy test failed: %s", r)
