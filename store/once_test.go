@@ -14,7 +14,6 @@ import (
 )
 
 func TestOnceRunsToCompletionOnce(t *testing.T) {
-	t.Parallel()
 	backends(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		var runs atomic.Int32
@@ -68,7 +67,6 @@ func TestOnceAcrossInstances(t *testing.T) {
 // TestTranslateConstraintViolations: a duplicate key is KindConflict on
 // both backends, classified by the driver's error code.
 func TestTranslateConstraintViolations(t *testing.T) {
-	t.Parallel()
 	backends(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		if _, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('dup', 'a', $1)`, store.Instant(time.Now())); err != nil {

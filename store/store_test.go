@@ -14,16 +14,10 @@ import (
 )
 
 // backends runs fn once against the embedded SQLite and once against a real
-// PostgreSQL, each freshly migrated.
+// PostgreSQL, each freshly migrated, in parallel with the package's other
+// tests.
 func backends(t *testing.T, fn func(t *testing.T, db *store.DB)) {
-	t.Run("sqlite", func(t *testing.T) {
-		db := open(t, "", t.TempDir())
-		fn(t, db)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		db := open(t, testenv.Postgres(t), "")
-		fn(t, db)
-	})
+	testenv.ParallelBackends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { fn(t, db) })
 }
 
 func open(t *testing.T, url, dir string) *store.DB {
@@ -41,7 +35,6 @@ func open(t *testing.T, url, dir string) *store.DB {
 }
 
 func TestAPIKeys(t *testing.T) {
-	t.Parallel()
 	backends(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)

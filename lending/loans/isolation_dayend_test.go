@@ -225,7 +225,7 @@ func TestReconcileWhilePaymentsArrive(t *testing.T) {
 // — as if it had listed the loans after the foreclosure — instead of
 // folding a day end into a foreclosed loan and announcing it.
 func TestDayEndSkipsALoanSettledWhileItWaited(t *testing.T) {
-	e := newEnv(t, openDB(t, testenv.Postgres(t), ""))
+	e := newEnv(t, testenv.Backend{URL: testenv.Postgres(t)}.Migrated(t))
 	ctx := context.Background()
 	l := activeLoan(t, e, "C-wait", rs("50000"), 6)
 	d := mustDate(l.DisbursedOn) + 5

@@ -25,7 +25,7 @@ import (
 // services on two handles of the database, sharing the clock and the
 // decider: e.svc and the second instance, in that order.
 func instances(t *testing.T, fn func(t *testing.T, e *env, svcs []*loans.Service)) {
-	testenv.Backends(t, func(t *testing.T, b testenv.Backend, db *store.DB) {
+	testenv.ParallelBackends(t, func(t *testing.T, b testenv.Backend, db *store.DB) {
 		e := newEnv(t, db)
 		cat, err := product.Default()
 		if err != nil {

@@ -30,7 +30,7 @@ func TestReadLoansOnBothBackends(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		clock := &settable{t: d0}
+		clock := testenv.NewClock(d0, 0)
 		book := loans.New(db, products, approveAll{}, loans.Options{Now: clock.Now})
 		app, err := book.Apply(ctx, loans.ApplicationRequest{CustomerID: "C-1", ProductID: "personal-loan",
 			Amount: money.Paise(100000_00), TenureMonths: 12, RequestID: "app-C-1"})
