@@ -37,21 +37,8 @@ func coldCounts(t *testing.T, l *Log) map[string]int {
 // tables of months before December 2026, attached or not.
 func monthTablesLeft(t *testing.T, db *store.DB) []string {
 	t.Helper()
-	rows, err := db.Reader().Query(`SELECT c.relname FROM pg_class c WHERE c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = 'decisions'::regclass)
+	return testenv.Strings(t, db.Reader(), `SELECT c.relname FROM pg_class c WHERE c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = 'decisions'::regclass)
 		AND c.relkind = 'r' AND c.relname ~ '^decision(s|_rules)_2026(09|10|11)$' ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, n)
-	}
-	return out
 }
 
 // TestArchiveMonthsResumes: on PostgreSQL the cold tier moves whole months

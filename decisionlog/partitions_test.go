@@ -18,21 +18,8 @@ import (
 // partitions lists the attached partitions of table, sorted.
 func partitions(t *testing.T, db *store.DB, table string) []string {
 	t.Helper()
-	rows, err := db.Reader().Query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+	return testenv.Strings(t, db.Reader(), `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 		WHERE i.inhparent = $1::regclass AND NOT i.inhdetachpending ORDER BY c.relname`, table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, n)
-	}
-	return out
 }
 
 // TestEnsurePartitions: the day end's partitions ahead are created once,

@@ -17,7 +17,7 @@ import (
 // claim per (customer, request id), one request per decision id, and no
 // empty ids, unknown steps or over-long challenge names.
 func TestClaimAndStepUpConstraints(t *testing.T) {
-	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) {
+	testenv.ParallelBackends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) {
 		ctx := context.Background()
 		now := time.Now()
 		claim := func(customer, request, decision string) error {

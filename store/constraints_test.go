@@ -496,18 +496,5 @@ func indexes(t *testing.T, db *store.DB) []string {
 	if db.Dialect == store.SQLite {
 		q = `SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%'`
 	}
-	rows, err := db.Reader().QueryContext(context.Background(), q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
+	return testenv.Strings(t, db.Reader(), q)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -222,7 +221,7 @@ func snapshot(t *testing.T, db *store.DB) map[string]tableRows {
 	if db.Dialect == store.Postgres {
 		q = `SELECT tablename FROM pg_tables WHERE schemaname = ANY (current_schemas(false)) AND tablename <> 'goose_db_version'`
 	}
-	names := queryStrings(t, db.Reader(), q)
+	names := testenv.Strings(t, db.Reader(), q)
 	out := make(map[string]tableRows, len(names))
 	for _, name := range names {
 		rows, err := db.Reader().Query("SELECT * FROM " + name)
@@ -343,35 +342,17 @@ func checkModuleSchemas(t *testing.T, db *store.DB) {
 		"feature_values": "features", "policy_versions": "governance", "loans": "lending", "ledger_lines": "lending",
 		"outbox": "events", "event_journey": "events", "list_entries": "lists", "once_runs": "ops"}
 	for table, schema := range want {
-		got := queryStrings(t, db.Reader(), `SELECT schemaname FROM pg_tables WHERE tablename = '`+table+`'`)
+		got := testenv.Strings(t, db.Reader(), `SELECT schemaname FROM pg_tables WHERE tablename = '`+table+`'`)
 		if !slices.Equal(got, []string{schema}) {
 			t.Errorf("table %s is in schema %v, want %s", table, got, schema)
 		}
 	}
-	if left := queryStrings(t, db.Reader(), `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`); len(left) > 0 {
+	if left := testenv.Strings(t, db.Reader(), `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`); len(left) > 0 {
 		t.Errorf("tables left in public: %v", left)
 	}
 	for _, s := range store.Schemas {
-		if n := queryStrings(t, db.Reader(), `SELECT nspname FROM pg_namespace WHERE nspname = '`+s+`'`); len(n) != 1 {
+		if n := testenv.Strings(t, db.Reader(), `SELECT nspname FROM pg_namespace WHERE nspname = '`+s+`'`); len(n) != 1 {
 			t.Errorf("schema %s missing", s)
 		}
 	}
-}
-
-func queryStrings(t *testing.T, db *sql.DB, q string) []string {
-	t.Helper()
-	rows, err := db.Query(q)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
 }

@@ -24,7 +24,7 @@ func (approveAll) Decide(_ context.Context, step, _, requestID string, _ map[str
 // TestReadLoansOnBothBackends: the labels' loans are selected by their
 // creation time and carry their disbursal date on either backend.
 func TestReadLoansOnBothBackends(t *testing.T) {
-	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) {
+	testenv.ParallelBackends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) {
 		ctx := context.Background()
 		products, err := product.Default()
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
+	"github.com/nirnay/nirnay/decisions/decisionstest"
 	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/simulator/live"
@@ -20,13 +21,9 @@ import (
 // moved) the simulator's reader still gives every decision of September
 // and October once, cold and hot alike.
 func TestEachDecisionReadsEveryTier(t *testing.T) {
-	testenv.Backends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) {
+	testenv.ParallelBackends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) {
 		ctx := context.Background()
-		l, err := decisionlog.Open(t.TempDir(), db, decisionlog.Options{Linger: time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
+		l := decisionstest.Log(t, db, decisionlog.Options{Linger: time.Millisecond})
 		gen := ids.New(nil)
 		want := map[string]bool{}
 		for d := range 40 {
@@ -46,7 +43,7 @@ func TestEachDecisionReadsEveryTier(t *testing.T) {
 		done := make(chan struct{})
 		go func() { l.Run(run); close(done) }()
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err = l.WaitShipped(wctx)
+		err := l.WaitShipped(wctx)
 		cancel()
 		stop()
 		<-done
