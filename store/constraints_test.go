@@ -264,16 +264,7 @@ func TestEveryConstraintHasItsRule(t *testing.T) {
 		if b.Name() == "sqlite" {
 			q = `SELECT sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL`
 		}
-		rows, err := db.Reader().QueryContext(context.Background(), q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
+		for _, s := range testenv.Strings(t, db.Reader(), q) {
 			if b.Name() == "postgres" {
 				have[s] = true
 				continue

@@ -15,14 +15,7 @@ import (
 func TestLimitIncreaseReadsBehaviourOnBook(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		app, err := e.svc.Apply(ctx, loans.ApplicationRequest{CustomerID: "C-B", ProductID: "credit-line", Amount: rs("50000")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := app.Line.ID
-		if _, err := e.svc.AcceptLine(ctx, id, loans.Consent{Agreed: true, AccountHash: "acct", AccountVerified: true}); err != nil {
-			t.Fatal(err)
-		}
+		id := activeLine(t, e, "C-B", rs("50000"))
 		_, dig, err := e.svc.DrawKFS(ctx, id, rs("10000"), 3)
 		if err != nil {
 			t.Fatal(err)

@@ -73,7 +73,7 @@ func refused(t *testing.T, errs []error, k nirnay.Kind, want string) int {
 }
 
 // activeLine applies for and accepts a credit line of limit.
-func activeLine(t *testing.T, e *env, customer string, limit money.Paise) string {
+func activeLine(t tb, e *env, customer string, limit money.Paise) string {
 	t.Helper()
 	ctx := context.Background()
 	app, err := e.svc.Apply(ctx, loans.ApplicationRequest{CustomerID: customer, ProductID: "credit-line", Amount: limit})

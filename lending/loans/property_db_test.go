@@ -138,18 +138,12 @@ func checkLedger(t *rapid.T, e *env, id string) {
 func activeDraw(t tb, e *env, customer string, amount money.Paise, tenure int) *loans.Loan {
 	t.Helper()
 	ctx := context.Background()
-	app, err := e.svc.Apply(ctx, loans.ApplicationRequest{CustomerID: customer, ProductID: "credit-line", Amount: rs("200000")})
-	if err != nil {
-		t.Fatalf("apply for a line: %v", err)
-	}
-	if _, err := e.svc.AcceptLine(ctx, app.Line.ID, loans.Consent{Agreed: true, AccountHash: "acct", AccountVerified: true}); err != nil {
-		t.Fatalf("accept line: %v", err)
-	}
-	_, dig, err := e.svc.DrawKFS(ctx, app.Line.ID, amount, tenure)
+	line := activeLine(t, e, customer, rs("200000"))
+	_, dig, err := e.svc.DrawKFS(ctx, line, amount, tenure)
 	if err != nil {
 		t.Fatalf("draw kfs: %v", err)
 	}
-	l, err := e.svc.Draw(ctx, app.Line.ID, loans.DrawRequest{Amount: amount, TenureMonths: tenure, AccountHash: "acct", KFSDigest: dig, Agreed: true})
+	l, err := e.svc.Draw(ctx, line, loans.DrawRequest{Amount: amount, TenureMonths: tenure, AccountHash: "acct", KFSDigest: dig, Agreed: true})
 	if err != nil {
 		t.Fatalf("draw: %v", err)
 	}
