@@ -328,20 +328,7 @@ func tableRows(t *testing.T, db *store.DB) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for table, order := range constrainedTables {
-		rows, err := db.Reader().QueryContext(context.Background(), `SELECT * FROM `+table+` ORDER BY `+order)
-		if err != nil {
-			t.Fatalf("%s: %v", table, err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
+		testenv.Rows(t, db.Reader(), `SELECT * FROM `+table+` ORDER BY `+order, func(cols []*sql.ColumnType, vals []any) {
 			var b strings.Builder
 			for i, v := range vals {
 				if b.Len() > 0 {
@@ -350,13 +337,10 @@ func tableRows(t *testing.T, db *store.DB) map[string][]string {
 				if s, ok := v.([]byte); ok {
 					v = string(s)
 				}
-				fmt.Fprintf(&b, "%s=%v", cols[i], v)
+				fmt.Fprintf(&b, "%s=%v", cols[i].Name(), v)
 			}
 			out[table] = append(out[table], b.String())
-		}
-		if err := rows.Close(); err != nil {
-			t.Fatal(err)
-		}
+		})
 		if len(out[table]) == 0 {
 			t.Fatalf("%s has no rows to carry over", table)
 		}

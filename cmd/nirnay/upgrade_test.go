@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -224,36 +225,18 @@ func snapshot(t *testing.T, db *store.DB) map[string]tableRows {
 	names := testenv.Strings(t, db.Reader(), q)
 	out := make(map[string]tableRows, len(names))
 	for _, name := range names {
-		rows, err := db.Reader().Query("SELECT * FROM " + name)
-		if err != nil {
-			t.Fatalf("read %s: %v", name, err)
-		}
-		cols, _ := rows.Columns()
-		types, _ := rows.ColumnTypes()
 		var all tableRows
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatalf("scan %s: %v", name, err)
-			}
+		testenv.Rows(t, db.Reader(), "SELECT * FROM "+name, func(cols []*sql.ColumnType, vals []any) {
 			row := make(map[string]string, len(cols))
 			for i, c := range cols {
 				v := vals[i]
-				if at, ok := v.(time.Time); ok && secondsColumns[name+"."+c] {
+				if at, ok := v.(time.Time); ok && secondsColumns[name+"."+c.Name()] {
 					v = at.Unix()
 				}
-				row[c] = canonical(v, types[i].DatabaseTypeName())
+				row[c.Name()] = canonical(v, c.DatabaseTypeName())
 			}
 			all = append(all, row)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatalf("read %s: %v", name, err)
-		}
-		rows.Close()
+		})
 		out[name] = all
 	}
 	return out

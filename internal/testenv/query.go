@@ -27,3 +27,32 @@ func Strings(t testing.TB, db *sql.DB, query string, args ...any) []string {
 	}
 	return out
 }
+
+// Rows runs query on db and calls fn with the columns and the values of
+// each row, scanned as the driver gives them.
+func Rows(t testing.TB, db *sql.DB, query string, fn func(cols []*sql.ColumnType, vals []any)) {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, err := rows.ColumnTypes()
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		fn(cols, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
