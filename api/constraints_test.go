@@ -18,7 +18,6 @@ import (
 // naming the constraint, not a 500. SQLite serialises the two writers, so
 // the upload sees the other version and answers the upload's own 422.
 func TestPolicyStepRaceIsAConflict(t *testing.T) {
-	t.Parallel()
 	govBackends(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newGovFixture(t, db)
