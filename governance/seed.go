@@ -58,7 +58,7 @@ func (s *Service) loadBundle(bundle fs.FS) (*shipped, error) {
 	}
 	slices.Sort(names)
 	b := &shipped{deps: &rules.Deployments{File: DeploymentsFile}}
-	var files []string // every *.yaml but the catalog and deployments is a policy
+	var files []string // every *.yaml but the catalog, deployments and queues is a policy
 	for _, name := range names {
 		switch name {
 		case CatalogFile:
@@ -71,6 +71,13 @@ func (s *Service) loadBundle(bundle fs.FS) (*shipped, error) {
 				return nil, err
 			}
 		default:
+			data, err := fs.ReadFile(bundle, name)
+			if err != nil {
+				return nil, fmt.Errorf("policy bundle: %w", err)
+			}
+			if rules.DetectKind(data) == rules.KindQueues {
+				continue // the review queues (package cases), not a policy
+			}
 			files = append(files, name)
 		}
 	}
@@ -185,16 +192,20 @@ func (s *Service) compile(file string, data []byte) (*rules.Compiled, error) {
 		return nil, perr
 	}
 	c, cerr := s.env.Compile(p)
-	if perr == nil {
+	var checked error
+	if s.opts.CheckPolicy != nil {
+		checked = s.opts.CheckPolicy(p).Err()
+	}
+	if perr == nil && checked == nil {
 		return c, cerr
 	}
 	var all rules.ErrorList
-	for _, err := range []error{perr, cerr} {
+	for _, err := range []error{perr, cerr, checked} {
 		var list rules.ErrorList
 		if errors.As(err, &list) {
 			all = append(all, list...)
 		} else if err != nil {
-			return nil, errors.Join(perr, cerr)
+			return nil, errors.Join(perr, cerr, checked)
 		}
 	}
 	return nil, all.Err()
