@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/cases"
 	"github.com/nirnay/nirnay/decisions"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/events/consume"
@@ -421,6 +422,12 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"#/components/schemas/ListImportResult/properties/sample", lists.Diff{}},
 		{"PUT /v1/lists/{name}", listBody{}},
 		{"POST /v1/lists/{name}/entries", entriesBody{}},
+		{"Case", cases.Case{}},
+		{"CaseReview", cases.Review{}},
+		{"CaseEvent", cases.Event{}},
+		{"POST /v1/cases/{id}/decide", decideBody{}},
+		{"#/paths/~1v1~1cases~1{id}~1decide/post/requestBody/content/application~1json/schema/properties/offer", offerChange{}},
+		{"POST /v1/cases/{id}/reassign", reassignBody{}},
 	}
 	for _, c := range cases {
 		var schema any

@@ -58,7 +58,8 @@ func CheckPolicy(qs *Queues) func(p *rules.Policy) rules.ErrorList {
 type Opener struct {
 	queues   *Queues
 	policies Policies
-	ids      *ids.Generator
+	now      func() time.Time
+	ids      *ids.Generator     // on now
 	opened   func(queue string) // counts an opened case (metrics); may be nil
 
 	mu     sync.Mutex
@@ -66,9 +67,12 @@ type Opener struct {
 }
 
 // NewOpener returns an opener routing by qs and the rule tags of the
-// policies' versions.
-func NewOpener(qs *Queues, policies Policies) *Opener {
-	return &Opener{queues: qs, policies: policies, ids: ids.New(time.Now), routes: map[rules.PolicyRef]map[string]string{}}
+// policies' versions, on the clock now (nil: time.Now).
+func NewOpener(qs *Queues, policies Policies, now func() time.Time) *Opener {
+	if now == nil {
+		now = time.Now
+	}
+	return &Opener{queues: qs, policies: policies, now: now, ids: ids.New(now), routes: map[rules.PolicyRef]map[string]string{}}
 }
 
 // Hook is the decision log's ship hook (decisionlog.ShipHook).
@@ -85,7 +89,13 @@ func (o *Opener) Hook(ctx context.Context, tx *sql.Tx, recs []*decisionlog.Recor
 		if !inserted {
 			continue // shipped before: its case is open already
 		}
-		err = insertEvent(ctx, tx, &Event{ID: o.ids.At("cev", c.CreatedAt), CaseID: c.ID, CustomerID: c.CustomerID, At: c.CreatedAt,
+		// The case dates from its decision (its SLA runs from there); the
+		// opened event from when it reached the database, after the decision.
+		at := o.now().UTC()
+		if !at.After(c.CreatedAt) {
+			at = c.CreatedAt.Add(time.Microsecond)
+		}
+		err = insertEvent(ctx, tx, &Event{ID: o.ids.At("cev", at), CaseID: c.ID, CustomerID: c.CustomerID, At: at,
 			Action: ActionOpened, Actor: systemActor, Body: map[string]any{"decision_id": c.DecisionID, "queue": c.Queue,
 				"reasons": c.Reasons, "sla_due_at": c.SLADueAt}})
 		if err != nil {
