@@ -391,6 +391,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"ForeclosureQuote", loans.Quote{}},
 		{"Journal", loans.Journal{}},
 		{"Borrower", loans.Borrower{}},
+		{"Referral", loans.Referral{}},
 		{"POST /v1/loans/applications", applicationBody{}},
 		{"POST /v1/loans/{id}/disburse", disburseBody{}},
 		{"POST /v1/loans/{id}/waive", dateBody{}},

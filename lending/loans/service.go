@@ -56,12 +56,15 @@ type Verdict struct {
 }
 
 // StoppedError is returned when a decision stops a step (decline, review,
-// step_up). It is KindUnprocessable; the API lists the reasons.
+// step_up). It is KindUnprocessable; the API lists the reasons. A step
+// referred for review waits on its case (CaseID): its subject is referred
+// until the verdict (Resume).
 type StoppedError struct {
 	Step, DecisionID string
 	Outcome          nirnay.Outcome
 	Reasons          []string
-	SubjectID        string // the application recorded as declined, if any
+	SubjectID        string // the application recorded as declined or referred, the loan or line referred, if any
+	CaseID           string // for a review: the case the step waits on
 }
 
 func (e *StoppedError) Error() string {
