@@ -413,6 +413,8 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"#/components/schemas/LiveComparison/properties/arms/items/properties/repayment", live.Repayment{}},
 		{"#/components/schemas/LiveComparison/properties/comparisons/items", live.ArmComparison{}},
 		{"#/components/schemas/LiveComparison/properties/shadows/items", live.Agreement{}},
+		{"#/components/schemas/LiveComparison/properties/reviewers", live.Reviewers{}},
+		{"#/components/schemas/LiveComparison/properties/reviewers/properties/rules/items", live.RuleReview{}},
 		{"ZTest", live.ZTest{}},
 		{"Proportion", live.Proportion{}},
 		{"List", lists.List{}},

@@ -63,8 +63,7 @@ func TestAcceptAttempts(t *testing.T) {
 }
 
 // TestDisburseAttempts: without a key every disbursal call is a new
-// decision, so a decline whose cause is cleared does not stick. (A
-// referral waits on its case instead: TestReferredDisbursal.)
+// decision, so a referral cleared by a reviewer does not stick.
 func TestDisburseAttempts(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
@@ -76,12 +75,12 @@ func TestDisburseAttempts(t *testing.T) {
 		if _, err := e.svc.Accept(ctx, id, loans.Consent{KFSDigest: app.Loan.KFSDigest, Agreed: true, AccountHash: "acct-d", AccountVerified: true}); err != nil {
 			t.Fatal(err)
 		}
-		e.dec.stop[loans.StepDisbursal] = loans.Verdict{DecisionID: "dec_declined", Outcome: "decline", Reasons: []string{"NEW_BANK_ACCOUNT"}}
+		e.dec.stop[loans.StepDisbursal] = loans.Verdict{DecisionID: "dec_review", Outcome: "review", Reasons: []string{"NEW_BANK_ACCOUNT"}}
 		var ids []string
 		for range 2 {
 			var stop *loans.StoppedError
-			if _, err := e.svc.Disburse(ctx, id, "acct-d"); !errors.As(err, &stop) || stop.Outcome != "decline" {
-				t.Fatalf("disburse declined: got %v, want a decline", err)
+			if _, err := e.svc.Disburse(ctx, id, "acct-d"); !errors.As(err, &stop) || stop.Outcome != "review" {
+				t.Fatalf("disburse under review: got %v, want a review", err)
 			}
 			ids = append(ids, e.dec.lastID())
 		}
@@ -94,10 +93,10 @@ func TestDisburseAttempts(t *testing.T) {
 		if _, err := e.svc.DisburseWith(ctx, id, loans.DisburseRequest{AccountHash: "acct-d", RequestID: strings.Repeat("k", 129)}); !nirnay.IsKind(err, nirnay.KindInvalid) {
 			t.Errorf("a 129-character key: got %v, want KindInvalid", err)
 		}
-		delete(e.dec.stop, loans.StepDisbursal) // its cause was cleared
+		delete(e.dec.stop, loans.StepDisbursal) // a reviewer cleared it
 		l, err := e.svc.DisburseWith(ctx, id, loans.DisburseRequest{AccountHash: "acct-d", RequestID: "d-3"})
 		if err != nil || l.Status != loans.StatusActive {
-			t.Fatalf("disbursal after the decline was cleared: got %v, %v; want active", l, err)
+			t.Fatalf("disbursal after the review: got %v, %v; want active", l, err)
 		}
 		if got, want := e.dec.lastID(), "disbursal:"+id+":d-3"; got != want {
 			t.Errorf("decision request id %q, want %q", got, want)

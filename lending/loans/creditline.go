@@ -203,8 +203,10 @@ func (s *Service) GetLine(ctx context.Context, lineID string) (*CreditLine, erro
 		return nil, err
 	}
 	line.Available = max(line.Limit-used, 0)
-	if line.LimitIncrease, err = s.LatestReferral(ctx, lineID, ReferralLimitIncrease); err != nil {
-		return nil, err
+	if s.referrals {
+		if line.LimitIncrease, err = s.LatestReferral(ctx, lineID, ReferralLimitIncrease); err != nil {
+			return nil, err
+		}
 	}
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+loanCols+` FROM loans WHERE credit_line_id = $1 ORDER BY created_at, id`, lineID)
 	if err != nil {
@@ -296,7 +298,7 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 	v, err := s.decide(ctx, StepDisbursal, line.CustomerID, attempt,
 		map[string]any{"amount": rupees(req.Amount), "credit_line_id": lineID, "account_hash": req.AccountHash, "account_verified": true,
 			"tenure_months": int64(req.TenureMonths), "kfs_digest": dig})
-	if _, ok := isReferral(err); ok {
+	if s.isReferral(err) {
 		return nil, s.referDraw(ctx, line, req, kfs, dig, v)
 	}
 	if err != nil {
@@ -418,7 +420,7 @@ func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested mo
 	input["amount"], input["current_limit"], input["current_rate_bps"] = rupees(requested), rupees(line.Limit), line.AnnualRateBPS
 	input["credit_line_id"], input["consent"], input["limit_increase_consent"] = line.ID, true, true
 	v, err := s.decide(ctx, StepLimitIncrease, line.CustomerID, s.attemptID(StepLimitIncrease, line.ID, requestID), input)
-	if _, ok := isReferral(err); ok {
+	if s.isReferral(err) {
 		return nil, s.referLimitIncrease(ctx, line.ID, requested, v)
 	}
 	if err != nil {

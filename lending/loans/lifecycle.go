@@ -134,7 +134,7 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 		if amount, tenure, bps, err = boundedTerms(v.Offer, amount, tenure, bps, p.Kind == product.TermLoan); err != nil {
 			return nil, err
 		}
-	} else if stop.Outcome == nirnay.Review {
+	} else if s.isReferral(stop) {
 		stop = referredStop(StepApplication, "", v) // the application waits on its case
 	}
 	now := s.now().UTC()
@@ -484,7 +484,7 @@ func (s *Service) DisburseWith(ctx context.Context, loanID string, req DisburseR
 	}
 	v, err := s.decide(ctx, StepDisbursal, l.CustomerID, s.attemptID(StepDisbursal, l.ID, req.RequestID),
 		map[string]any{"amount": rupees(l.Amount), "loan_id": l.ID, "account_hash": accountHash, "account_verified": true})
-	if _, ok := isReferral(err); ok {
+	if s.isReferral(err) {
 		return nil, s.referDisbursal(ctx, l.ID, v)
 	}
 	if err != nil {
@@ -537,8 +537,10 @@ func getFolded(ctx context.Context, q queryer, loanID string) (*Loan, error) {
 	if st := Fold(evs); st.Status != "" {
 		l.State = &st
 	}
-	if l.Referral, err = s.latestLoanReferral(ctx, l.ID); err != nil {
-		return nil, err
+	if s.referrals {
+		if l.Referral, err = s.latestLoanReferral(ctx, l.ID); err != nil {
+			return nil, err
+		}
 	}
 	return l, nil
 }

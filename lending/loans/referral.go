@@ -66,13 +66,11 @@ func referredStop(step, subject string, v Verdict) *StoppedError {
 		CaseID: nirnay.CaseIDOf(v.DecisionID)}
 }
 
-// isReferral reports whether err stops a step for review.
-func isReferral(err error) (*StoppedError, bool) {
+// isReferral reports whether err stops a step for review and the step
+// is to wait on its case (Options.Referrals).
+func (s *Service) isReferral(err error) bool {
 	var stop *StoppedError
-	if errors.As(err, &stop) && stop.Outcome == nirnay.Review {
-		return stop, true
-	}
-	return nil, false
+	return s.referrals && errors.As(err, &stop) && stop.Outcome == nirnay.Review
 }
 
 const referralCols = `decision_id, case_id, customer_id, kind, subject_id, status, request, reasons, verdict_decision_id, created_at, resolved_at`
@@ -148,6 +146,9 @@ func (s *Service) latestLoanReferral(ctx context.Context, loanID string) (*Refer
 // waiting answers a step tried again while its subject waits on a case:
 // the StoppedError of the pending referral, or nil when none is pending.
 func (s *Service) waiting(ctx context.Context, step, subject, kind string) error {
+	if !s.referrals {
+		return nil
+	}
 	r, err := s.pendingReferral(ctx, s.db.Reader(), subject, kind)
 	if err != nil || r == nil {
 		return err

@@ -8,7 +8,21 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/lending/loans"
+	"github.com/nirnay/nirnay/lending/product"
 )
+
+// referring runs fn on both backends with a lending core whose referred
+// steps wait on their case (Options.Referrals), as the service wires it.
+func referring(t *testing.T, fn func(t *testing.T, e *env)) {
+	backends(t, func(t *testing.T, e *env) {
+		cat, err := product.Default()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc = loans.New(e.db, cat, e.dec, loans.Options{Now: e.clk.Now, Referrals: true})
+		fn(t, e)
+	})
+}
 
 // referral is a review verdict for step with its own decision id.
 func referral(id string, reasons ...string) loans.Verdict {
@@ -24,7 +38,7 @@ func verdict(id string, outcome nirnay.Outcome, offer nirnay.Offer, reasons ...s
 // case, and the verdict offers it (the reviewer's offer, bounded by what
 // was asked) or declines it with the reviewer's reasons, once.
 func TestReferredApplication(t *testing.T) {
-	backends(t, func(t *testing.T, e *env) {
+	referring(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		apply := func(customer string) (*loans.Application, error) {
 			return e.svc.Apply(ctx, loans.ApplicationRequest{CustomerID: customer, ProductID: "personal-loan", Amount: rs("150000"),
@@ -90,7 +104,7 @@ func TestReferredApplication(t *testing.T) {
 // TestReferredLine: a credit-line application, a draw and a limit
 // increase referred for review each wait on their case.
 func TestReferredLine(t *testing.T) {
-	backends(t, func(t *testing.T, e *env) {
+	referring(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		e.dec.stop[loans.StepApplication] = referral("l1")
 		_, err := e.svc.Apply(ctx, loans.ApplicationRequest{CustomerID: "C-L", ProductID: "credit-line", Amount: rs("60000")})
@@ -167,7 +181,7 @@ func TestReferredLine(t *testing.T) {
 // TestReferredDisbursal: a disbursal referred for review leaves the
 // accepted loan referred; a retry is told so; a decline ends it declined.
 func TestReferredDisbursal(t *testing.T) {
-	backends(t, func(t *testing.T, e *env) {
+	referring(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		app, err := e.svc.Apply(ctx, loans.ApplicationRequest{CustomerID: "C-D", ProductID: "personal-loan", Amount: rs("50000"), TenureMonths: 6})
 		if err != nil {
@@ -206,4 +220,20 @@ func countEvents(t *testing.T, e *env, subject, typ string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestReviewStopsWithoutReferrals: a lending core not wired to review
+// cases stops a referred step as before (a declined application).
+func TestReviewStopsWithoutReferrals(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		e.dec.stop[loans.StepApplication] = referral("n1")
+		_, err := e.svc.Apply(context.Background(), loans.ApplicationRequest{CustomerID: "C-N", ProductID: "personal-loan", Amount: rs("50000"), TenureMonths: 6})
+		var stop *loans.StoppedError
+		if !errors.As(err, &stop) || stop.CaseID != "" {
+			t.Fatalf("review without referrals: %v", err)
+		}
+		if l, _ := e.svc.Get(context.Background(), stop.SubjectID); l.Status != loans.StatusDeclined || l.Referral != nil {
+			t.Errorf("application %s, referral %v; want declined with none", l.Status, l.Referral)
+		}
+	})
 }
