@@ -37,10 +37,6 @@ type config struct {
 	MemoryLimit     int64         // NIRNAY_MEMORY_LIMIT; default 1 GiB: see tuneRuntime
 
 	redisPrefix string // not a setting: the Redis key prefix, "" for "nirnay:" (tests give each service its own)
-	// withoutCases is not a setting: the service as the release before
-	// manual review cases (no cases opened, referred lending steps stopped
-	// as before), which the upgrade test fills a database of that release with.
-	withoutCases bool
 }
 
 // keyPrefix is the prefix of every Redis key the service uses.

@@ -155,24 +155,20 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	// it to the database (see package cases).
 	s.cases = cases.New(db, queues, s.declog, s.gov.Registry(), s.builder, cases.Options{Logger: log, Registerer: reg,
 		Keys: db, AfterCommit: s.relay.Notify})
-	if !cfg.withoutCases {
-		s.declog.OnShip(s.cases.Opener().Hook)
-		srv.MountCases(s.cases)
-	}
-	s.loans = loans.New(db, products, lendingDecider{s.decide}, loans.Options{AfterCommit: s.relay.Notify, Referrals: !cfg.withoutCases,
+	s.declog.OnShip(s.cases.Opener().Hook)
+	srv.MountCases(s.cases)
+	s.loans = loans.New(db, products, lendingDecider{s.decide}, loans.Options{AfterCommit: s.relay.Notify, Referrals: true,
 		CountPayment: func(ctx context.Context, eventID, customerID string, at time.Time) {
 			countPayment(ctx, decisions.Occurrence{ID: eventID, CustomerID: customerID, At: at})
 		}})
 	srv.MountLending(s.loans)
 	// The lending flow resumes on a review case's verdict, driven by the
 	// case_decided event from the outbox.
-	if !cfg.withoutCases {
-		s.consume.Others = append(s.consume.Others, consume.Consumer{Group: cases.GroupLending,
-			Handler: cases.NewFollower(s.cases, func(ctx context.Context, d cases.Decided) error {
-				return s.loans.Resume(ctx, loans.CaseVerdict{CaseID: d.CaseID, DecisionID: d.DecisionID, VerdictID: d.VerdictDecisionID,
-					Outcome: d.Outcome, Reasons: d.Reasons, Offer: d.Offer})
-			})})
-	}
+	s.consume.Others = append(s.consume.Others, consume.Consumer{Group: cases.GroupLending,
+		Handler: cases.NewFollower(s.cases, func(ctx context.Context, d cases.Decided) error {
+			return s.loans.Resume(ctx, loans.CaseVerdict{CaseID: d.CaseID, DecisionID: d.DecisionID, VerdictID: d.VerdictDecisionID,
+				Outcome: d.Outcome, Reasons: d.Reasons, Offer: d.Offer})
+		})})
 	sims, err := jobs.New(jobs.Options{Dir: filepath.Join(cfg.DataDir, "simulations"), Builder: s.gov.Builder(),
 		Resolve: jobs.RegistryResolver(s.gov.Registry()), Log: s.declog, Logger: log,
 		// Replays read in_list as of each decision's time, from the lists' history.

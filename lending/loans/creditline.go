@@ -285,6 +285,11 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 	}
 	attempt := s.attemptID(StepDisbursal, lineID, req.RequestID)
 	if prev, err := s.drawOf(ctx, line.CustomerID, req.RequestID, attempt); prev != nil || err != nil {
+		if prev != nil && prev.Status == StatusReferred {
+			if err := s.waiting(ctx, StepDisbursal, prev.ID, ReferralDraw); err != nil {
+				return nil, err // a retry of a draw referred for review: still waiting on its case
+			}
+		}
 		return prev, err // a retry of a draw made: answered with it, never paid out again
 	}
 	switch {
@@ -299,7 +304,7 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 		map[string]any{"amount": rupees(req.Amount), "credit_line_id": lineID, "account_hash": req.AccountHash, "account_verified": true,
 			"tenure_months": int64(req.TenureMonths), "kfs_digest": dig})
 	if s.isReferral(err) {
-		return nil, s.referDraw(ctx, line, req, kfs, dig, v)
+		return nil, s.referDraw(ctx, line, req, attempt, kfs, dig, v)
 	}
 	if err != nil {
 		return nil, err

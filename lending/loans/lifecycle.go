@@ -519,6 +519,9 @@ func (s *Service) Get(ctx context.Context, loanID string) (*Loan, error) {
 	err := s.db.InSnapshot(ctx, func(tx *sql.Tx) error {
 		var err error
 		l, err = getFolded(ctx, tx, loanID)
+		if err == nil && s.referrals {
+			l.Referral, err = latestLoanReferral(ctx, tx, l.ID)
+		}
 		return err
 	})
 	return l, err
@@ -536,11 +539,6 @@ func getFolded(ctx context.Context, q queryer, loanID string) (*Loan, error) {
 	}
 	if st := Fold(evs); st.Status != "" {
 		l.State = &st
-	}
-	if s.referrals {
-		if l.Referral, err = s.latestLoanReferral(ctx, l.ID); err != nil {
-			return nil, err
-		}
 	}
 	return l, nil
 }

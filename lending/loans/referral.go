@@ -134,8 +134,8 @@ func (s *Service) LatestReferral(ctx context.Context, subject, kind string) (*Re
 }
 
 // latestLoanReferral is a loan's latest referral of any kind.
-func (s *Service) latestLoanReferral(ctx context.Context, loanID string) (*Referral, error) {
-	r, err := scanReferral(s.db.Reader().QueryRowContext(ctx, `SELECT `+referralCols+` FROM referrals
+func latestLoanReferral(ctx context.Context, q queryer, loanID string) (*Referral, error) {
+	r, err := scanReferral(q.QueryRowContext(ctx, `SELECT `+referralCols+` FROM referrals
 		WHERE subject_id = $1 ORDER BY created_at DESC LIMIT 1`, loanID))
 	if isNoRows(err) {
 		return nil, nil
@@ -344,7 +344,7 @@ func (s *Service) loanReferred(ctx context.Context, tx *sql.Tx, l *Loan, stop *S
 
 // referDraw records a draw referred for review as a draw loan waiting on
 // its case, and returns the StoppedError saying so.
-func (s *Service) referDraw(ctx context.Context, line *CreditLine, req DrawRequest, kfs []byte, dig string, v Verdict) error {
+func (s *Service) referDraw(ctx context.Context, line *CreditLine, req DrawRequest, attempt string, kfs []byte, dig string, v Verdict) error {
 	now := s.now().UTC()
 	l := &Loan{ID: s.ids.At("ln", now), CustomerID: line.CustomerID, ProductID: line.ProductID, Kind: "draw", CreditLineID: line.ID,
 		Status: StatusReferred, Amount: req.Amount, TenureMonths: req.TenureMonths, AnnualRateBPS: line.AnnualRateBPS,
@@ -353,6 +353,9 @@ func (s *Service) referDraw(ctx context.Context, line *CreditLine, req DrawReque
 		AssetClass: ClassStandard, CreatedAt: now, UpdatedAt: now}
 	if l.Reasons == nil {
 		l.Reasons = []string{}
+	}
+	if req.RequestID != "" {
+		l.RequestID = attempt // a retry finds the referred draw (drawOf)
 	}
 	stop := referredStop(StepDisbursal, l.ID, v)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

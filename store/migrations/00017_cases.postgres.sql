@@ -1,3 +1,4 @@
+-- +goose NO TRANSACTION
 -- +goose Up
 -- Manual review cases (DESIGN §15, issue 18). One case per acted-on
 -- decision whose outcome is review, opened in the transaction that ships
@@ -5,7 +6,13 @@
 -- referred decision has its case exactly when its row exists. Instants
 -- are unix microseconds (BIGINT) and documents JSON text, as in the other
 -- tables until migration 15's column types reach this schema.
-CREATE TABLE cases.cases (
+--
+-- Like migration 14 the file runs outside a transaction and can run again
+-- after a failure: tables and indexes are created if missing, and each
+-- widened CHECK of migration 14 is swapped NOT VALID (a brief lock) and
+-- then VALIDATEd (reads and writes go on).
+SET lock_timeout = '10s';
+CREATE TABLE IF NOT EXISTS cases.cases (
     id                  TEXT PRIMARY KEY,
     decision_id         TEXT NOT NULL,
     customer_id         TEXT NOT NULL,
@@ -47,34 +54,35 @@ CREATE TABLE cases.cases (
         AND (outcome IS NULL) = (verdict_decision_id IS NULL)
         AND (outcome IS NULL) = (decided_at IS NULL))
 );
-CREATE INDEX cases_waiting ON cases.cases (queue, created_at, id) WHERE assignee_id IS NULL AND status IN ('open', 'awaiting_second');
-CREATE INDEX cases_undecided ON cases.cases (queue, created_at) WHERE status <> 'decided';
-CREATE INDEX cases_by_queue ON cases.cases (queue, status, created_at, id);
-CREATE INDEX cases_by_customer ON cases.cases (customer_id, created_at, id);
-CREATE INDEX cases_by_assignee ON cases.cases (assignee_id, created_at, id) WHERE assignee_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cases_waiting ON cases.cases (queue, created_at, id) WHERE assignee_id IS NULL AND status IN ('open', 'awaiting_second');
+CREATE INDEX IF NOT EXISTS cases_undecided ON cases.cases (queue, created_at) WHERE status <> 'decided';
+CREATE INDEX IF NOT EXISTS cases_by_queue ON cases.cases (queue, status, created_at, id);
+CREATE INDEX IF NOT EXISTS cases_by_customer ON cases.cases (customer_id, created_at, id);
+CREATE INDEX IF NOT EXISTS cases_by_assignee ON cases.cases (assignee_id, created_at, id) WHERE assignee_id IS NOT NULL;
 
 -- What happened to each case, in order: the audit trail ops read and the
 -- customer's journey shows (opened, claimed, released, reassigned,
 -- reviewed — the first of two reviews —, decided).
-CREATE TABLE cases.case_events (
+CREATE TABLE IF NOT EXISTS cases.case_events (
     id          TEXT PRIMARY KEY,
-    case_id     TEXT NOT NULL REFERENCES cases.cases (id),
+    case_id     TEXT NOT NULL,
     customer_id TEXT NOT NULL,
     at          BIGINT NOT NULL,
     action      TEXT NOT NULL,
     actor_id    TEXT NOT NULL,
     actor_name  TEXT NOT NULL,
     body        TEXT NOT NULL,
+    CONSTRAINT case_events_case_fk FOREIGN KEY (case_id) REFERENCES cases.cases (id),
     CONSTRAINT case_events_action_known CHECK (action IN ('opened', 'claimed', 'released', 'reassigned', 'reviewed', 'decided'))
 );
-CREATE INDEX case_events_by_case ON cases.case_events (case_id, id);
-CREATE INDEX case_events_by_customer ON cases.case_events (customer_id, at);
+CREATE INDEX IF NOT EXISTS case_events_by_case ON cases.case_events (case_id, id);
+CREATE INDEX IF NOT EXISTS case_events_by_customer ON cases.case_events (customer_id, at);
 
 -- Lending steps waiting on a case: a referred application (loan or
 -- line), disbursal, draw or limit increase, keyed by the referred
 -- decision. request holds what the step does on approve (the limit asked
 -- for, the draw's terms); the case's verdict resolves it once.
-CREATE TABLE lending.referrals (
+CREATE TABLE IF NOT EXISTS lending.referrals (
     decision_id         TEXT PRIMARY KEY,
     case_id             TEXT NOT NULL,
     customer_id         TEXT NOT NULL,
@@ -90,9 +98,38 @@ CREATE TABLE lending.referrals (
     CONSTRAINT referrals_status_known CHECK (status IN ('referred', 'approved', 'declined')),
     CONSTRAINT referrals_resolved_whole CHECK ((status = 'referred') = (resolved_at IS NULL))
 );
-CREATE INDEX referrals_by_subject ON lending.referrals (subject_id, created_at);
+CREATE INDEX IF NOT EXISTS referrals_by_subject ON lending.referrals (subject_id, created_at);
+
+-- A referred lending step: the loan or line is referred until its case's
+-- verdict, and its lending events say so (migration 14's CHECKs, widened).
+ALTER TABLE lending.loans DROP CONSTRAINT IF EXISTS loans_status_known,
+    ADD CONSTRAINT loans_status_known CHECK (status IN ('declined', 'referred', 'offered', 'accepted', 'active', 'closed', 'foreclosed',
+        'cancelled', 'written_off')) NOT VALID;
+ALTER TABLE lending.credit_lines DROP CONSTRAINT IF EXISTS credit_lines_status_known,
+    ADD CONSTRAINT credit_lines_status_known CHECK (status IN ('declined', 'referred', 'offered', 'active')) NOT VALID;
+ALTER TABLE lending.lending_events DROP CONSTRAINT IF EXISTS lending_events_type_known,
+    ADD CONSTRAINT lending_events_type_known CHECK (type IN ('application', 'accepted', 'limit_increased', 'cancelled',
+        'disbursed', 'payment', 'bounce', 'day_end', 'foreclose', 'waive', 'write_off',
+        'referred', 'referral_approved', 'referral_declined', 'limit_increase_referred', 'limit_increase_declined')) NOT VALID;
+ALTER TABLE lending.loans VALIDATE CONSTRAINT loans_status_known;
+ALTER TABLE lending.credit_lines VALIDATE CONSTRAINT credit_lines_status_known;
+ALTER TABLE lending.lending_events VALIDATE CONSTRAINT lending_events_type_known;
 
 -- +goose Down
-DROP TABLE lending.referrals;
-DROP TABLE cases.case_events;
-DROP TABLE cases.cases;
+-- Fails while a referred loan or line, or a referral's lending event, is
+-- stored: settle them first.
+SET lock_timeout = '10s';
+ALTER TABLE lending.lending_events DROP CONSTRAINT IF EXISTS lending_events_type_known,
+    ADD CONSTRAINT lending_events_type_known CHECK (type IN ('application', 'accepted', 'limit_increased', 'cancelled',
+        'disbursed', 'payment', 'bounce', 'day_end', 'foreclose', 'waive', 'write_off')) NOT VALID;
+ALTER TABLE lending.credit_lines DROP CONSTRAINT IF EXISTS credit_lines_status_known,
+    ADD CONSTRAINT credit_lines_status_known CHECK (status IN ('declined', 'offered', 'active')) NOT VALID;
+ALTER TABLE lending.loans DROP CONSTRAINT IF EXISTS loans_status_known,
+    ADD CONSTRAINT loans_status_known CHECK (status IN ('declined', 'offered', 'accepted', 'active', 'closed', 'foreclosed',
+        'cancelled', 'written_off')) NOT VALID;
+ALTER TABLE lending.loans VALIDATE CONSTRAINT loans_status_known;
+ALTER TABLE lending.credit_lines VALIDATE CONSTRAINT credit_lines_status_known;
+ALTER TABLE lending.lending_events VALIDATE CONSTRAINT lending_events_type_known;
+DROP TABLE IF EXISTS lending.referrals;
+DROP TABLE IF EXISTS cases.case_events;
+DROP TABLE IF EXISTS cases.cases;
