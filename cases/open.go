@@ -17,6 +17,7 @@ import (
 	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/money"
 	"github.com/nirnay/nirnay/rules"
+	"github.com/nirnay/nirnay/store"
 )
 
 // QueueTag is the prefix of the rule tag that routes a referred decision
@@ -58,6 +59,7 @@ func CheckPolicy(qs *Queues) func(p *rules.Policy) rules.ErrorList {
 type Opener struct {
 	queues   *Queues
 	policies Policies
+	dialect  store.Dialect
 	now      func() time.Time
 	ids      *ids.Generator     // on now
 	opened   func(queue string) // counts an opened case (metrics); may be nil
@@ -66,42 +68,56 @@ type Opener struct {
 	routes map[rules.PolicyRef]map[string]string // rule id → queue of its queue: tag
 }
 
-// NewOpener returns an opener routing by qs and the rule tags of the
-// policies' versions, on the clock now (nil: time.Now).
-func NewOpener(qs *Queues, policies Policies, now func() time.Time) *Opener {
+// NewOpener returns an opener writing to a database of dialect d, routing
+// by qs and the rule tags of the policies' versions, on the clock now
+// (nil: time.Now).
+func NewOpener(d store.Dialect, qs *Queues, policies Policies, now func() time.Time) *Opener {
 	if now == nil {
 		now = time.Now
 	}
-	return &Opener{queues: qs, policies: policies, now: now, ids: ids.New(now), routes: map[rules.PolicyRef]map[string]string{}}
+	return &Opener{dialect: d, queues: qs, policies: policies, now: now, ids: ids.New(now), routes: map[rules.PolicyRef]map[string]string{}}
 }
 
-// Hook is the decision log's ship hook (decisionlog.ShipHook).
+// Hook is the decision log's ship hook (decisionlog.ShipHook): the cases
+// of a batch's referrals go in with multi-row inserts on PostgreSQL (one
+// round trip for up to 200), through two statements prepared once per
+// batch on SQLite.
 func (o *Opener) Hook(ctx context.Context, tx *sql.Tx, recs []*decisionlog.Record) error {
+	var cs []*Case
 	for _, r := range recs {
-		if r.Outcome != nirnay.Review || !r.Role.ActedOn() {
-			continue
+		if r.Outcome == nirnay.Review && r.Role.ActedOn() {
+			cs = append(cs, o.caseOf(r))
 		}
-		c := o.caseOf(r)
-		inserted, err := insertCase(ctx, tx, c)
-		if err != nil {
-			return fmt.Errorf("open case for decision %s: %w", r.ID, err)
-		}
-		if !inserted {
-			continue // shipped before: its case is open already
-		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	var opened []*Case
+	var err error
+	if o.dialect == store.Postgres {
+		opened, err = insertCasesPG(ctx, tx, cs)
+	} else {
+		opened, err = insertCasesPrepared(ctx, tx, cs)
+	}
+	if err != nil {
+		return fmt.Errorf("open %d cases: %w", len(cs), err)
+	}
+	evs := make([]*Event, 0, len(opened))
+	for _, c := range opened { // shipped before: those cases are open already
 		// The case dates from its decision (its SLA runs from there); the
 		// opened event from when it reached the database, after the decision.
 		at := o.now().UTC()
 		if !at.After(c.CreatedAt) {
 			at = c.CreatedAt.Add(time.Microsecond)
 		}
-		err = insertEvent(ctx, tx, &Event{ID: o.ids.At("cev", at), CaseID: c.ID, CustomerID: c.CustomerID, At: at,
-			Action: ActionOpened, Actor: systemActor, Body: map[string]any{"decision_id": c.DecisionID, "queue": c.Queue,
-				"reasons": c.Reasons, "sla_due_at": c.SLADueAt}})
-		if err != nil {
-			return err
-		}
-		if o.opened != nil {
+		evs = append(evs, &Event{ID: o.ids.At("cev", at), CaseID: c.ID, CustomerID: c.CustomerID, At: at, Action: ActionOpened,
+			Actor: systemActor, Body: map[string]any{"decision_id": c.DecisionID, "queue": c.Queue, "reasons": c.Reasons, "sla_due_at": c.SLADueAt}})
+	}
+	if err := insertEvents(ctx, tx, o.dialect, evs); err != nil {
+		return fmt.Errorf("open %d cases: %w", len(cs), err)
+	}
+	if o.opened != nil {
+		for _, c := range opened {
 			o.opened(c.Queue)
 		}
 	}

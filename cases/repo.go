@@ -90,14 +90,25 @@ func nullText(s string) any {
 	return s
 }
 
-// insertCase opens c unless its decision already has a case; inserted
-// reports whether this call opened it.
-func insertCase(ctx context.Context, q queryer, c *Case) (inserted bool, err error) {
-	res, err := q.ExecContext(ctx, `INSERT INTO cases (`+caseCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, $13, $14)
-		ON CONFLICT (decision_id) DO NOTHING`,
-		c.ID, c.DecisionID, c.CustomerID, c.Step, c.Queue, c.Policy.ID, c.Policy.Version, c.Status, jsonText(c.Reasons),
-		c.Priority, c.Amount, us(c.SLADueAt), us(c.CreatedAt), us(c.UpdatedAt))
+// insertCaseSQL opens a case unless its decision already has one.
+const insertCaseSQL = `INSERT INTO cases (` + caseCols + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, $13, $14)
+	ON CONFLICT (decision_id) DO NOTHING`
+
+func caseArgs(c *Case) []any {
+	return []any{c.ID, c.DecisionID, c.CustomerID, c.Step, c.Queue, c.Policy.ID, c.Policy.Version, c.Status, jsonText(c.Reasons),
+		c.Priority, c.Amount, us(c.SLADueAt), us(c.CreatedAt), us(c.UpdatedAt)}
+}
+
+// execer is a *sql.Stmt (or anything that runs one prepared statement).
+type execer interface {
+	ExecContext(ctx context.Context, args ...any) (sql.Result, error)
+}
+
+// insertCase opens c (through the prepared insertCaseSQL) unless its
+// decision already has a case; inserted reports whether this call opened it.
+func insertCase(ctx context.Context, st execer, c *Case) (inserted bool, err error) {
+	res, err := st.ExecContext(ctx, caseArgs(c)...)
 	if err != nil {
 		return false, store.Translate(err)
 	}
@@ -245,14 +256,21 @@ func decodeCursor(c string) (int64, string, error) {
 	return n, id, err
 }
 
-// insertEvent appends one event to a case's trail.
-func insertEvent(ctx context.Context, q queryer, e *Event) error {
+// insertEventSQL appends one event to a case's trail.
+const insertEventSQL = `INSERT INTO case_events (id, case_id, customer_id, at, action, actor_id, actor_name, body)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+
+func eventArgs(e *Event) []any {
 	body := e.Body
 	if body == nil {
 		body = map[string]any{}
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO case_events (id, case_id, customer_id, at, action, actor_id, actor_name, body)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, e.ID, e.CaseID, e.CustomerID, us(e.At), e.Action, e.Actor.ID, e.Actor.Name, jsonText(body))
+	return []any{e.ID, e.CaseID, e.CustomerID, us(e.At), e.Action, e.Actor.ID, e.Actor.Name, jsonText(body)}
+}
+
+// insertEvent appends one event to a case's trail.
+func insertEvent(ctx context.Context, q queryer, e *Event) error {
+	_, err := q.ExecContext(ctx, insertEventSQL, eventArgs(e)...)
 	return store.Translate(err)
 }
 
@@ -337,4 +355,118 @@ func queueStats(ctx context.Context, q queryer, now time.Time) ([]QueueStats, er
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// insertChunk is the most rows one multi-row insert carries.
+const insertChunk = 200
+
+// rowsOf is "(…), (…)" of n rows, each row from one, with its $k
+// renumbered from base k·cols: "($1, …)" rows of cols parameters.
+func rowsOf(n, cols int, one func(p func(i int) string) string) string {
+	var b strings.Builder
+	for r := range n {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(one(func(i int) string { return "$" + strconv.Itoa(r*cols+i) }))
+	}
+	return b.String()
+}
+
+// insertCasesPG opens the cases with multi-row inserts and returns those
+// it opened (not those whose decision had a case already).
+func insertCasesPG(ctx context.Context, tx *sql.Tx, cs []*Case) ([]*Case, error) {
+	byID := make(map[string]*Case, len(cs))
+	var opened []*Case
+	for start := 0; start < len(cs); start += insertChunk {
+		chunk := cs[start:min(start+insertChunk, len(cs))]
+		args := make([]any, 0, len(chunk)*14)
+		for _, c := range chunk {
+			args = append(args, caseArgs(c)...)
+			byID[c.ID] = c
+		}
+		values := rowsOf(len(chunk), 14, func(p func(int) string) string {
+			ps := make([]string, 0, 23)
+			for i := 1; i <= 12; i++ {
+				ps = append(ps, p(i))
+			}
+			for range 9 {
+				ps = append(ps, "NULL")
+			}
+			return "(" + strings.Join(append(ps, p(13), p(14)), ", ") + ")"
+		})
+		rows, err := tx.QueryContext(ctx, `INSERT INTO cases (`+caseCols+`) VALUES `+values+` ON CONFLICT (decision_id) DO NOTHING RETURNING id`, args...)
+		if err != nil {
+			return nil, store.Translate(err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			opened = append(opened, byID[id])
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return opened, nil
+}
+
+// insertCasesPrepared opens the cases one statement each, prepared once
+// (SQLite, where a statement is a local call), and returns those it opened.
+func insertCasesPrepared(ctx context.Context, tx *sql.Tx, cs []*Case) ([]*Case, error) {
+	st, err := tx.PrepareContext(ctx, insertCaseSQL)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	var opened []*Case
+	for _, c := range cs {
+		ok, err := insertCase(ctx, st, c)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			opened = append(opened, c)
+		}
+	}
+	return opened, nil
+}
+
+// insertEvents appends events: multi-row on PostgreSQL, one prepared
+// statement each on SQLite.
+func insertEvents(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []*Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	if d != store.Postgres {
+		st, err := tx.PrepareContext(ctx, insertEventSQL)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, e := range evs {
+			if _, err := st.ExecContext(ctx, eventArgs(e)...); err != nil {
+				return store.Translate(err)
+			}
+		}
+		return nil
+	}
+	for start := 0; start < len(evs); start += insertChunk {
+		chunk := evs[start:min(start+insertChunk, len(evs))]
+		args := make([]any, 0, len(chunk)*8)
+		for _, e := range chunk {
+			args = append(args, eventArgs(e)...)
+		}
+		values := rowsOf(len(chunk), 8, func(p func(int) string) string {
+			return "(" + p(1) + ", " + p(2) + ", " + p(3) + ", " + p(4) + ", " + p(5) + ", " + p(6) + ", " + p(7) + ", " + p(8) + ")"
+		})
+		if _, err := tx.ExecContext(ctx, `INSERT INTO case_events (`+eventCols+`) VALUES `+values, args...); err != nil {
+			return store.Translate(err)
+		}
+	}
+	return nil
 }

@@ -75,7 +75,7 @@ func New(db *store.DB, qs *Queues, log DecisionLog, policies Policies, builder *
 		opts.Logger = slog.Default()
 	}
 	s := &Service{db: db, queues: qs, log: log, policies: policies, builder: builder, keys: opts.Keys, now: opts.Now,
-		ids: ids.New(opts.Now), after: opts.AfterCommit, logger: opts.Logger, opener: NewOpener(qs, policies, opts.Now)}
+		ids: ids.New(opts.Now), after: opts.AfterCommit, logger: opts.Logger, opener: NewOpener(db.Dialect, qs, policies, opts.Now)}
 	s.metrics = newMetrics(s, opts.Registerer)
 	s.opener.opened = s.metrics.opened
 	return s
