@@ -83,13 +83,6 @@ func scanCase(r scanner) (*Case, error) {
 	return &c, nil
 }
 
-func nullText(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // insertCaseSQL opens a case unless its decision already has one.
 const insertCaseSQL = `INSERT INTO cases (` + caseCols + `)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, $13, $14)
