@@ -22,12 +22,9 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// Instants are stored as unix microseconds and documents as JSON text on
-// both dialects (as the other modules' tables were before migration 15);
-// these two helpers are the one place that knows it.
-func us(t time.Time) int64 { return t.UnixMicro() }
-
-func fromUS(v int64) time.Time { return time.UnixMicro(v).UTC() }
+// Instants bind through store.Instant and scan through store.ScanInstant
+// (timestamptz on PostgreSQL, unix microseconds on SQLite); documents are
+// JSON text bound as strings (jsonb on PostgreSQL).
 
 func jsonText(v any) string {
 	b, err := json.Marshal(v)
@@ -50,23 +47,21 @@ func scanCase(r scanner) (*Case, error) {
 		assigneeID, assigneeName sql.NullString
 		first, firstBy, outcome  sql.NullString
 		res, vdec                sql.NullString
-		assigned, decided        sql.NullInt64
-		due, created, updated    int64
+		decided                  *time.Time
 	)
 	err := r.Scan(&c.ID, &c.DecisionID, &c.CustomerID, &c.Step, &c.Queue, &c.Policy.ID, &c.Policy.Version, &c.Status,
-		&reasons, &c.Priority, &c.Amount, &due, &assigneeID, &assigneeName, &assigned, &first, &firstBy, &outcome, &res, &vdec, &decided,
-		&created, &updated)
+		&reasons, &c.Priority, &c.Amount, store.ScanInstant(&c.SLADueAt), &assigneeID, &assigneeName, store.ScanNullInstant(&c.AssignedAt),
+		&first, &firstBy, &outcome, &res, &vdec, store.ScanNullInstant(&decided), store.ScanInstant(&c.CreatedAt), store.ScanInstant(&c.UpdatedAt))
 	if err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(reasons), &c.Reasons); err != nil {
 		return nil, fmt.Errorf("case %s reasons: %w", c.ID, err)
 	}
-	c.SLADueAt, c.CreatedAt, c.UpdatedAt = fromUS(due), fromUS(created), fromUS(updated)
 	if assigneeID.Valid {
 		c.Assignee = &Actor{ID: assigneeID.String, Name: assigneeName.String}
-		t := fromUS(assigned.Int64)
-		c.AssignedAt = &t
+	} else {
+		c.AssignedAt = nil
 	}
 	if first.Valid {
 		c.FirstReview = &Review{}
@@ -90,7 +85,7 @@ const insertCaseSQL = `INSERT INTO cases (` + caseCols + `)
 
 func caseArgs(c *Case) []any {
 	return []any{c.ID, c.DecisionID, c.CustomerID, c.Step, c.Queue, c.Policy.ID, c.Policy.Version, c.Status, jsonText(c.Reasons),
-		c.Priority, c.Amount, us(c.SLADueAt), us(c.CreatedAt), us(c.UpdatedAt)}
+		c.Priority, c.Amount, store.Instant(c.SLADueAt), store.Instant(c.CreatedAt), store.Instant(c.UpdatedAt)}
 }
 
 // execer is a *sql.Stmt (or anything that runs one prepared statement).
@@ -114,18 +109,18 @@ func insertCase(ctx context.Context, st execer, c *Case) (inserted bool, err err
 func saveCase(ctx context.Context, q queryer, c *Case) error {
 	var assigneeID, assigneeName, assigned, first, firstBy, outcome, res, vdec, decided any
 	if c.Assignee != nil {
-		assigneeID, assigneeName, assigned = c.Assignee.ID, c.Assignee.Name, us(*c.AssignedAt)
+		assigneeID, assigneeName, assigned = c.Assignee.ID, c.Assignee.Name, store.Instant(*c.AssignedAt)
 	}
 	if c.FirstReview != nil {
 		first, firstBy = jsonText(c.FirstReview), c.FirstReview.By.ID
 	}
 	if r := c.Resolution; r != nil {
-		outcome, res, vdec, decided = string(r.Outcome), jsonText(r), r.DecisionID, us(r.At)
+		outcome, res, vdec, decided = string(r.Outcome), jsonText(r), r.DecisionID, store.Instant(r.At)
 	}
 	_, err := q.ExecContext(ctx, `UPDATE cases SET status = $2, assignee_id = $3, assignee_name = $4, assigned_at = $5,
 		first_review = $6, first_reviewer_id = $7, outcome = $8, resolution = $9, verdict_decision_id = $10, decided_at = $11,
 		updated_at = $12 WHERE id = $1`, c.ID, c.Status, assigneeID, assigneeName, assigned, first, firstBy, outcome, res, vdec, decided,
-		us(c.UpdatedAt))
+		store.Instant(c.UpdatedAt))
 	return store.Translate(err)
 }
 
@@ -198,7 +193,7 @@ func listCases(ctx context.Context, q queryer, f Filter) ([]*Case, string, error
 		if err != nil {
 			return nil, "", nirnay.FieldError("cursor", "is not a cursor this endpoint returned")
 		}
-		args = append(args, at, id)
+		args = append(args, store.Instant(time.UnixMicro(at)), id)
 		n := len(args)
 		where = append(where, fmt.Sprintf("(created_at > $%d OR (created_at = $%d AND id > $%d))", n-1, n-1, n))
 	}
@@ -227,7 +222,7 @@ func listCases(ctx context.Context, q queryer, f Filter) ([]*Case, string, error
 	if len(out) > limit {
 		out = out[:limit]
 		last := out[limit-1]
-		next = encodeCursor(us(last.CreatedAt), last.ID)
+		next = encodeCursor(last.CreatedAt.UnixMicro(), last.ID)
 	}
 	return out, next, nil
 }
@@ -258,7 +253,7 @@ func eventArgs(e *Event) []any {
 	if body == nil {
 		body = map[string]any{}
 	}
-	return []any{e.ID, e.CaseID, e.CustomerID, us(e.At), e.Action, e.Actor.ID, e.Actor.Name, jsonText(body)}
+	return []any{e.ID, e.CaseID, e.CustomerID, store.Instant(e.At), e.Action, e.Actor.ID, e.Actor.Name, jsonText(body)}
 }
 
 // insertEvent appends one event to a case's trail.
@@ -275,13 +270,11 @@ func scanEvents(rows *sql.Rows) ([]Event, error) {
 	for rows.Next() {
 		var (
 			e    Event
-			at   int64
 			body string
 		)
-		if err := rows.Scan(&e.ID, &e.CaseID, &e.CustomerID, &at, &e.Action, &e.Actor.ID, &e.Actor.Name, &body); err != nil {
+		if err := rows.Scan(&e.ID, &e.CaseID, &e.CustomerID, store.ScanInstant(&e.At), &e.Action, &e.Actor.ID, &e.Actor.Name, &body); err != nil {
 			return nil, err
 		}
-		e.At = fromUS(at)
 		if err := json.Unmarshal([]byte(body), &e.Body); err != nil {
 			return nil, fmt.Errorf("case event %s: %w", e.ID, err)
 		}
@@ -302,15 +295,12 @@ func caseEvents(ctx context.Context, q queryer, caseID string) ([]Event, error) 
 // customerEvents lists a customer's case events with at in [from, to)
 // (zero bounds are open), the most recent limit of them, oldest first.
 func customerEvents(ctx context.Context, q queryer, customerID string, from, to time.Time, limit int) ([]Event, error) {
-	lo, hi := int64(0), int64(1<<62)
-	if !from.IsZero() {
-		lo = us(from)
-	}
-	if !to.IsZero() {
-		hi = us(to)
+	lo, hi := from, to
+	if hi.IsZero() {
+		hi = store.EndOfTime
 	}
 	rows, err := q.QueryContext(ctx, `SELECT `+eventCols+` FROM case_events WHERE customer_id = $1 AND at >= $2 AND at < $3
-		ORDER BY at DESC, id DESC LIMIT $4`, customerID, lo, hi, limit)
+		ORDER BY at DESC, id DESC LIMIT $4`, customerID, store.Instant(lo), store.Instant(hi), limit)
 	if err != nil {
 		return nil, store.Translate(err)
 	}
@@ -332,7 +322,7 @@ type QueueStats struct {
 // queueStats counts every queue's undecided cases as of now.
 func queueStats(ctx context.Context, q queryer, now time.Time) ([]QueueStats, error) {
 	rows, err := q.QueryContext(ctx, `SELECT queue, COUNT(*), MIN(created_at), SUM(CASE WHEN sla_due_at < $1 THEN 1 ELSE 0 END)
-		FROM cases WHERE status <> 'decided' GROUP BY queue ORDER BY queue`, us(now))
+		FROM cases WHERE status <> 'decided' GROUP BY queue ORDER BY queue`, store.Instant(now))
 	if err != nil {
 		return nil, store.Translate(err)
 	}
@@ -340,11 +330,9 @@ func queueStats(ctx context.Context, q queryer, now time.Time) ([]QueueStats, er
 	var out []QueueStats
 	for rows.Next() {
 		var s QueueStats
-		var oldest int64
-		if err := rows.Scan(&s.Queue, &s.Open, &oldest, &s.Breached); err != nil {
+		if err := rows.Scan(&s.Queue, &s.Open, store.ScanInstant(&s.Oldest), &s.Breached); err != nil {
 			return nil, err
 		}
-		s.Oldest = fromUS(oldest)
 		out = append(out, s)
 	}
 	return out, rows.Err()

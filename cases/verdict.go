@@ -284,7 +284,7 @@ func decidedOf(c *Case) Decided {
 // emitDecided writes the case_decided outbox event in tx.
 func (s *Service) emitDecided(ctx context.Context, tx *sql.Tx, c *Case, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, topic, key, payload, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		s.ids.At("obx", now), TopicDecided, c.ID, jsonText(decidedOf(c)), us(now))
+		s.ids.At("obx", now), TopicDecided, c.ID, jsonText(decidedOf(c)), store.Instant(now))
 	return store.Translate(err)
 }
 

@@ -82,7 +82,7 @@ func (s *Service) insertReferral(ctx context.Context, q queryer, kind, subject, 
 		reasons = []string{}
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO referrals (`+referralCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, NULL)`,
-		v.DecisionID, nirnay.CaseIDOf(v.DecisionID), customer, kind, subject, ReferralReferred, jsonText(request), jsonText(reasons), at.UnixMicro())
+		v.DecisionID, nirnay.CaseIDOf(v.DecisionID), customer, kind, subject, ReferralReferred, jsonText(request), jsonText(reasons), store.Instant(at))
 	return store.Translate(err)
 }
 
@@ -91,12 +91,10 @@ func scanReferral(r scanner) (*Referral, error) {
 		ref             Referral
 		request, reason string
 		verdict         sql.NullString
-		created         int64
-		resolved        sql.NullInt64
 		customer        string
 	)
 	if err := r.Scan(&ref.DecisionID, &ref.CaseID, &customer, &ref.Kind, &ref.SubjectID, &ref.Status, &request, &reason, &verdict,
-		&created, &resolved); err != nil {
+		store.ScanInstant(&ref.CreatedAt), store.ScanNullInstant(&ref.ResolvedAt)); err != nil {
 		return nil, err
 	}
 	dec := json.NewDecoder(strings.NewReader(request))
@@ -104,11 +102,6 @@ func scanReferral(r scanner) (*Referral, error) {
 	_ = dec.Decode(&ref.Request)
 	_ = json.Unmarshal([]byte(reason), &ref.Reasons)
 	ref.VerdictDecisionID = verdict.String
-	ref.CreatedAt = time.UnixMicro(created).UTC()
-	if resolved.Valid {
-		t := time.UnixMicro(resolved.Int64).UTC()
-		ref.ResolvedAt = &t
-	}
 	return &ref, nil
 }
 
@@ -213,7 +206,7 @@ func (s *Service) Resume(ctx context.Context, v CaseVerdict) error {
 			outcome = done
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE referrals SET status = $2, verdict_decision_id = $3, resolved_at = $4 WHERE decision_id = $1`,
-			r.DecisionID, outcome, v.VerdictID, now.UnixMicro())
+			r.DecisionID, outcome, v.VerdictID, store.Instant(now))
 		return store.Translate(err)
 	})
 	if errors.Is(err, errNothing) {
@@ -276,7 +269,7 @@ func updateTerms(ctx context.Context, q queryer, l *Loan) error {
 	_, err := q.ExecContext(ctx, `UPDATE loans SET status = $2, amount = $3, tenure_months = $4, annual_rate_bps = $5, reasons = $6,
 		offer = $7, kfs = $8, kfs_digest = $9, updated_at = $10 WHERE id = $1`,
 		l.ID, l.Status, l.Amount, l.TenureMonths, l.AnnualRateBPS, jsonText(l.Reasons), jsonText(l.Offer), string(l.KFS), l.KFSDigest,
-		l.UpdatedAt.UnixMicro())
+		store.Instant(l.UpdatedAt))
 	return store.Translate(err)
 }
 

@@ -101,7 +101,7 @@ func (s *Service) resumeLine(ctx context.Context, tx *sql.Tx, r *Referral, v Cas
 	}
 	c.Reasons, c.UpdatedAt = reasons, now
 	_, err = tx.ExecContext(ctx, `UPDATE credit_lines SET status = $2, credit_limit = $3, annual_rate_bps = $4, reasons = $5, offer = $6,
-		updated_at = $7 WHERE id = $1`, c.ID, c.Status, c.Limit, c.AnnualRateBPS, jsonText(c.Reasons), jsonText(c.Offer), now.UnixMicro())
+		updated_at = $7 WHERE id = $1`, c.ID, c.Status, c.Limit, c.AnnualRateBPS, jsonText(c.Reasons), jsonText(c.Offer), store.Instant(now))
 	if err != nil {
 		return "", store.Translate(err)
 	}

@@ -3,9 +3,9 @@
 -- Manual review cases (DESIGN §15, issue 18). One case per acted-on
 -- decision whose outcome is review, opened in the transaction that ships
 -- the decision to the database (decisionlog → cases.Opener), so a
--- referred decision has its case exactly when its row exists. Instants
--- are unix microseconds (BIGINT) and documents JSON text, as in the other
--- tables until migration 15's column types reach this schema.
+-- referred decision has its case exactly when its row exists. Column
+-- types as migration 15 made them outside the decisions schema: instants
+-- timestamptz, documents jsonb (SQLite: BIGINT unix microseconds, TEXT).
 --
 -- Like migration 14 the file runs outside a transaction and can run again
 -- after a failure: tables and indexes are created if missing, and each
@@ -21,21 +21,21 @@ CREATE TABLE IF NOT EXISTS cases.cases (
     policy_id           TEXT NOT NULL,
     policy_version      INTEGER NOT NULL,
     status              TEXT NOT NULL,
-    reasons             TEXT NOT NULL,
+    reasons             jsonb NOT NULL,
     priority            INTEGER NOT NULL,
     amount              BIGINT NOT NULL,
-    sla_due_at          BIGINT NOT NULL,
+    sla_due_at          timestamptz NOT NULL,
     assignee_id         TEXT,
     assignee_name       TEXT,
-    assigned_at         BIGINT,
-    first_review        TEXT,
+    assigned_at         timestamptz,
+    first_review        jsonb,
     first_reviewer_id   TEXT,
     outcome             TEXT,
-    resolution          TEXT,
+    resolution          jsonb,
     verdict_decision_id TEXT,
-    decided_at          BIGINT,
-    created_at          BIGINT NOT NULL,
-    updated_at          BIGINT NOT NULL,
+    decided_at          timestamptz,
+    created_at          timestamptz NOT NULL,
+    updated_at          timestamptz NOT NULL,
     CONSTRAINT cases_decision_once UNIQUE (decision_id),
     CONSTRAINT cases_verdict_once UNIQUE (verdict_decision_id),
     CONSTRAINT cases_status_known CHECK (status IN ('open', 'assigned', 'awaiting_second', 'decided')),
@@ -67,11 +67,11 @@ CREATE TABLE IF NOT EXISTS cases.case_events (
     id          TEXT PRIMARY KEY,
     case_id     TEXT NOT NULL,
     customer_id TEXT NOT NULL,
-    at          BIGINT NOT NULL,
+    at          timestamptz NOT NULL,
     action      TEXT NOT NULL,
     actor_id    TEXT NOT NULL,
     actor_name  TEXT NOT NULL,
-    body        TEXT NOT NULL,
+    body        jsonb NOT NULL,
     CONSTRAINT case_events_case_fk FOREIGN KEY (case_id) REFERENCES cases.cases (id),
     CONSTRAINT case_events_action_known CHECK (action IN ('opened', 'claimed', 'released', 'reassigned', 'reviewed', 'decided'))
 );
@@ -89,11 +89,11 @@ CREATE TABLE IF NOT EXISTS lending.referrals (
     kind                TEXT NOT NULL,
     subject_id          TEXT NOT NULL,
     status              TEXT NOT NULL,
-    request             TEXT NOT NULL,
-    reasons             TEXT NOT NULL,
+    request             jsonb NOT NULL,
+    reasons             jsonb NOT NULL,
     verdict_decision_id TEXT,
-    created_at          BIGINT NOT NULL,
-    resolved_at         BIGINT,
+    created_at          timestamptz NOT NULL,
+    resolved_at         timestamptz,
     CONSTRAINT referrals_kind_known CHECK (kind IN ('application', 'disbursal', 'draw', 'limit_increase')),
     CONSTRAINT referrals_status_known CHECK (status IN ('referred', 'approved', 'declined')),
     CONSTRAINT referrals_resolved_whole CHECK ((status = 'referred') = (resolved_at IS NULL))

@@ -4,8 +4,9 @@
 -- decision whose outcome is review, opened in the transaction that ships
 -- the decision to the database (decisionlog → cases.Opener), so a
 -- referred decision has its case exactly when its row exists. Instants
--- are unix microseconds (BIGINT) and documents JSON text, as in the other
--- tables until migration 15's column types reach this schema.
+-- are unix microseconds (BIGINT) and documents JSON text, as in every
+-- SQLite table (PostgreSQL: timestamptz and jsonb, as migration 15 made
+-- them).
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
 CREATE TABLE cases (
