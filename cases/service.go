@@ -29,9 +29,11 @@ type Keys interface {
 	ListAPIKeys(ctx context.Context) ([]store.APIKey, error)
 }
 
-// DecisionLog reads the referred decisions; *decisionlog.Log satisfies it.
+// DecisionLog reads the referred decisions and makes sure the month a
+// verdict is written into has its partition; *decisionlog.Log satisfies it.
 type DecisionLog interface {
 	Get(ctx context.Context, id string) (*decisionlog.Record, error)
+	EnsurePartitions(ctx context.Context, now time.Time, ahead int) ([]string, error)
 }
 
 // Options configures a Service. Zero values take the defaults shown.

@@ -106,6 +106,11 @@ func (s *Service) Decide(ctx context.Context, who Caller, id string, v Verdict) 
 	if err != nil {
 		return nil, err
 	}
+	// The verdict's decision row goes into this month's partition (on
+	// PostgreSQL), which must exist before the case's transaction writes it.
+	if _, err := s.log.EnsurePartitions(ctx, s.now(), 0); err != nil {
+		return nil, fmt.Errorf("case %s: decision partition: %w", c.ID, err)
+	}
 	var verdictID string
 	out, err := s.change(ctx, id, who.Actor, func(tx *sql.Tx, c *Case, now time.Time) (*Event, string, error) {
 		if done, err := s.settled(c, who, &v); done || err != nil {

@@ -115,10 +115,26 @@ ALTER TABLE lending.loans VALIDATE CONSTRAINT loans_status_known;
 ALTER TABLE lending.credit_lines VALIDATE CONSTRAINT credit_lines_status_known;
 ALTER TABLE lending.lending_events VALIDATE CONSTRAINT lending_events_type_known;
 
+-- A reviewer's verdict is a decision of role manual whose parent is the
+-- reviewed decision (migration 16's CHECKs, widened; NOT VALID then
+-- VALIDATE reaches every month's partition).
+ALTER TABLE decisions.decisions DROP CONSTRAINT IF EXISTS decisions_role_known,
+    ADD CONSTRAINT decisions_role_known CHECK (role IN ('champion', 'challenger', 'shadow', 'manual')) NOT VALID,
+    DROP CONSTRAINT IF EXISTS decisions_parent_when_shadow,
+    ADD CONSTRAINT decisions_parent_when_shadow CHECK ((role IN ('shadow', 'manual')) = (parent_id IS NOT NULL)) NOT VALID;
+ALTER TABLE decisions.decisions VALIDATE CONSTRAINT decisions_role_known;
+ALTER TABLE decisions.decisions VALIDATE CONSTRAINT decisions_parent_when_shadow;
+
 -- +goose Down
--- Fails while a referred loan or line, or a referral's lending event, is
--- stored: settle them first.
+-- Fails while a referred loan or line, a referral's lending event or a
+-- reviewer's verdict decision is stored: settle them first.
 SET lock_timeout = '10s';
+ALTER TABLE decisions.decisions DROP CONSTRAINT IF EXISTS decisions_role_known,
+    ADD CONSTRAINT decisions_role_known CHECK (role IN ('champion', 'challenger', 'shadow')) NOT VALID,
+    DROP CONSTRAINT IF EXISTS decisions_parent_when_shadow,
+    ADD CONSTRAINT decisions_parent_when_shadow CHECK ((role = 'shadow') = (parent_id IS NOT NULL)) NOT VALID;
+ALTER TABLE decisions.decisions VALIDATE CONSTRAINT decisions_role_known;
+ALTER TABLE decisions.decisions VALIDATE CONSTRAINT decisions_parent_when_shadow;
 ALTER TABLE lending.lending_events DROP CONSTRAINT IF EXISTS lending_events_type_known,
     ADD CONSTRAINT lending_events_type_known CHECK (type IN ('application', 'accepted', 'limit_increased', 'cancelled',
         'disbursed', 'payment', 'bounce', 'day_end', 'foreclose', 'waive', 'write_off')) NOT VALID;

@@ -206,6 +206,41 @@ DROP TABLE lending_events;
 ALTER TABLE lending_events_new RENAME TO lending_events;
 CREATE INDEX lending_events_customer ON lending_events (customer_id, at);
 
+-- A reviewer's verdict is a decision of role manual whose parent is the
+-- reviewed decision (migration 16's CHECKs, widened; the table is copied
+-- as migration 16 copied it).
+CREATE TABLE decisions_new (
+    id             TEXT PRIMARY KEY,
+    parent_id      TEXT,
+    request_id     TEXT NOT NULL,
+    customer_id    TEXT NOT NULL,
+    step           TEXT NOT NULL,
+    outcome        TEXT NOT NULL,
+    policy_id      TEXT NOT NULL,
+    policy_version INTEGER NOT NULL,
+    role           TEXT NOT NULL,
+    score          BIGINT NOT NULL,
+    decided_at     BIGINT NOT NULL,
+    body           TEXT NOT NULL,
+    CONSTRAINT decisions_id_present CHECK (id <> ''),
+    CONSTRAINT decisions_customer_present CHECK (customer_id <> ''),
+    CONSTRAINT decisions_step_known CHECK (step IN ('signup', 'login', 'kyc', 'application', 'offer_accept',
+        'disbursal', 'repayment', 'collections', 'limit_increase')),
+    CONSTRAINT decisions_outcome_known CHECK (outcome IN ('approve', 'review', 'step_up', 'decline')),
+    CONSTRAINT decisions_role_known CHECK (role IN ('champion', 'challenger', 'shadow', 'manual')),
+    CONSTRAINT decisions_parent_when_shadow CHECK ((role IN ('shadow', 'manual')) = (parent_id IS NOT NULL)),
+    CONSTRAINT decisions_policy_version_positive CHECK (policy_version > 0),
+    CONSTRAINT decisions_body_object CHECK (substr(body, 1, 1) = '{')
+);
+INSERT INTO decisions_new SELECT id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version,
+    role, score, decided_at, body FROM decisions;
+DROP TABLE decisions;
+ALTER TABLE decisions_new RENAME TO decisions;
+CREATE INDEX decisions_customer ON decisions (customer_id, decided_at);
+CREATE INDEX decisions_step ON decisions (step, decided_at);
+CREATE INDEX decisions_time ON decisions (decided_at);
+CREATE INDEX decisions_request ON decisions (request_id);
+
 CREATE TEMP TABLE migration_17_fk_check (
     violations INTEGER CONSTRAINT rows_refer_to_missing_rows_see_pragma_foreign_key_check CHECK (violations = 0)
 );
