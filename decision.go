@@ -3,6 +3,7 @@ package nirnay
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 )
 
 // Outcome is what a rule, band, policy or reviewer decides. Its string
@@ -31,7 +32,9 @@ func (o Outcome) Valid() bool {
 }
 
 // PolicyRole is the part a policy version played in a decision: the one
-// acted on (champion or challenger) or one evaluated beside it (shadow).
+// acted on (champion or challenger), one evaluated beside it (shadow), or
+// the policy whose referred decision a reviewer decided (manual: the
+// verdict of a manual review case, DESIGN §15).
 type PolicyRole string
 
 // The policy roles.
@@ -39,15 +42,33 @@ const (
 	RoleChampion   PolicyRole = "champion"
 	RoleChallenger PolicyRole = "challenger"
 	RoleShadow     PolicyRole = "shadow"
+	RoleManual     PolicyRole = "manual"
 )
 
 // Valid reports whether r is one of the policy roles.
 func (r PolicyRole) Valid() bool {
 	switch r {
-	case RoleChampion, RoleChallenger, RoleShadow:
+	case RoleChampion, RoleChallenger, RoleShadow, RoleManual:
 		return true
 	}
 	return false
+}
+
+// ActedOn reports whether a decision of role r is acted on by the journey
+// (champion or challenger): the decisions that open a review case when
+// their outcome is review. Shadows are never acted on; a manual verdict
+// resolves a case and opens none.
+func (r PolicyRole) ActedOn() bool { return r == RoleChampion || r == RoleChallenger }
+
+// CaseIDOf is the id of the manual review case a referred decision opens:
+// "case_" and the decision id's ULID ("dec_01J…" → "case_01J…"), so a
+// decision has at most one case and its id is known as soon as the
+// decision is.
+func CaseIDOf(decisionID string) string {
+	if rest, ok := strings.CutPrefix(decisionID, "dec_"); ok {
+		return "case_" + rest
+	}
+	return "case_" + decisionID
 }
 
 // Offer is what an approving decision offers: the policy's offer fields by

@@ -171,7 +171,7 @@ func decisionFilter(c *gin.Context) (decisionlog.Filter, error) {
 		return f, nirnay.FieldError("outcome", "unknown outcome %q", f.Outcome)
 	}
 	if f.Role != "" && !f.Role.Valid() {
-		return f, nirnay.FieldError("role", "must be champion, challenger or shadow")
+		return f, nirnay.FieldError("role", "must be champion, challenger, shadow or manual")
 	}
 	var err error
 	if f.PolicyVersion, err = intParam(q.Get("version"), "version"); err != nil {

@@ -10,10 +10,11 @@ import (
 )
 
 // JourneyItem is one entry of a customer's journey: a decision, an ingested
-// event, a step-up result or a lending action, at the time it happened.
+// event, a step-up result, a lending action or a review case's event, at
+// the time it happened.
 type JourneyItem struct {
 	At      time.Time      `json:"at"`
-	Kind    string         `json:"kind"` // decision | event | step_up | lending
+	Kind    string         `json:"kind"` // decision | event | step_up | lending | case
 	Type    string         `json:"type"` // the step, the event type, the step-up action or the lending action
 	ID      string         `json:"id"`
 	Summary map[string]any `json:"summary"`
@@ -62,12 +63,23 @@ func (s *Server) customerJourney(c *gin.Context) {
 	if limit == 0 || limit > maxJourneyItems {
 		limit = maxJourneyItems
 	}
+	items, err := s.journeyOf(c.Request.Context(), id, from, to, limit)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"customer_id": id, "items": items})
+}
+
+// journeyOf gathers a customer's items in [from, to) from every journey
+// source, in time order (oldest first); with more than limit, the most
+// recent limit of them.
+func (s *Server) journeyOf(ctx context.Context, id string, from, to time.Time, limit int) ([]JourneyItem, error) {
 	items := []JourneyItem{}
 	for _, src := range s.journey {
-		got, err := src(c.Request.Context(), id, from, to, limit)
+		got, err := src(ctx, id, from, to, limit)
 		if err != nil {
-			abort(c, err)
-			return
+			return nil, err
 		}
 		items = append(items, got...)
 	}
@@ -80,5 +92,5 @@ func (s *Server) customerJourney(c *gin.Context) {
 	if len(items) > limit {
 		items = items[len(items)-limit:] // the most recent ones
 	}
-	c.JSON(http.StatusOK, gin.H{"customer_id": id, "items": items})
+	return items, nil
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/cases"
 	"github.com/nirnay/nirnay/decisions"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/events/consume"
@@ -394,6 +395,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"ForeclosureQuote", loans.Quote{}},
 		{"Journal", loans.Journal{}},
 		{"Borrower", loans.Borrower{}},
+		{"Referral", loans.Referral{}},
 		{"POST /v1/loans/applications", applicationBody{}},
 		{"POST /v1/loans/{id}/disburse", disburseBody{}},
 		{"POST /v1/loans/{id}/waive", dateBody{}},
@@ -415,6 +417,8 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"#/components/schemas/LiveComparison/properties/arms/items/properties/repayment", live.Repayment{}},
 		{"#/components/schemas/LiveComparison/properties/comparisons/items", live.ArmComparison{}},
 		{"#/components/schemas/LiveComparison/properties/shadows/items", live.Agreement{}},
+		{"#/components/schemas/LiveComparison/properties/reviewers", live.Reviewers{}},
+		{"#/components/schemas/LiveComparison/properties/reviewers/properties/rules/items", live.RuleReview{}},
 		{"ZTest", live.ZTest{}},
 		{"Proportion", live.Proportion{}},
 		{"List", lists.List{}},
@@ -425,6 +429,12 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"#/components/schemas/ListImportResult/properties/sample", lists.Diff{}},
 		{"PUT /v1/lists/{name}", listBody{}},
 		{"POST /v1/lists/{name}/entries", entriesBody{}},
+		{"Case", cases.Case{}},
+		{"CaseReview", cases.Review{}},
+		{"CaseEvent", cases.Event{}},
+		{"POST /v1/cases/{id}/decide", decideBody{}},
+		{"#/paths/~1v1~1cases~1{id}~1decide/post/requestBody/content/application~1json/schema/properties/offer", offerChange{}},
+		{"POST /v1/cases/{id}/reassign", reassignBody{}},
 	}
 	for _, c := range cases {
 		var schema any

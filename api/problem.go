@@ -76,6 +76,7 @@ type stoppedProblem struct {
 	DecisionID string         `json:"decision_id"`
 	Reasons    []string       `json:"reasons"`
 	SubjectID  string         `json:"subject_id,omitempty"`
+	CaseID     string         `json:"case_id,omitempty"`
 }
 
 // policyProblem is the 422 answer for a policy that does not parse or
@@ -137,7 +138,7 @@ func problemBody(p Problem, err error) any {
 	case errors.As(err, &stop):
 		p.Type = ProblemTypeBase + "decision-stopped"
 		return stoppedProblem{Problem: p, Step: stop.Step, Outcome: stop.Outcome, DecisionID: stop.DecisionID,
-			Reasons: orEmpty(stop.Reasons), SubjectID: stop.SubjectID}
+			Reasons: orEmpty(stop.Reasons), SubjectID: stop.SubjectID, CaseID: stop.CaseID}
 	case errors.As(err, &inv):
 		body := policyProblem{Problem: p, Errors: orEmpty(inv.Issues)}
 		var tr *testReportError

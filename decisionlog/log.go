@@ -73,6 +73,7 @@ type Log struct {
 	// database. nil with PostgreSQL, where other instances also write.
 	seenReq map[uint64]struct{}
 
+	hooks     []ShipHook    // run in each shipping transaction (OnShip)
 	shipped   chan struct{} // closed and replaced after each shipped batch
 	lastError error
 	lag       time.Duration
@@ -246,6 +247,10 @@ func (l *Log) fromMemory(max int) (recs []*Record, end Position, ok bool) {
 	return recs, end, true
 }
 
+// OnShip adds a hook run in every transaction that ships records (see
+// ShipHook). Call it before Run.
+func (l *Log) OnShip(h ShipHook) { l.hooks = append(l.hooks, h) }
+
 // Close stops accepting appends. Call it after Run has returned.
 func (l *Log) Close() error { return l.w.Close() }
 
@@ -350,7 +355,7 @@ func (l *Log) drain() {
 // shipOnce ships at most one batch. more reports whether it moved forward.
 func (l *Log) shipOnce(ctx context.Context) (more bool, err error) {
 	if recs, end, ok := l.fromMemory(l.batch); ok {
-		if err := insertRecords(ctx, l.db, recs, l.pace(recs)); err != nil {
+		if err := insertRecords(ctx, l.db, recs, l.pace(recs), l.hooks...); err != nil {
 			return false, err
 		}
 		sealed := end.Seg > l.ckpt.Seg
@@ -382,7 +387,7 @@ func (l *Log) shipOnce(ctx context.Context) (more bool, err error) {
 			return false, err
 		}
 		if len(recs) > 0 {
-			if err := insertRecords(ctx, l.db, recs, l.pace(recs)); err != nil {
+			if err := insertRecords(ctx, l.db, recs, l.pace(recs), l.hooks...); err != nil {
 				return false, err
 			}
 			c.Offset = end

@@ -17,19 +17,28 @@ import (
 	"github.com/nirnay/nirnay/store"
 )
 
+// ShipHook runs in the transaction that ships a batch of records to the
+// database, after their rows are written, so what it writes exists
+// exactly when they do (package cases opens the case of a referred
+// decision this way). It must be idempotent: a batch is shipped again
+// after a crash between its commit and the checkpoint. An error rolls the
+// batch back; the shipper retries it.
+type ShipHook func(ctx context.Context, tx *sql.Tx, recs []*Record) error
+
 // insertRecords writes a batch in one transaction: row by row through
 // prepared statements on SQLite (insertPrepared), with multi-row inserts on
 // PostgreSQL (insertMultiRow); records already present (by id) are left as
 // they are, so shipping the same record twice is harmless. On PostgreSQL a
 // batch holding a month that has no partition yet creates it and is
-// written again, so the shipper never stops for a missing partition.
-func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool) error {
+// written again, so the shipper never stops for a missing partition. The
+// hooks run in the same transaction, after the rows.
+func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool, hooks ...ShipHook) error {
 	if db.Dialect == store.SQLite {
 		// A local file cannot hang; without a cancellable context the
 		// driver does not start a watcher goroutine for every statement.
-		return insertPrepared(context.WithoutCancel(ctx), db, recs, pace)
+		return insertPrepared(context.WithoutCancel(ctx), db, recs, pace, hooks)
 	}
-	err := insertMultiRow(ctx, db, recs)
+	err := insertMultiRow(ctx, db, recs, hooks)
 	if !isNoPartition(err) {
 		return err
 	}
@@ -42,7 +51,7 @@ func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool)
 	if _, err := ensureMonths(ctx, db, months); err != nil {
 		return fmt.Errorf("create decision partitions: %w", err)
 	}
-	return insertMultiRow(ctx, db, recs)
+	return insertMultiRow(ctx, db, recs, hooks)
 }
 
 // insertMultiRow is insertRecords on PostgreSQL: a statement per chunk of
@@ -50,59 +59,86 @@ func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool)
 // (id, decided_at) for a decision, (rule_id, decided_at, decision_id) for a
 // rule row) is skipped; the statements name no key, so they also run on a
 // database a release before migration 16 left (keyed by id).
-func insertMultiRow(ctx context.Context, db *store.DB, recs []*Record) error {
+func insertMultiRow(ctx context.Context, db *store.DB, recs []*Record, hooks []ShipHook) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
-		const decCols, ruleCols = 12, 3
-		for start := 0; start < len(recs); start += insertChunk {
-			chunk := recs[start:min(start+insertChunk, len(recs))]
-			args := make([]any, 0, len(chunk)*decCols)
-			for _, r := range chunk {
-				var parent any
-				if r.ParentID != "" {
-					parent = r.ParentID
-				}
-				args = append(args, r.ID, parent, r.RequestID, r.CustomerID, r.Step, r.Outcome,
-					r.PolicyID, r.PolicyVersion, r.Role, r.Score, store.Instant(r.DecidedAt), bodyText(r.Body))
-			}
-			q := `INSERT INTO decisions (id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body) VALUES ` +
-				placeholders(len(chunk), decCols) + ` ON CONFLICT DO NOTHING`
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-				return fmt.Errorf("insert %d decisions: %w", len(chunk), err)
-			}
-		}
-		var args []any
-		flush := func() error {
-			if len(args) == 0 {
-				return nil
-			}
-			q := `INSERT INTO decision_rules (decision_id, rule_id, decided_at) VALUES ` +
-				placeholders(len(args)/ruleCols, ruleCols) + ` ON CONFLICT DO NOTHING`
-			_, err := tx.ExecContext(ctx, q, args...)
-			args = args[:0]
+		if err := insertTx(ctx, tx, recs); err != nil {
 			return err
 		}
-		for _, r := range recs {
-			for _, id := range r.Rules {
-				args = append(args, r.ID, id, store.Instant(r.DecidedAt))
-				if len(args) >= 500*ruleCols {
-					if err := flush(); err != nil {
-						return fmt.Errorf("insert decision rules: %w", err)
-					}
+		return runHooks(ctx, tx, recs, hooks)
+	})
+}
+
+func runHooks(ctx context.Context, tx *sql.Tx, recs []*Record, hooks []ShipHook) error {
+	for _, h := range hooks {
+		if err := h(ctx, tx, recs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteTx writes records straight to the database's hot tier in tx, the
+// transaction of the change they record (a reviewer's verdict, with its
+// case), so they exist exactly when that change does; they never pass
+// through the local segments, the shipper or its hooks. A record already
+// present is left as it is. Get and List find them at once. On PostgreSQL
+// the month's partition must exist (Log.EnsurePartitions first).
+func WriteTx(ctx context.Context, tx *sql.Tx, recs ...*Record) error {
+	return insertTx(ctx, tx, recs)
+}
+
+// insertTx writes records with multi-row inserts (either dialect).
+func insertTx(ctx context.Context, tx *sql.Tx, recs []*Record) error {
+	const decCols, ruleCols = 12, 3
+	for start := 0; start < len(recs); start += insertChunk {
+		chunk := recs[start:min(start+insertChunk, len(recs))]
+		args := make([]any, 0, len(chunk)*decCols)
+		for _, r := range chunk {
+			var parent any
+			if r.ParentID != "" {
+				parent = r.ParentID
+			}
+			args = append(args, r.ID, parent, r.RequestID, r.CustomerID, r.Step, r.Outcome,
+				r.PolicyID, r.PolicyVersion, r.Role, r.Score, store.Instant(r.DecidedAt), bodyText(r.Body))
+		}
+		q := `INSERT INTO decisions (id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body) VALUES ` +
+			placeholders(len(chunk), decCols) + ` ON CONFLICT DO NOTHING`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("insert %d decisions: %w", len(chunk), err)
+		}
+	}
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		q := `INSERT INTO decision_rules (decision_id, rule_id, decided_at) VALUES ` +
+			placeholders(len(args)/ruleCols, ruleCols) + ` ON CONFLICT DO NOTHING`
+		_, err := tx.ExecContext(ctx, q, args...)
+		args = args[:0]
+		return err
+	}
+	for _, r := range recs {
+		for _, id := range r.Rules {
+			args = append(args, r.ID, id, store.Instant(r.DecidedAt))
+			if len(args) >= 500*ruleCols {
+				if err := flush(); err != nil {
+					return fmt.Errorf("insert decision rules: %w", err)
 				}
 			}
 		}
-		if err := flush(); err != nil {
-			return fmt.Errorf("insert decision rules: %w", err)
-		}
-		return nil
-	})
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("insert decision rules: %w", err)
+	}
+	return nil
 }
 
 // insertPrepared writes a batch row by row through prepared statements:
 // for SQLite, where a statement is a local call, preparing once beats
 // parsing a long multi-row statement for every chunk. When pace is set it
 // rests after every paceRows records (see restFactor).
-func insertPrepared(ctx context.Context, db *store.DB, recs []*Record, pace bool) error {
+func insertPrepared(ctx context.Context, db *store.DB, recs []*Record, pace bool, hooks []ShipHook) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		dec, err := tx.PrepareContext(ctx, `INSERT INTO decisions (id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
@@ -137,7 +173,7 @@ func insertPrepared(ctx context.Context, db *store.DB, recs []*Record, pace bool
 				return fmt.Errorf("insert decision rules: %w", err)
 			}
 		}
-		return nil
+		return runHooks(ctx, tx, recs, hooks)
 	})
 }
 

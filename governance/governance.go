@@ -60,6 +60,12 @@ type Options struct {
 	// Wire it to a notification bus (e.g. Redis pub/sub) whose subscribers
 	// call Reload, when PostgreSQL LISTEN/NOTIFY is not available.
 	OnChange func(ctx context.Context, c Change)
+
+	// CheckPolicy, when set, checks what a policy names beyond the catalog
+	// (the review queues of its queue:<name> tags) whenever a version is
+	// compiled: at start, on upload and on approve. Its errors are the
+	// version's issues, like a compile error's.
+	CheckPolicy func(p *rules.Policy) rules.ErrorList
 }
 
 // Change describes one committed governance change.
@@ -104,7 +110,7 @@ type Service struct {
 
 // Open loads the catalog (features.yaml) from bundle and builds the CEL
 // environment and the feature builder once; compiles every shipped policy
-// (every *.yaml but features.yaml and deployments.yaml, on all cores);
+// (every *.yaml but features.yaml, deployments.yaml and the review queues, on all cores);
 // seeds the database from the bundle; compiles every approved version into
 // the registry and resolves the stored deployments, so a start with an
 // unresolvable deployment fails here. Then build the feature source from

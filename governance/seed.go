@@ -58,7 +58,7 @@ func (s *Service) loadBundle(bundle fs.FS) (*shipped, error) {
 	}
 	slices.Sort(names)
 	b := &shipped{deps: &rules.Deployments{File: DeploymentsFile}}
-	var files []string // every *.yaml but the catalog and deployments is a policy
+	var files []string // every *.yaml but the catalog, deployments and queues is a policy
 	for _, name := range names {
 		switch name {
 		case CatalogFile:
@@ -71,6 +71,13 @@ func (s *Service) loadBundle(bundle fs.FS) (*shipped, error) {
 				return nil, err
 			}
 		default:
+			data, err := fs.ReadFile(bundle, name)
+			if err != nil {
+				return nil, fmt.Errorf("policy bundle: %w", err)
+			}
+			if rules.DetectKind(data) == rules.KindQueues {
+				continue // the review queues (package cases), not a policy
+			}
 			files = append(files, name)
 		}
 	}
@@ -180,7 +187,10 @@ func (s *Service) seed(ctx context.Context, b *shipped) error {
 // problems the expressions are still compiled, so every problem comes back
 // at once as a rules.ErrorList.
 func (s *Service) compile(file string, data []byte) (*rules.Compiled, error) {
-	return s.env.CompileSource(file, data)
+	if s.opts.CheckPolicy == nil {
+		return s.env.CompileSource(file, data)
+	}
+	return s.env.CompileSource(file, data, s.opts.CheckPolicy)
 }
 
 func sourceHash(data []byte) string {

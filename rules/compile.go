@@ -205,23 +205,29 @@ func (e *Env) reads(a *ast.AST) []int {
 
 // CompileSource parses and compiles one policy source named name. When
 // parsing finds problems the expressions are still compiled, so every
-// problem comes back at once as one ErrorList.
-func (e *Env) CompileSource(name string, data []byte) (*Compiled, error) {
+// problem comes back at once as one ErrorList, with the problems each of
+// checks (what a policy names beyond the catalog) finds.
+func (e *Env) CompileSource(name string, data []byte, checks ...func(*Policy) ErrorList) (*Compiled, error) {
 	p, perr := ParsePolicy(name, data)
 	if p == nil {
 		return nil, perr
 	}
 	c, cerr := e.Compile(p)
-	if perr == nil {
+	errs, failed := []error{perr, cerr}, perr != nil
+	for _, check := range checks {
+		err := check(p).Err()
+		errs, failed = append(errs, err), failed || err != nil
+	}
+	if !failed {
 		return c, cerr
 	}
 	var all ErrorList
-	for _, err := range []error{perr, cerr} {
+	for _, err := range errs {
 		var list ErrorList
 		if errors.As(err, &list) {
 			all = append(all, list...)
 		} else if err != nil {
-			return nil, errors.Join(perr, cerr)
+			return nil, errors.Join(errs...)
 		}
 	}
 	return nil, all.Err()

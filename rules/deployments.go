@@ -149,17 +149,33 @@ const (
 	KindPolicy FileKind = iota
 	KindCatalog
 	KindDeployments
+	KindQueues
 )
 
 // DetectKind looks at a YAML document's top-level keys: a file whose only
-// key is "features" is a catalog, "deployments" a deployments file;
-// anything else is read as a policy.
+// key is "features" is a catalog, "deployments" a deployments file; one
+// with a "queues" key and no "rules" the manual review queues (package
+// cases); anything else is read as a policy.
 func DetectKind(data []byte) FileKind {
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
 		return KindPolicy
 	}
 	root := doc.Content[0]
+	if root.Kind == yaml.MappingNode {
+		queues, rules := false, false
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			switch root.Content[i].Value {
+			case "queues":
+				queues = true
+			case "rules":
+				rules = true
+			}
+		}
+		if queues && !rules {
+			return KindQueues
+		}
+	}
 	if root.Kind != yaml.MappingNode || len(root.Content) != 2 {
 		return KindPolicy
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nirnay/nirnay/cases"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/policies"
@@ -227,6 +228,10 @@ func newPolicyLintCmd() *cobra.Command {
 					if cat, err := rules.ParseCatalog(f.name, f.data); err != nil {
 						report(err)
 					} else if _, err := features.NewBuilder(cat); err != nil {
+						report(err)
+					}
+				case rules.KindQueues:
+					if _, err := cases.ParseQueues(f.name, f.data); err != nil {
 						report(err)
 					}
 				case rules.KindDeployments:

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/simulator"
 )
@@ -38,7 +37,7 @@ func newLogSource(dir, step string, from, to time.Time) (*logSource, error) {
 		stopped := errors.New("stopped")
 		for _, path := range days {
 			err := decisionlog.ReadColdDay(path, func(r *decisionlog.Record) error {
-				if r.Step != step || r.Role == nirnay.RoleShadow || r.DecidedAt.Before(from) || !r.DecidedAt.Before(to) {
+				if r.Step != step || !r.Role.ActedOn() || r.DecidedAt.Before(from) || !r.DecidedAt.Before(to) {
 					return nil
 				}
 				rec, err := simulator.RecordFromLog(r.CustomerID, r.Step, r.DecidedAt, r.Body)

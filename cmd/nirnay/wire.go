@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/nirnay/nirnay/api"
+	"github.com/nirnay/nirnay/cases"
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/decisions"
 	"github.com/nirnay/nirnay/engine"
@@ -43,6 +44,7 @@ type service struct {
 	lists    *lists.Service
 	engine   *engine.Engine
 	loans    *loans.Service
+	cases    *cases.Service
 	relay    *outbox.Relay
 	consume  consume.Config
 	declog   *decisionlog.Log
@@ -60,8 +62,14 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	s.api = srv
 	reg := srv.Registry()
 
-	var err error
-	if s.gov, err = governance.Open(ctx, db, policies.FS, governance.Options{Logger: log, DatabaseURL: cfg.DatabaseURL}); err != nil {
+	// The review queues come first: every policy version's queue: tags are
+	// checked against them as it compiles.
+	queues, err := cases.DefaultQueues()
+	if err != nil {
+		return nil, err
+	}
+	if s.gov, err = governance.Open(ctx, db, policies.FS, governance.Options{Logger: log, DatabaseURL: cfg.DatabaseURL,
+		CheckPolicy: cases.CheckPolicy(queues)}); err != nil {
 		return nil, fmt.Errorf("policies: %w", err)
 	}
 	s.catalog, s.builder = s.gov.Catalog(), s.gov.Builder()
@@ -143,11 +151,24 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	if err := s.buildEvents(ctx, agg); err != nil {
 		return nil, err
 	}
-	s.loans = loans.New(db, products, lendingDecider{s.decide}, loans.Options{AfterCommit: s.relay.Notify,
+	// A referred decision's case is opened in the transaction that ships
+	// it to the database (see package cases).
+	s.cases = cases.New(db, queues, s.declog, s.gov.Registry(), s.builder, cases.Options{Logger: log, Registerer: reg,
+		Keys: db, AfterCommit: s.relay.Notify})
+	s.declog.OnShip(s.cases.Opener().Hook)
+	srv.MountCases(s.cases)
+	s.loans = loans.New(db, products, lendingDecider{s.decide}, loans.Options{AfterCommit: s.relay.Notify, Referrals: true,
 		CountPayment: func(ctx context.Context, eventID, customerID string, at time.Time) {
 			countPayment(ctx, decisions.Occurrence{ID: eventID, CustomerID: customerID, At: at})
 		}})
 	srv.MountLending(s.loans)
+	// The lending flow resumes on a review case's verdict, driven by the
+	// case_decided event from the outbox.
+	s.consume.Others = append(s.consume.Others, consume.Consumer{Group: cases.GroupLending,
+		Handler: cases.NewFollower(s.cases, func(ctx context.Context, d cases.Decided) error {
+			return s.loans.Resume(ctx, loans.CaseVerdict{CaseID: d.CaseID, DecisionID: d.DecisionID, VerdictID: d.VerdictDecisionID,
+				Outcome: d.Outcome, Reasons: d.Reasons, Offer: d.Offer})
+		})})
 	sims, err := jobs.New(jobs.Options{Dir: filepath.Join(cfg.DataDir, "simulations"), Builder: s.gov.Builder(),
 		Resolve: jobs.RegistryResolver(s.gov.Registry()), Log: s.declog, Logger: log,
 		// Replays read in_list as of each decision's time, from the lists' history.

@@ -34,10 +34,19 @@ type Config struct {
 	// process runs (default 1). More than one needs a SignalStore with
 	// versions (RedisSignals), not SQLSignals.
 	FeatureWorkers int
+	// Others are more consumer groups Run starts, one consumer each (the
+	// lending core resuming on review verdicts, group "lending").
+	Others []Consumer
 }
 
-// Run runs the archive, features and journey consumer groups until ctx
-// ends, then returns once all three have stopped.
+// Consumer is one more consumer group and its handler.
+type Consumer struct {
+	Group   string
+	Handler Handler
+}
+
+// Run runs the archive, features and journey consumer groups, and the
+// Others, until ctx ends, then returns once all have stopped.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Log == nil || cfg.Dead == nil || cfg.Archive == nil || cfg.Features == nil || cfg.Journey == nil {
 		return errors.New("consume: Run needs Log, Dead, Archive, Features and Journey")
@@ -53,6 +62,9 @@ func Run(ctx context.Context, cfg Config) error {
 	ws := []worker{{GroupArchive, cfg.Consumer, cfg.Archive}, {GroupJourney, cfg.Consumer, cfg.Journey}}
 	for i := 0; i < max(1, cfg.FeatureWorkers); i++ {
 		ws = append(ws, worker{GroupFeatures, cfg.Consumer + "-" + strconv.Itoa(i), cfg.Features})
+	}
+	for _, o := range cfg.Others {
+		ws = append(ws, worker{o.Group, cfg.Consumer, o.Handler})
 	}
 	var wg sync.WaitGroup
 	for _, g := range ws {

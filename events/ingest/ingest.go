@@ -12,6 +12,7 @@
 //	payment_received,     numbers, dpd as an integer
 //	dpd_changed,
 //	lending_event         any other lending domain event; data carries its "topic"
+//	case_decided          a manual review case's verdict (package cases), from the outbox
 //
 // Before an event is validated, and so before it reaches the stream, the
 // archive or the dead-letter store, its data loses the personal data
@@ -50,17 +51,20 @@ const (
 	TypePaymentReceived    = "payment_received"
 	TypeDPDChanged         = "dpd_changed"
 	TypeLendingEvent       = "lending_event"
+	TypeCaseDecided        = "case_decided"
 )
 
 // Types lists every accepted type in a fixed order.
 func Types() []string {
-	return []string{TypeDeviceApps, TypeSMS, TypeAppEvent, TypeApplicationCreated, TypeLoanDisbursed, TypePaymentReceived, TypeDPDChanged, TypeLendingEvent}
+	return []string{TypeDeviceApps, TypeSMS, TypeAppEvent, TypeApplicationCreated, TypeLoanDisbursed, TypePaymentReceived, TypeDPDChanged, TypeLendingEvent,
+		TypeCaseDecided}
 }
 
-// IsLending reports whether t is a lending domain event type.
+// IsLending reports whether t is a domain event type from the outbox (the
+// lending core's, and a review case's verdict).
 func IsLending(t string) bool {
 	switch t {
-	case TypeApplicationCreated, TypeLoanDisbursed, TypePaymentReceived, TypeDPDChanged, TypeLendingEvent:
+	case TypeApplicationCreated, TypeLoanDisbursed, TypePaymentReceived, TypeDPDChanged, TypeLendingEvent, TypeCaseDecided:
 		return true
 	}
 	return false
@@ -243,7 +247,7 @@ func validateData(ev *Event) string {
 		case len(d.Screen) > maxShortString || len(d.Element) > maxShortString || len(d.SessionID) > maxShortString:
 			return "data.screen, data.element and data.session_id are at most 256 bytes"
 		}
-	case TypeApplicationCreated, TypeLoanDisbursed, TypePaymentReceived, TypeDPDChanged, TypeLendingEvent:
+	case TypeApplicationCreated, TypeLoanDisbursed, TypePaymentReceived, TypeDPDChanged, TypeLendingEvent, TypeCaseDecided:
 		var d map[string]any
 		if err := json.Unmarshal(ev.Data, &d); err != nil || d == nil {
 			return "data must be a JSON object"

@@ -20,7 +20,7 @@ type CreditLine struct {
 	ID            string          `json:"id"`
 	CustomerID    string          `json:"customer_id"`
 	ProductID     string          `json:"product_id"`
-	Status        string          `json:"status"` // declined offered active cancelled
+	Status        string          `json:"status"` // declined referred offered active cancelled
 	RequestID     string          `json:"request_id,omitempty"`
 	Limit         money.Paise     `json:"limit"`
 	AnnualRateBPS int64           `json:"annual_rate_bps"`
@@ -30,8 +30,11 @@ type CreditLine struct {
 	AccountHash   string          `json:"account_hash,omitempty"`
 	Available     money.Paise     `json:"available"`
 	Draws         []*Loan         `json:"draws,omitempty"`
-	CreatedAt     time.Time       `json:"created_at"`
-	UpdatedAt     time.Time       `json:"updated_at"`
+	// LimitIncrease is the line's latest limit increase referred for
+	// manual review (GetLine); nil when there was none.
+	LimitIncrease *Referral `json:"limit_increase,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 const lineCols = `id, customer_id, product_id, status, request_id, credit_limit, annual_rate_bps, reasons, offer, consent, account_hash, created_at, updated_at`
@@ -90,6 +93,9 @@ func (s *Service) applyLine(ctx context.Context, req ApplicationRequest, p *prod
 	}
 	if stop != nil {
 		c.Status, c.Limit = StatusDeclined, req.Amount
+		if stop.CaseID != "" {
+			c.Status = StatusReferred
+		}
 	} else if err := p.CheckLimit(limit); err != nil {
 		return nil, unprocessable("the offered limit: %s", err.Error())
 	}
@@ -101,6 +107,12 @@ func (s *Service) applyLine(ctx context.Context, req ApplicationRequest, p *prod
 			return store.Translate(err)
 		}
 		body := map[string]any{"decision_id": v.DecisionID, "outcome": v.Outcome, "reasons": c.Reasons, "limit": c.Limit.String(), "product_id": p.ID}
+		if c.Status == StatusReferred {
+			body["case_id"] = stop.CaseID
+			if err := s.insertReferral(ctx, tx, ReferralApplication, c.ID, c.CustomerID, v, map[string]any{"amount": int64(req.Amount)}, now); err != nil {
+				return err
+			}
+		}
 		if err := s.appendEvent(ctx, tx, c.ID, c.CustomerID, 1, "application", today, body, now); err != nil {
 			return err
 		}
@@ -191,6 +203,11 @@ func (s *Service) GetLine(ctx context.Context, lineID string) (*CreditLine, erro
 		return nil, err
 	}
 	line.Available = max(line.Limit-used, 0)
+	if s.referrals {
+		if line.LimitIncrease, err = s.LatestReferral(ctx, lineID, ReferralLimitIncrease); err != nil {
+			return nil, err
+		}
+	}
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+loanCols+` FROM loans WHERE credit_line_id = $1 ORDER BY created_at, id`, lineID)
 	if err != nil {
 		return nil, err
@@ -246,6 +263,8 @@ func (s *Service) DrawKFS(ctx context.Context, lineID string, amount money.Paise
 // account (step disbursal) as a new loan of kind "draw", provided the
 // amount is within the product's draw range and the available limit —
 // checked under a lock on the line, so concurrent draws never exceed it.
+// A draw referred for review is recorded as a referred draw loan waiting
+// on its case (Resume disburses it if the limit is still there).
 func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Loan, error) {
 	if req.Amount <= 0 {
 		return nil, invalid("amount", "must be greater than zero")
@@ -266,6 +285,11 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 	}
 	attempt := s.attemptID(StepDisbursal, lineID, req.RequestID)
 	if prev, err := s.drawOf(ctx, line.CustomerID, req.RequestID, attempt); prev != nil || err != nil {
+		if prev != nil && prev.Status == StatusReferred {
+			if err := s.waiting(ctx, StepDisbursal, prev.ID, ReferralDraw); err != nil {
+				return nil, err // a retry of a draw referred for review: still waiting on its case
+			}
+		}
 		return prev, err // a retry of a draw made: answered with it, never paid out again
 	}
 	switch {
@@ -279,6 +303,9 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 	v, err := s.decide(ctx, StepDisbursal, line.CustomerID, attempt,
 		map[string]any{"amount": rupees(req.Amount), "credit_line_id": lineID, "account_hash": req.AccountHash, "account_verified": true,
 			"tenure_months": int64(req.TenureMonths), "kfs_digest": dig})
+	if s.isReferral(err) {
+		return nil, s.referDraw(ctx, line, req, attempt, kfs, dig, v)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -356,6 +383,9 @@ func (s *Service) drawOf(ctx context.Context, customer, requestID, attempt strin
 // LimitIncrease raises an active line's limit, only with the borrower's
 // explicit consent recorded, after the engine approves (step
 // limit_increase): new limit = min(requested, offer limit, product max).
+// One referred for review waits on its case (Resume raises or declines
+// it; the line's LimitIncrease shows it), and further requests meanwhile
+// are answered with that referral.
 // requestID is the client's idempotency key of the attempt (see
 // Consent.RequestID); "" makes every call a new attempt.
 func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested money.Paise, consent bool, requestID string) (*CreditLine, error) {
@@ -375,6 +405,9 @@ func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested mo
 	if line.Status != StatusActive {
 		return nil, conflict("credit line %s is %s", line.ID, line.Status)
 	}
+	if err := s.waiting(ctx, StepLimitIncrease, line.ID, ReferralLimitIncrease); err != nil {
+		return nil, err
+	}
 	if requested <= line.Limit {
 		return nil, unprocessable("limit %s is not above the current limit %s", requested, line.Limit)
 	}
@@ -392,6 +425,9 @@ func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested mo
 	input["amount"], input["current_limit"], input["current_rate_bps"] = rupees(requested), rupees(line.Limit), line.AnnualRateBPS
 	input["credit_line_id"], input["consent"], input["limit_increase_consent"] = line.ID, true, true
 	v, err := s.decide(ctx, StepLimitIncrease, line.CustomerID, s.attemptID(StepLimitIncrease, line.ID, requestID), input)
+	if s.isReferral(err) {
+		return nil, s.referLimitIncrease(ctx, line.ID, requested, v)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -60,9 +60,12 @@ func rateBPS(r schedule.Rate) (int64, error) {
 // by the product: amount = min(asked, offer limit), tenure = min(asked, offer
 // tenure), rate = the offer's annual_rate_bps or the product's. A term loan
 // offer carries its Key Fact Statement and the digest the borrower's consent
-// must quote. A decision other than approve records a declined application
-// and returns a *StoppedError. Bad input writes nothing: KindInvalid for a
-// malformed request, KindUnprocessable for terms outside the product.
+// must quote. A decision other than approve returns a *StoppedError: a
+// decline records a declined application; a review records a referred one
+// that waits on its case (Resume; the error names the case), and a retry
+// of the request answers whatever it has become. Bad input writes nothing:
+// KindInvalid for a malformed request, KindUnprocessable for terms outside
+// the product.
 func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Application, error) {
 	switch {
 	case req.CustomerID == "":
@@ -128,18 +131,11 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 	}
 	amount, tenure := req.Amount, req.TenureMonths
 	if stop == nil {
-		if lim, ok := v.Offer.Int("limit"); ok && lim*100 < int64(amount) {
-			amount = money.Paise(lim * 100)
+		if amount, tenure, bps, err = boundedTerms(v.Offer, amount, tenure, bps, p.Kind == product.TermLoan); err != nil {
+			return nil, err
 		}
-		if r, ok := v.Offer.Int("annual_rate_bps"); ok {
-			if r < 0 || r > 10000 {
-				return nil, unprocessable("the offer's annual_rate_bps %d is outside 0–10000", r)
-			}
-			bps = r
-		}
-		if n, ok := v.Offer.Int("tenure_months"); ok && p.Kind == product.TermLoan && int(n) < tenure {
-			tenure = int(n)
-		}
+	} else if s.isReferral(stop) {
+		stop = referredStop(StepApplication, "", v) // the application waits on its case
 	}
 	now := s.now().UTC()
 	if p.Kind == product.CreditLine {
@@ -156,6 +152,9 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 	}
 	if stop != nil {
 		l.Status, l.Amount, l.TenureMonths = StatusDeclined, req.Amount, req.TenureMonths
+		if stop.CaseID != "" {
+			l.Status = StatusReferred
+		}
 	} else {
 		kfs, err := s.loanKFS(p, amount, tenure, bps, today)
 		if err != nil {
@@ -170,6 +169,13 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 		}
 		body := map[string]any{"decision_id": v.DecisionID, "outcome": v.Outcome, "reasons": l.Reasons, "amount": l.Amount.String(),
 			"requested": req.Amount.String(), "tenure_months": l.TenureMonths, "annual_rate_bps": bps, "product_id": p.ID}
+		if l.Status == StatusReferred {
+			body["case_id"] = stop.CaseID
+			request := map[string]any{"amount": int64(req.Amount), "tenure_months": req.TenureMonths}
+			if err := s.insertReferral(ctx, tx, ReferralApplication, l.ID, l.CustomerID, v, request, now); err != nil {
+				return err
+			}
+		}
 		if err := s.appendEvent(ctx, tx, l.ID, l.CustomerID, 1, "application", today, body, now); err != nil {
 			return err
 		}
@@ -222,8 +228,8 @@ func (s *Service) existingApplication(ctx context.Context, customer, requestID s
 	l, err := scanLoan(s.db.Reader().QueryRowContext(ctx, `SELECT `+loanCols+` FROM loans WHERE customer_id = $1 AND request_id = $2`, customer, requestID))
 	switch {
 	case err == nil:
-		if l.Status == StatusDeclined {
-			return nil, s.stoppedAgain(ctx, l.ID, l.Reasons)
+		if l.Status == StatusDeclined || l.Status == StatusReferred {
+			return nil, s.stoppedAgain(ctx, l.ID, l.Status, l.Reasons)
 		}
 		return &Application{Loan: l}, nil
 	case !isNoRows(err):
@@ -241,13 +247,17 @@ func (s *Service) existingApplication(ctx context.Context, customer, requestID s
 	if err != nil {
 		return nil, err
 	}
-	if c.Status == StatusDeclined {
-		return nil, s.stoppedAgain(ctx, c.ID, c.Reasons)
+	if c.Status == StatusDeclined || c.Status == StatusReferred {
+		return nil, s.stoppedAgain(ctx, c.ID, c.Status, c.Reasons)
 	}
 	return &Application{Line: c}, nil
 }
 
-func (s *Service) stoppedAgain(ctx context.Context, subject string, reasons []string) error {
+// stoppedAgain is the StoppedError a repeated application request gets
+// while its application is declined or referred: the decision's, with the
+// case it waits on, or (declined by a reviewer) a decline with the
+// reviewer's reasons.
+func (s *Service) stoppedAgain(ctx context.Context, subject, status string, reasons []string) error {
 	var body string
 	_ = s.db.Reader().QueryRowContext(ctx, `SELECT body FROM lending_events WHERE subject_id = $1 AND seq = 1`, subject).Scan(&body)
 	var b struct {
@@ -255,7 +265,14 @@ func (s *Service) stoppedAgain(ctx context.Context, subject string, reasons []st
 		Outcome    nirnay.Outcome `json:"outcome"`
 	}
 	_ = json.Unmarshal([]byte(body), &b)
-	return &StoppedError{Step: StepApplication, Outcome: b.Outcome, DecisionID: b.DecisionID, Reasons: reasons, SubjectID: subject}
+	stop := &StoppedError{Step: StepApplication, Outcome: b.Outcome, DecisionID: b.DecisionID, Reasons: reasons, SubjectID: subject}
+	if b.Outcome == nirnay.Review {
+		stop.CaseID = nirnay.CaseIDOf(b.DecisionID)
+		if status == StatusDeclined {
+			stop.Outcome = nirnay.Decline
+		}
+	}
+	return stop
 }
 
 // loanKFS is the product's KFS at the loan's rate, from today.
@@ -436,10 +453,12 @@ func (s *Service) Disburse(ctx context.Context, loanID, accountHash string) (*Lo
 // after the engine approves (step disbursal; its input carries amount,
 // loan_id, account_hash, naming the bank_account entity, and
 // account_verified). The schedule runs from today. Each attempt is its own
-// decision, so a disbursal referred earlier can be tried again once a
-// reviewer has cleared its cause. Errors: KindInvalid, KindNotFound,
-// KindConflict unless accepted, KindUnprocessable for another account,
-// *StoppedError.
+// decision, so a disbursal declined earlier can be tried again once its
+// cause is cleared; one referred for review leaves the loan referred,
+// waiting on its case (Resume disburses or declines it), and attempts
+// meanwhile are answered with that referral. Errors: KindInvalid,
+// KindNotFound, KindConflict unless accepted, KindUnprocessable for
+// another account, *StoppedError.
 func (s *Service) DisburseWith(ctx context.Context, loanID string, req DisburseRequest) (*Loan, error) {
 	if err := maxLen("request_id", req.RequestID, maxAttemptKey); err != nil {
 		return nil, err
@@ -448,6 +467,11 @@ func (s *Service) DisburseWith(ctx context.Context, loanID string, req DisburseR
 	l, err := getLoan(ctx, s.db.Reader(), loanID)
 	if err != nil {
 		return nil, err
+	}
+	if l.Status == StatusReferred {
+		if err := s.waiting(ctx, StepDisbursal, l.ID, ReferralDisbursal); err != nil {
+			return nil, err
+		}
 	}
 	if l.Status != StatusAccepted {
 		return nil, conflict("loan %s is %s; only an accepted loan can be disbursed", l.ID, l.Status)
@@ -460,6 +484,9 @@ func (s *Service) DisburseWith(ctx context.Context, loanID string, req DisburseR
 	}
 	v, err := s.decide(ctx, StepDisbursal, l.CustomerID, s.attemptID(StepDisbursal, l.ID, req.RequestID),
 		map[string]any{"amount": rupees(l.Amount), "loan_id": l.ID, "account_hash": accountHash, "account_verified": true})
+	if s.isReferral(err) {
+		return nil, s.referDisbursal(ctx, l.ID, v)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -492,6 +519,9 @@ func (s *Service) Get(ctx context.Context, loanID string) (*Loan, error) {
 	err := s.db.InSnapshot(ctx, func(tx *sql.Tx) error {
 		var err error
 		l, err = getFolded(ctx, tx, loanID)
+		if err == nil && s.referrals {
+			l.Referral, err = latestLoanReferral(ctx, tx, l.ID)
+		}
 		return err
 	})
 	return l, err

@@ -41,39 +41,44 @@ type lifecycleEvent struct {
 func (s *Service) mutate(ctx context.Context, loanID string, fn func(tx *sql.Tx, l *Loan, before *State) (*change, error)) (*Loan, error) {
 	var out *Loan
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		l, err := s.lockLoan(ctx, tx, loanID)
-		if err != nil {
-			return err
-		}
-		if l.CreditLineID != "" {
-			// A draw's money changes move its line's drawn amount: hold the
-			// line as Draw does, so a draw never sees a stale drawn amount.
-			if _, err := s.lockLine(ctx, tx, l.CreditLineID, true); err != nil {
-				return err
-			}
-		}
-		evs, seq, err := loadEvents(ctx, tx, loanID)
-		if err != nil {
-			return err
-		}
-		before := Fold(evs)
-		ch, err := fn(tx, l, &before)
-		if err != nil || ch == nil {
-			out = l
-			return err
-		}
-		after := Fold(append(evs, ch.events...))
-		at := ch.at
-		if at.IsZero() {
-			at = s.now().UTC()
-		}
-		if err := s.record(ctx, tx, l, &before, &after, ch, seq, at); err != nil {
-			return err
-		}
-		out = l
-		return nil
+		var err error
+		out, err = s.mutateTx(ctx, tx, loanID, fn)
+		return err
 	})
 	return out, err
+}
+
+// mutateTx is mutate's work inside the caller's transaction.
+func (s *Service) mutateTx(ctx context.Context, tx *sql.Tx, loanID string, fn func(tx *sql.Tx, l *Loan, before *State) (*change, error)) (*Loan, error) {
+	l, err := s.lockLoan(ctx, tx, loanID)
+	if err != nil {
+		return nil, err
+	}
+	if l.CreditLineID != "" {
+		// A draw's money changes move its line's drawn amount: hold the
+		// line as Draw does, so a draw never sees a stale drawn amount.
+		if _, err := s.lockLine(ctx, tx, l.CreditLineID, true); err != nil {
+			return nil, err
+		}
+	}
+	evs, seq, err := loadEvents(ctx, tx, loanID)
+	if err != nil {
+		return nil, err
+	}
+	before := Fold(evs)
+	ch, err := fn(tx, l, &before)
+	if err != nil || ch == nil {
+		return l, err
+	}
+	after := Fold(append(evs, ch.events...))
+	at := ch.at
+	if at.IsZero() {
+		at = s.now().UTC()
+	}
+	if err := s.record(ctx, tx, l, &before, &after, ch, seq, at); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // record writes a change computed by mutate or the day-end.

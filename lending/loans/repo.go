@@ -43,6 +43,9 @@ type Loan struct {
 	CreatedAt            time.Time       `json:"created_at"`
 	UpdatedAt            time.Time       `json:"updated_at"`
 	State                *State          `json:"state,omitempty"`
+	// Referral is the loan's latest referral for manual review (its
+	// application, disbursal or draw), set by Get; nil when it had none.
+	Referral *Referral `json:"referral,omitempty"`
 }
 
 type queryer interface {

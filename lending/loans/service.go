@@ -56,12 +56,15 @@ type Verdict struct {
 }
 
 // StoppedError is returned when a decision stops a step (decline, review,
-// step_up). It is KindUnprocessable; the API lists the reasons.
+// step_up). It is KindUnprocessable; the API lists the reasons. A step
+// referred for review waits on its case (CaseID): its subject is referred
+// until the verdict (Resume).
 type StoppedError struct {
 	Step, DecisionID string
 	Outcome          nirnay.Outcome
 	Reasons          []string
-	SubjectID        string // the application recorded as declined, if any
+	SubjectID        string // the application recorded as declined or referred, the loan or line referred, if any
+	CaseID           string // for a review: the case the step waits on
 }
 
 func (e *StoppedError) Error() string {
@@ -88,6 +91,12 @@ type Options struct {
 	// event later counts nothing more: same id, same time). It must not
 	// fail the payment; it may take as long as one feature-store write.
 	CountPayment func(ctx context.Context, eventID, customerID string, at time.Time)
+	// Referrals makes a step whose decision is review wait on its manual
+	// review case: the application (loan or line), disbursal or draw is
+	// referred, a limit increase pending, until the case's verdict
+	// (Resume). Set it where the case_decided events reach Resume (the
+	// service does); without it a review stops the step as a decline does.
+	Referrals bool
 }
 
 // Service runs the loan book on a store.DB.
@@ -99,6 +108,7 @@ type Service struct {
 	ids          *ids.Generator // on now
 	after        func()
 	countPayment func(ctx context.Context, eventID, customerID string, at time.Time)
+	referrals    bool
 }
 
 // inTx runs fn in one transaction and, once it has committed, tells
@@ -119,7 +129,8 @@ func New(db *store.DB, products *product.Catalog, d Decider, opts Options) *Serv
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, products: products, decider: d, now: opts.Now, ids: ids.New(opts.Now), after: opts.AfterCommit, countPayment: opts.CountPayment}
+	return &Service{db: db, products: products, decider: d, now: opts.Now, ids: ids.New(opts.Now), after: opts.AfterCommit, countPayment: opts.CountPayment,
+		referrals: opts.Referrals}
 }
 
 var ist = time.FixedZone("IST", 5*3600+30*60)

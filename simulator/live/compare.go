@@ -48,6 +48,7 @@ type Comparison struct {
 	Arms        []Arm           `json:"arms"`
 	Comparisons []ArmComparison `json:"comparisons"`
 	Shadows     []Agreement     `json:"shadows"`
+	Reviewers   Reviewers       `json:"reviewers"`
 	Censoring   []string        `json:"censoring"`
 }
 
@@ -97,6 +98,13 @@ type Agreement struct {
 	Orphans      int64                                       `json:"orphans"`
 }
 
+// shadowOutcome is one shadow evaluation: the decision it shadowed, the
+// policy version and what it would have decided.
+type shadowOutcome struct {
+	parent, policy string
+	outcome        nirnay.Outcome
+}
+
 type armKey struct {
 	role   nirnay.PolicyRole
 	policy string
@@ -113,7 +121,9 @@ type armAcc struct {
 // (see ReadLoans: an approval's loans are those whose application carries
 // the decision's request id); a two-proportion z-test of each challenger
 // against the champion on the approval rate and the bad rate; and each
-// shadow policy's agreement with the acted-on decisions. Each customer is
+// shadow policy's agreement with the acted-on decisions; and for the
+// referred decisions, the reviewers' verdicts (read until AsOf) with each
+// shadow's agreement with them (Reviewers). Each customer is
 // in one arm by the engine's stable hash, so arms are comparable
 // populations while the deployment's percentages stay put.
 //
@@ -136,11 +146,8 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 	}
 	arms := map[armKey]*armAcc{}
 	outcomeOf := map[string]nirnay.Outcome{} // acted-on decision id → outcome
-	type shadow struct {
-		parent, policy string
-		outcome        nirnay.Outcome
-	}
-	var shadows []shadow
+	referred := map[string]referral{}        // acted-on review decisions
+	var shadows []shadowOutcome
 	type approval struct {
 		acc *armAcc
 		key LoanKey
@@ -149,9 +156,14 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 	var total int64
 	err := EachDecision(ctx, l, o.Range, o.Limit, func(r *decisionlog.Record) error {
 		ref := fmt.Sprintf("%s@%d", r.PolicyID, r.PolicyVersion)
-		if r.Role == nirnay.RoleShadow {
-			shadows = append(shadows, shadow{r.ParentID, ref, r.Outcome})
+		switch {
+		case r.Role == nirnay.RoleShadow:
+			shadows = append(shadows, shadowOutcome{r.ParentID, ref, r.Outcome})
 			return nil
+		case !r.Role.ActedOn():
+			return nil // a reviewer's verdict: read with the verdicts below
+		case r.Outcome == nirnay.Review:
+			referred[r.ID] = referral{rules: firedRules(r)}
 		}
 		total++
 		k := armKey{r.Role, ref}
@@ -170,6 +182,10 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	verdict, err := verdicts(ctx, l, o.Step, o.From, o.AsOf, o.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -261,6 +277,7 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 		c.Shadows = append(c.Shadows, *g)
 	}
 	slices.SortFunc(c.Shadows, func(a, b Agreement) int { return cmp.Compare(a.Shadow, b.Shadow) })
+	c.Reviewers = reviewerAgreement(referred, shadows, verdict)
 	c.Censoring = censoring(c)
 	return c, nil
 }

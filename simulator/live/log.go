@@ -37,10 +37,12 @@ type HotTier interface {
 // FromLog reads both tiers of an open decision log.
 func FromLog(l *decisionlog.Log) Decisions { return Decisions{Hot: l, ColdDir: l.ColdDir()} }
 
-// Range selects the logged decisions of one step decided in [From, To).
+// Range selects the logged decisions of one step decided in [From, To),
+// of one policy role when Role is set.
 type Range struct {
 	Step     string
 	From, To time.Time
+	Role     nirnay.PolicyRole
 }
 
 func (r Range) check() error {
@@ -56,8 +58,8 @@ func (r Range) check() error {
 	return nil
 }
 
-// EachDecision calls fn for every logged decision (acted-on and shadow)
-// of r.Step decided in [r.From, r.To): first those still in the database
+// EachDecision calls fn for every logged decision (acted-on, shadow and
+// manual, or only r.Role's) of r.Step decided in [r.From, r.To): first those still in the database
 // (newest first, a page of 500 at a time), then those in the cold tier's
 // daily files (day by day, in file order). A decision present in both
 // tiers (an archive interrupted between its two writes) is given once.
@@ -85,7 +87,7 @@ func EachDecision(ctx context.Context, l Decisions, r Range, limit int, fn func(
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		recs, next, err := l.Hot.List(ctx, decisionlog.Filter{Step: r.Step, From: r.From, To: r.To, Limit: 500, Cursor: cursor})
+		recs, next, err := l.Hot.List(ctx, decisionlog.Filter{Step: r.Step, From: r.From, To: r.To, Role: r.Role, Limit: 500, Cursor: cursor})
 		if err != nil {
 			return fmt.Errorf("read decision log: %w", err)
 		}
@@ -105,7 +107,7 @@ func EachDecision(ctx context.Context, l Decisions, r Range, limit int, fn func(
 		}
 		path := filepath.Join(l.ColdDir, d.Format(time.DateOnly)+".jsonl.gz")
 		err := decisionlog.ReadColdDay(path, func(rec *decisionlog.Record) error {
-			if rec.Step != r.Step || rec.DecidedAt.Before(r.From) || !rec.DecidedAt.Before(r.To) {
+			if rec.Step != r.Step || rec.DecidedAt.Before(r.From) || !rec.DecidedAt.Before(r.To) || (r.Role != "" && rec.Role != r.Role) {
 				return nil
 			}
 			return visit(rec)
@@ -137,8 +139,8 @@ func NewSource(ctx context.Context, l Decisions, r Range, limit int) (*Source, e
 	stopped := errors.New("stopped")
 	seq := func(yield func(*simulator.Record, error) bool) {
 		err := EachDecision(ctx, l, r, limit, func(rec *decisionlog.Record) error {
-			if rec.Role == nirnay.RoleShadow {
-				return nil
+			if !rec.Role.ActedOn() {
+				return nil // shadows and reviewers' verdicts are not replayed
 			}
 			out, err := simulator.RecordFromLog(rec.CustomerID, rec.Step, rec.DecidedAt, rec.Body)
 			if err != nil {
