@@ -306,8 +306,17 @@ func TestRedisFaultDecisionsDegradeAndRecover(t *testing.T) {
 		got, _ := fpValue(t, v, "bureau_score", time.Now())
 		return got, took
 	}
-	if got, _ := decide(); got != int64(760) {
-		t.Fatalf("before the fault bureau_score = %v, want 760", got)
+	// Before the fault every read answers (the first ones may miss their
+	// 50 ms deadline on a loaded machine while the pool dials).
+	var before any
+	for range 40 {
+		if before, _ = decide(); before == int64(760) {
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if before != int64(760) {
+		t.Fatalf("before the fault bureau_score = %v, want 760", before)
 	}
 	srv.Process.Kill()
 	srv.Wait()
