@@ -3,7 +3,6 @@ package cases
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,7 +37,7 @@ const caseCols = `id, decision_id, customer_id, step, queue, policy_id, policy_v
 sla_due_at, assignee_id, assignee_name, assigned_at, first_review, first_reviewer_id, outcome, resolution, verdict_decision_id,
 decided_at, created_at, updated_at`
 
-type scanner interface{ Scan(dest ...any) error }
+type scanner = store.Scanner
 
 func scanCase(r scanner) (*Case, error) {
 	var (
@@ -189,11 +188,11 @@ func listCases(ctx context.Context, q queryer, f Filter) ([]*Case, string, error
 		add("assignee_id = ?", f.Assignee)
 	}
 	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
+		at, id, err := store.ParseTimeCursor(f.Cursor, "case_")
 		if err != nil {
 			return nil, "", nirnay.FieldError("cursor", "is not a cursor this endpoint returned")
 		}
-		args = append(args, store.Instant(time.UnixMicro(at)), id)
+		args = append(args, store.Instant(at), id)
 		n := len(args)
 		where = append(where, fmt.Sprintf("(created_at > $%d OR (created_at = $%d AND id > $%d))", n-1, n-1, n))
 	}
@@ -206,42 +205,7 @@ func listCases(ctx context.Context, q queryer, f Filter) ([]*Case, string, error
 	if err != nil {
 		return nil, "", store.Translate(err)
 	}
-	defer rows.Close()
-	out := []*Case{}
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(last.CreatedAt.UnixMicro(), last.ID)
-	}
-	return out, next, nil
-}
-
-func encodeCursor(at int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + "|" + id))
-}
-
-func decodeCursor(c string) (int64, string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, "", err
-	}
-	at, id, ok := strings.Cut(string(b), "|")
-	if !ok || !strings.HasPrefix(id, "case_") {
-		return 0, "", errors.New("bad cursor")
-	}
-	n, err := strconv.ParseInt(at, 10, 64)
-	return n, id, err
+	return store.ReadPage(rows, limit, scanCase, func(c *Case) string { return store.TimeCursor(c.CreatedAt, c.ID) })
 }
 
 // insertEventSQL appends one event to a case's trail.

@@ -3,7 +3,6 @@ package decisionlog
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -424,11 +423,11 @@ func (l *Log) List(ctx context.Context, f Filter) ([]*Record, string, error) {
 		add(at+" < ?", store.Instant(f.To))
 	}
 	if f.Cursor != "" {
-		after, afterID, err := decodeCursor(f.Cursor)
+		after, afterID, err := store.ParseTimeCursor(f.Cursor, "")
 		if err != nil {
 			return nil, "", nirnay.FieldError("cursor", "is not a cursor this endpoint returned")
 		}
-		args = append(args, store.Instant(time.UnixMicro(after)), afterID)
+		args = append(args, store.Instant(after), afterID)
 		n := len(args)
 		where = append(where, fmt.Sprintf("(%[1]s < $%[3]d OR (%[1]s = $%[3]d AND %[2]s < $%[4]d))", at, id, n-1, n))
 	}
@@ -441,40 +440,6 @@ func (l *Log) List(ctx context.Context, f Filter) ([]*Record, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
-	var out []*Record
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(last.DecidedAt.UnixMicro(), last.ID)
-	}
-	return out, next, nil
-}
-
-func encodeCursor(at int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + "|" + id))
-}
-
-func decodeCursor(c string) (int64, string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, "", err
-	}
-	at, id, ok := strings.Cut(string(b), "|")
-	if !ok {
-		return 0, "", fmt.Errorf("bad cursor")
-	}
-	n, err := strconv.ParseInt(at, 10, 64)
-	return n, id, err
+	return store.ReadPage(rows, limit, func(sc store.Scanner) (*Record, error) { return scanRecord(sc) },
+		func(r *Record) string { return store.TimeCursor(r.DecidedAt, r.ID) })
 }

@@ -24,7 +24,7 @@ const listColumns = `SELECT name, description, revision,
 	created_at, created_by, updated_at, updated_by FROM lists l `
 
 // scanner is what *sql.Row and *sql.Rows offer.
-type scanner interface{ Scan(dest ...any) error }
+type scanner = store.Scanner
 
 func scanList(sc scanner) (List, error) {
 	var l List
@@ -65,7 +65,7 @@ func (s *Service) Lists(ctx context.Context, cursor string, limit int) ([]List, 
 	if err != nil {
 		return nil, "", store.Translate(err)
 	}
-	return readPage(rows, limit, scanList, func(l List) string { return l.Name })
+	return store.ReadPage(rows, limit, scanList, func(l List) string { return l.Name })
 }
 
 // Entries returns a page of the values on the list name now, in value
@@ -90,7 +90,7 @@ func (s *Service) Entries(ctx context.Context, name, cursor string, limit int) (
 	if err != nil {
 		return nil, "", store.Translate(err)
 	}
-	return readPage(rows, limit, scanEntry, func(e Entry) string { return base64.RawURLEncoding.EncodeToString([]byte(e.Value)) })
+	return store.ReadPage(rows, limit, scanEntry, func(e Entry) string { return base64.RawURLEncoding.EncodeToString([]byte(e.Value)) })
 }
 
 // scanEntry scans value, reason, expires_at, added_at and added_by.
@@ -100,30 +100,6 @@ func scanEntry(sc scanner) (Entry, error) {
 		return Entry{}, err
 	}
 	return e, nil
-}
-
-// readPage scans rows, a query for up to limit+1 rows, and closes them: it
-// returns the first limit and, when there were more, the next page's
-// cursor (cursor of the last one returned; "" after the last page).
-func readPage[T any](rows *sql.Rows, limit int, scan func(scanner) (T, error), cursor func(T) string) ([]T, string, error) {
-	defer rows.Close()
-	out := []T{}
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", store.Translate(err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = cursor(out[limit-1])
-	}
-	return out, next, nil
 }
 
 func pageLimit(limit int) (int, error) {
