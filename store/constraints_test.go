@@ -221,7 +221,7 @@ func TestEveryJourneyStepAccepted(t *testing.T) {
 
 // sqliteFKCheck names the CHECK of the temporary table through which the
 // SQLite migration fails when a copied row breaks a foreign key.
-const sqliteFKCheck = "rows_refer_to_missing_rows_see_pragma_foreign_key_check"
+const sqliteFKCheck = migrations.ForeignKeyCheck
 
 // constraintName matches a constraint the migrations name.
 var constraintName = regexp.MustCompile(`CONSTRAINT (\w+) (?:CHECK|FOREIGN|UNIQUE)`)
@@ -233,7 +233,11 @@ func TestEveryConstraintHasItsRule(t *testing.T) {
 	t.Parallel()
 	named := map[string][]string{}
 	for _, dialect := range []string{"postgres", "sqlite"} {
-		raw, err := fs.ReadFile(migrations.For(dialect), "00014_constraints."+dialect+".sql")
+		file := "00014_constraints.postgres.sql"
+		if dialect == "sqlite" {
+			file = "sqlite/00014_constraints.sql"
+		}
+		raw, err := fs.ReadFile(migrations.For(dialect), file)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,6 +53,16 @@ func (db *DB) MigrateTo(ctx context.Context, logger *slog.Logger, version int64)
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
 		defer unlock()
+		rebuilds, err := migrations.SQLiteGo()
+		if err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		opts = append(opts, goose.WithGoMigrations(rebuilds...))
+		// goose holds one connection for the whole run and hands a Go
+		// migration the pool: the one write connection would wait for
+		// itself. The migration lock above keeps other writers out.
+		db.write.SetMaxOpenConns(2)
+		defer db.write.SetMaxOpenConns(1)
 	}
 	p, err := goose.NewProvider(dialect, db.write, migrations.For(string(db.Dialect)), opts...)
 	if err != nil {
@@ -72,28 +82,20 @@ func (db *DB) MigrateTo(ctx context.Context, logger *slog.Logger, version int64)
 		db.pool.Reset()
 	}
 	if err != nil {
-		if db.Dialect == SQLite {
-			db.recoverSQLite(ctx)
-		}
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	applied := make([]int64, 0, len(results))
 	for _, r := range results {
 		applied = append(applied, r.Source.Version)
 		if logger != nil {
-			logger.Info("migration applied", "version", r.Source.Version, "file", filepath.Base(r.Source.Path), "duration", r.Duration)
+			file := filepath.Base(r.Source.Path)
+			if r.Source.Path == "" {
+				file = migrations.SQLiteFile(r.Source.Version)
+			}
+			logger.Info("migration applied", "version", r.Source.Version, "file", file, "duration", r.Duration)
 		}
 	}
 	return applied, nil
-}
-
-// recoverSQLite undoes what a failed SQLite migration that runs outside
-// goose's transaction (NO TRANSACTION, with its own BEGIN … COMMIT) may
-// leave on the one write connection: its open transaction and foreign keys
-// turned off.
-func (db *DB) recoverSQLite(ctx context.Context) {
-	_, _ = db.write.ExecContext(ctx, `ROLLBACK`)
-	_, _ = db.write.ExecContext(ctx, `PRAGMA foreign_keys = ON`)
 }
 
 // advisoryLock waits (at most five minutes) for a PostgreSQL session

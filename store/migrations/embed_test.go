@@ -1,6 +1,7 @@
 package migrations
 
 import (
+	"fmt"
 	"io/fs"
 	"regexp"
 	"strings"
@@ -34,6 +35,17 @@ func TestForHidesTheOtherDialect(t *testing.T) {
 		if _, err := For(d).Open("00001_api_keys.sql"); err != nil {
 			t.Errorf("%s: shared file hidden: %v", d, err)
 		}
+	}
+	rebuilds, err := SQLiteGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range rebuilds {
+		v := fmt.Sprintf("%05d", m.Version)
+		if prev, ok := seen["sqlite"][v]; ok {
+			t.Errorf("sqlite: version %s twice (%s, sqlite/)", v, prev)
+		}
+		seen["sqlite"][v] = "sqlite/" + v + ".sqlite.sql"
 	}
 	for v, n := range seen["postgres"] {
 		other, ok := seen["sqlite"][v]
