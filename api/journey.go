@@ -49,13 +49,12 @@ const maxJourneyItems = 500
 // /v1/customers/{id}/journey?from=&to=&limit= (mounted by MountDecisions).
 // With more than limit items, the most recent ones.
 func (s *Server) customerJourney(c *gin.Context) {
-	id := c.Param("id")
 	if err := checkCustomerToken(c, "a journey"); err != nil {
 		abort(c, err)
 		return
 	}
-	if err := checkCustomer(c, id); err != nil {
-		abort(c, err)
+	id, ok := customerParam(c)
+	if !ok {
 		return
 	}
 	from, to, limit, err := journeyQuery(c.Request.URL.Query())

@@ -270,16 +270,15 @@ func (h *loanHandlers) writeOff(c *gin.Context) {
 
 // customerLoans answers a customer's loans with their borrower status.
 func (h *loanHandlers) customerLoans(c *gin.Context) {
-	id := c.Param("id")
-	if err := checkCustomer(c, id); err != nil {
-		abort(c, err)
+	id, ok := customerParam(c)
+	if !ok {
 		return
 	}
-	ls, err := h.svc.ListByCustomer(c.Request.Context(), id)
-	if err != nil {
-		abort(c, err)
-		return
+	ctx := c.Request.Context()
+	ls, err := h.svc.ListByCustomer(ctx, id)
+	var b loans.Borrower
+	if err == nil {
+		b, err = h.svc.BorrowerStatus(ctx, id)
 	}
-	b, err := h.svc.BorrowerStatus(c.Request.Context(), id)
 	reply(c, http.StatusOK, gin.H{"customer_id": id, "borrower": b, "items": ls}, err)
 }
