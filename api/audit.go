@@ -19,15 +19,7 @@ type auditHandlers struct{ svc AuditLog }
 
 // list answers a page of entries, oldest first (?subject=&cursor=&limit=).
 func (h *auditHandlers) list(c *gin.Context) {
-	cursor, limit, err := pageParams(c)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	items, next, err := h.svc.Audit(c.Request.Context(), governance.AuditQuery{Subject: c.Query("subject"), Cursor: cursor, Limit: limit})
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	writePage(c, items, next)
+	replyPage(c, func(ctx context.Context, cursor string, limit int) ([]governance.AuditEntry, string, error) {
+		return h.svc.Audit(ctx, governance.AuditQuery{Subject: c.Query("subject"), Cursor: cursor, Limit: limit})
+	})
 }

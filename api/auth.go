@@ -264,6 +264,17 @@ func checkCustomer(c *gin.Context, customerID string) error {
 	return nil
 }
 
+// customerParam is the customer the path's :id names, under the caller's
+// customer scope (checkCustomer); false once it has answered.
+func customerParam(c *gin.Context) (string, bool) {
+	id := c.Param("id")
+	if err := checkCustomer(c, id); err != nil {
+		abort(c, err)
+		return "", false
+	}
+	return id, true
+}
+
 // customerObject loads the object the path's :id names with get and
 // applies the caller's customer scope (checkCustomer) to its customer, the
 // id owner gives; false once it has answered.

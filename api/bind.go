@@ -36,6 +36,20 @@ func bindOptional(c *gin.Context, v any) error {
 	return bindJSON(c, v)
 }
 
+// bindReply is the handler of a JSON body: it decodes the body into a T
+// (bindJSON), runs do with it and answers do's value with status, or its
+// error as a problem (reply). A body that does not decode is answered
+// without calling do.
+func bindReply[T any](c *gin.Context, status int, do func(body T) (any, error)) {
+	var body T
+	if err := bindJSON(c, &body); err != nil {
+		abort(c, err)
+		return
+	}
+	v, err := do(body)
+	reply(c, status, v, err)
+}
+
 // readBody reads the whole request body (any type): one over the route's
 // limit is KindTooLarge, any other failure to read it KindInvalid.
 func readBody(c *gin.Context) ([]byte, error) {

@@ -84,27 +84,19 @@ func (h *caseHandlers) list(c *gin.Context) {
 		abort(c, err)
 		return
 	}
-	cursor, limit, err := pageParams(c)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	q := c.Request.URL.Query()
-	f := cases.Filter{Status: cases.Status(q.Get("status")), Queue: q.Get("queue"), CustomerID: q.Get("customer_id"),
-		Assignee: q.Get("assignee"), Cursor: cursor, Limit: limit}
-	if own := principal(c).CustomerID; own != "" {
-		if f.CustomerID != "" && f.CustomerID != own {
-			writePage(c, []*cases.Case{}, "") // another customer's cases are not there for this token
-			return
+	replyPage(c, func(ctx context.Context, cursor string, limit int) ([]*cases.Case, string, error) {
+		q := c.Request.URL.Query()
+		f := cases.Filter{Status: cases.Status(q.Get("status")), Queue: q.Get("queue"), CustomerID: q.Get("customer_id"),
+			Assignee: q.Get("assignee"), Cursor: cursor, Limit: limit}
+		if own := principal(c).CustomerID; own != "" {
+			if f.CustomerID != "" && f.CustomerID != own {
+				return []*cases.Case{}, "", nil // another customer's cases are not there for this token
+			}
+			f.CustomerID = own
 		}
-		f.CustomerID = own
-	}
-	items, next, err := h.svc.List(c.Request.Context(), f)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	writePage(c, orEmpty(items), next)
+		items, next, err := h.svc.List(ctx, f)
+		return orEmpty(items), next, err
+	})
 }
 
 // get answers the case with what a reviewer needs beside it: the
@@ -166,20 +158,15 @@ type reassignBody struct {
 }
 
 func (h *caseHandlers) reassign(c *gin.Context) {
-	var b reassignBody
-	if err := bindJSON(c, &b); err != nil {
-		abort(c, err)
-		return
-	}
-	to := ""
-	if b.Assignee != nil {
-		if to = *b.Assignee; to == "" {
-			abort(c, nirnay.FieldError("assignee", "is an API key id, or null to give the case back to its queue"))
-			return
+	bindReply(c, http.StatusOK, func(b reassignBody) (any, error) {
+		to := ""
+		if b.Assignee != nil {
+			if to = *b.Assignee; to == "" {
+				return nil, nirnay.FieldError("assignee", "is an API key id, or null to give the case back to its queue")
+			}
 		}
-	}
-	k, err := h.svc.Reassign(c.Request.Context(), caller(c), c.Param("id"), to)
-	reply(c, http.StatusOK, k, err)
+		return h.svc.Reassign(c.Request.Context(), caller(c), c.Param("id"), to)
+	})
 }
 
 type decideBody struct {
@@ -196,32 +183,23 @@ type offerChange struct {
 }
 
 func (h *caseHandlers) decide(c *gin.Context) {
-	var b decideBody
-	if err := bindJSON(c, &b); err != nil {
-		abort(c, err)
-		return
-	}
-	v := cases.Verdict{Outcome: b.Outcome, Reasons: b.Reasons, Note: b.Note}
-	if b.Offer != nil {
-		v.Limit, v.TenureMonths = b.Offer.Limit, b.Offer.TenureMonths
-	}
-	k, err := h.svc.Decide(c.Request.Context(), caller(c), c.Param("id"), v)
-	reply(c, http.StatusOK, k, err)
+	bindReply(c, http.StatusOK, func(b decideBody) (any, error) {
+		v := cases.Verdict{Outcome: b.Outcome, Reasons: b.Reasons, Note: b.Note}
+		if b.Offer != nil {
+			v.Limit, v.TenureMonths = b.Offer.Limit, b.Offer.TenureMonths
+		}
+		return h.svc.Decide(c.Request.Context(), caller(c), c.Param("id"), v)
+	})
 }
 
 // journey lists a customer's case events as journey items of kind case.
 func (h *caseHandlers) journey(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyItem, error) {
 	evs, err := h.svc.Journey(ctx, customerID, from, to, limit)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]JourneyItem, 0, len(evs))
-	for _, e := range evs {
+	return journeyItems(evs, err, func(e cases.Event) JourneyItem {
 		summary := map[string]any{"case_id": e.CaseID, "actor": e.Actor}
 		for k, v := range e.Body {
 			summary[k] = v
 		}
-		items = append(items, JourneyItem{At: e.At, Kind: "case", Type: e.Action, ID: e.ID, Summary: summary})
-	}
-	return items, nil
+		return JourneyItem{At: e.At, Kind: "case", Type: e.Action, ID: e.ID, Summary: summary}
+	})
 }

@@ -58,18 +58,7 @@ func (h *lineHandlers) get(c *gin.Context) {
 	}
 }
 
-func (h *lineHandlers) accept(c *gin.Context) {
-	consent, err := bindConsent(c)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	if _, ok := h.lineFor(c); !ok {
-		return
-	}
-	l, err := h.svc.AcceptLine(c.Request.Context(), c.Param("id"), consent)
-	reply(c, http.StatusOK, l, err)
-}
+func (h *lineHandlers) accept(c *gin.Context) { acceptOffer(c, h.lineFor, h.svc.AcceptLine) }
 
 // kfs answers the Key Fact Statement of a draw of ?amount= over
 // ?tenure_months=, whose digest the draw must quote.

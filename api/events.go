@@ -66,21 +66,16 @@ type eventHandlers struct {
 }
 
 func (h *eventHandlers) ingest(c *gin.Context) {
-	var b eventBatch
-	if err := bindJSON(c, &b); err != nil {
-		abort(c, err)
-		return
-	}
-	if p := principal(c); p.CustomerID != "" {
-		for i, ev := range b.Events {
-			if ev.CustomerID != p.CustomerID {
-				abort(c, nirnay.Errorf(nirnay.KindForbidden, "events[%d]: a customer-scoped token may send events only for its own customer", i))
-				return
+	bindReply(c, http.StatusAccepted, func(b eventBatch) (any, error) {
+		if p := principal(c); p.CustomerID != "" {
+			for i, ev := range b.Events {
+				if ev.CustomerID != p.CustomerID {
+					return nil, nirnay.Errorf(nirnay.KindForbidden, "events[%d]: a customer-scoped token may send events only for its own customer", i)
+				}
 			}
 		}
-	}
-	rc, err := h.in.Ingest(c.Request.Context(), b.Events)
-	reply(c, http.StatusAccepted, rc, err)
+		return h.in.Ingest(c.Request.Context(), b.Events)
+	})
 }
 
 // deadLetters answers a page of refused events (?cursor=&limit=; the
@@ -106,11 +101,7 @@ func (h *eventHandlers) deadLetters(c *gin.Context) {
 // journey lists a customer's indexed events as journey items.
 func (h *eventHandlers) journey(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyItem, error) {
 	es, err := h.index.List(ctx, customerID, from, to, limit)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]JourneyItem, len(es))
-	for i, e := range es {
+	return journeyItems(es, err, func(e consume.JourneyEntry) JourneyItem {
 		// The index keeps masked strings; an entry indexed before a
 		// rule existed is masked here (by value: a summary's "name" is
 		// the event's, not a person's).
@@ -119,7 +110,6 @@ func (h *eventHandlers) journey(ctx context.Context, customerID string, from, to
 				e.Summary[k] = pii.Text(s)
 			}
 		}
-		items[i] = JourneyItem{At: e.At, Kind: "event", Type: e.Type, ID: e.ID, Summary: e.Summary}
-	}
-	return items, nil
+		return JourneyItem{At: e.At, Kind: "event", Type: e.Type, ID: e.ID, Summary: e.Summary}
+	})
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"sort"
 	"time"
 
@@ -27,6 +28,19 @@ type JourneySource func(ctx context.Context, customerID string, from, to time.Ti
 // Call it while mounting, before serving.
 func (s *Server) AddJourneySource(src JourneySource) { s.journey = append(s.journey, src) }
 
+// journeyItems is what a journey source answers for the records it listed
+// (or its error): each record as the journey item item makes of it.
+func journeyItems[T any](records []T, err error, item func(T) JourneyItem) ([]JourneyItem, error) {
+	if err != nil {
+		return nil, err
+	}
+	items := make([]JourneyItem, 0, len(records))
+	for _, r := range records {
+		items = append(items, item(r))
+	}
+	return items, nil
+}
+
 // maxJourneyItems is the most items a journey answers (and its default).
 const maxJourneyItems = 500
 
@@ -35,40 +49,40 @@ const maxJourneyItems = 500
 // /v1/customers/{id}/journey?from=&to=&limit= (mounted by MountDecisions).
 // With more than limit items, the most recent ones.
 func (s *Server) customerJourney(c *gin.Context) {
-	id := c.Param("id")
 	if err := checkCustomerToken(c, "a journey"); err != nil {
 		abort(c, err)
 		return
 	}
-	if err := checkCustomer(c, id); err != nil {
-		abort(c, err)
+	id, ok := customerParam(c)
+	if !ok {
 		return
 	}
-	q := c.Request.URL.Query()
-	from, err := timeParam(q.Get("from"), "from")
+	from, to, limit, err := journeyQuery(c.Request.URL.Query())
 	if err != nil {
 		abort(c, err)
 		return
 	}
-	to, err := timeParam(q.Get("to"), "to")
-	if err != nil {
-		abort(c, err)
-		return
+	items, err := s.journeyOf(c.Request.Context(), id, from, to, limit)
+	reply(c, http.StatusOK, gin.H{"customer_id": id, "items": items}, err)
+}
+
+// journeyQuery reads the ?from=&to=&limit= of a journey (a 400 naming the
+// first that does not parse); the limit is maxJourneyItems when absent, 0
+// or above it.
+func journeyQuery(q url.Values) (from, to time.Time, limit int, err error) {
+	if from, err = timeParam(q.Get("from"), "from"); err != nil {
+		return from, to, 0, err
 	}
-	limit, err := intParam(q.Get("limit"), "limit")
-	if err != nil {
-		abort(c, err)
-		return
+	if to, err = timeParam(q.Get("to"), "to"); err != nil {
+		return from, to, 0, err
+	}
+	if limit, err = intParam(q.Get("limit"), "limit"); err != nil {
+		return from, to, 0, err
 	}
 	if limit == 0 || limit > maxJourneyItems {
 		limit = maxJourneyItems
 	}
-	items, err := s.journeyOf(c.Request.Context(), id, from, to, limit)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"customer_id": id, "items": items})
+	return from, to, limit, nil
 }
 
 // journeyOf gathers a customer's items in [from, to) from every journey

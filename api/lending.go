@@ -93,40 +93,29 @@ type dayEndBody struct {
 }
 
 func (h *lendingHandlers) dayEnd(c *gin.Context) {
-	var b dayEndBody
-	if err := bindJSON(c, &b); err != nil {
-		abort(c, err)
-		return
-	}
-	if b.Date == "" {
-		abort(c, nirnay.FieldError("date", "is required (YYYY-MM-DD)"))
-		return
-	}
-	d, err := loans.ParseDate("date", b.Date, 0)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	rep, err := h.svc.DayEnd(c.Request.Context(), d)
-	reply(c, http.StatusOK, rep, err)
+	bindReply(c, http.StatusOK, func(b dayEndBody) (any, error) {
+		if b.Date == "" {
+			return nil, nirnay.FieldError("date", "is required (YYYY-MM-DD)")
+		}
+		d, err := loans.ParseDate("date", b.Date, 0)
+		if err != nil {
+			return nil, err
+		}
+		return h.svc.DayEnd(c.Request.Context(), d)
+	})
 }
 
 // journey lists a customer's lending actions as journey items.
 func (h *lendingHandlers) journey(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyItem, error) {
 	acts, err := h.svc.Journey(ctx, customerID, from, to, limit)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]JourneyItem, 0, len(acts))
-	for _, a := range acts {
+	return journeyItems(acts, err, func(a loans.Action) JourneyItem {
 		sum := a.Body
 		if sum == nil {
 			sum = map[string]any{}
 		}
 		sum["on"] = a.On
-		items = append(items, JourneyItem{At: a.At, Kind: "lending", Type: a.Type, ID: a.SubjectID, Summary: sum})
-	}
-	return items, nil
+		return JourneyItem{At: a.At, Kind: "lending", Type: a.Type, ID: a.SubjectID, Summary: sum}
+	})
 }
 
 // parseAmount reads a rupee amount given as a string ("1234.50"); an
@@ -170,6 +159,23 @@ func bindConsent(c *gin.Context) (loans.Consent, error) {
 	}
 	b.IP = c.ClientIP()
 	return b, nil
+}
+
+// acceptOffer answers the acceptance of the path's offer (a loan or a
+// credit line): it reads the consent (bindConsent), loads the offer with
+// load (loanFor, lineFor: the customer scope) and answers 200 with what
+// accept makes of it.
+func acceptOffer[T any](c *gin.Context, load func(*gin.Context) (T, bool), accept func(ctx context.Context, id string, c loans.Consent) (T, error)) {
+	consent, err := bindConsent(c)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	if _, ok := load(c); !ok {
+		return
+	}
+	v, err := accept(c.Request.Context(), c.Param("id"), consent)
+	reply(c, http.StatusOK, v, err)
 }
 
 // writeKFS answers a Key Fact Statement with its digest (header

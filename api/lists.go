@@ -86,19 +86,7 @@ func (h *listHandlers) put(c *gin.Context) {
 	c.JSON(status, l)
 }
 
-func (h *listHandlers) list(c *gin.Context) {
-	cursor, limit, err := pageParams(c)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	items, next, err := h.svc.Lists(c.Request.Context(), cursor, limit)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	writePage(c, items, next)
-}
+func (h *listHandlers) list(c *gin.Context) { replyPage(c, h.svc.Lists) }
 
 func (h *listHandlers) get(c *gin.Context) {
 	l, err := h.svc.Get(c.Request.Context(), c.Param("name"))
@@ -106,27 +94,15 @@ func (h *listHandlers) get(c *gin.Context) {
 }
 
 func (h *listHandlers) entries(c *gin.Context) {
-	cursor, limit, err := pageParams(c)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	items, next, err := h.svc.Entries(c.Request.Context(), c.Param("name"), cursor, limit)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	writePage(c, items, next)
+	replyPage(c, func(ctx context.Context, cursor string, limit int) ([]lists.Entry, string, error) {
+		return h.svc.Entries(ctx, c.Param("name"), cursor, limit)
+	})
 }
 
 func (h *listHandlers) add(c *gin.Context) {
-	var b entriesBody
-	if err := bindJSON(c, &b); err != nil {
-		abort(c, err)
-		return
-	}
-	r, err := h.svc.Add(c.Request.Context(), actorOf(c), c.Param("name"), b.Entries)
-	reply(c, http.StatusOK, r, err)
+	bindReply(c, http.StatusOK, func(b entriesBody) (any, error) {
+		return h.svc.Add(c.Request.Context(), actorOf(c), c.Param("name"), b.Entries)
+	})
 }
 
 func (h *listHandlers) remove(c *gin.Context) {

@@ -100,18 +100,7 @@ func (h *loanHandlers) kfs(c *gin.Context) {
 	writeKFS(c, l.KFS, l.KFSDigest)
 }
 
-func (h *loanHandlers) accept(c *gin.Context) {
-	consent, err := bindConsent(c)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	if _, ok := h.loanFor(c); !ok {
-		return
-	}
-	l, err := h.svc.Accept(c.Request.Context(), c.Param("id"), consent)
-	reply(c, http.StatusOK, l, err)
-}
+func (h *loanHandlers) accept(c *gin.Context) { acceptOffer(c, h.loanFor, h.svc.Accept) }
 
 type disburseBody struct {
 	AccountHash string `json:"account_hash"`
@@ -159,6 +148,19 @@ func paymentRequest(c *gin.Context, required bool) (loans.PaymentRequest, error)
 	return loans.PaymentRequest{Key: key, Amount: amount, On: b.PaidOn, Mode: b.PaymentMode}, nil
 }
 
+// paymentFor reads a payment body (paymentRequest; the amount is required
+// when required is) and then loads the path's loan (loanFor). False once it
+// has answered.
+func (h *loanHandlers) paymentFor(c *gin.Context, required bool) (loans.PaymentRequest, bool) {
+	req, err := paymentRequest(c, required)
+	if err != nil {
+		abort(c, err)
+		return loans.PaymentRequest{}, false
+	}
+	_, ok := h.loanFor(c)
+	return req, ok
+}
+
 func (h *loanHandlers) pay(c *gin.Context)       { h.payLike(c, h.svc.Pay) }
 func (h *loanHandlers) foreclose(c *gin.Context) { h.payLike(c, h.svc.Foreclose) }
 
@@ -166,34 +168,17 @@ func (h *loanHandlers) foreclose(c *gin.Context) { h.payLike(c, h.svc.Foreclose)
 // with the payment, or 200 with Idempotent-Replayed: true for a repeat of
 // its key.
 func (h *loanHandlers) payLike(c *gin.Context, op func(context.Context, string, loans.PaymentRequest) (*loans.Payment, bool, error)) {
-	req, err := paymentRequest(c, true)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	if _, ok := h.loanFor(c); !ok {
+	req, ok := h.paymentFor(c, true)
+	if !ok {
 		return
 	}
 	p, replayed, err := op(c.Request.Context(), c.Param("id"), req)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	if replayed {
-		c.Header("Idempotent-Replayed", "true")
-		c.JSON(http.StatusOK, p)
-		return
-	}
-	c.JSON(http.StatusCreated, p)
+	replyIdempotent(c, http.StatusCreated, p, replayed, err)
 }
 
 func (h *loanHandlers) cancel(c *gin.Context) {
-	req, err := paymentRequest(c, false)
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	if _, ok := h.loanFor(c); !ok {
+	req, ok := h.paymentFor(c, false)
+	if !ok {
 		return
 	}
 	l, p, err := h.svc.Cancel(c.Request.Context(), c.Param("id"), req)
@@ -214,18 +199,23 @@ type dateBody struct {
 }
 
 // bindDateAmount reads a dateBody: when required, the body and its rupee
-// amount must be given; otherwise both may be left out.
-func bindDateAmount(c *gin.Context, required bool) (on string, amount money.Paise, err error) {
+// amount must be given; otherwise both may be left out. False once it has
+// answered a body that does not pass.
+func bindDateAmount(c *gin.Context, required bool) (on string, amount money.Paise, ok bool) {
 	var b dateBody
 	bind := bindOptional
 	if required {
 		bind = bindJSON
 	}
-	if err := bind(c, &b); err != nil {
-		return "", 0, err
+	err := bind(c, &b)
+	if err == nil {
+		amount, err = parseAmount("amount", b.Amount, required)
 	}
-	amount, err = parseAmount("amount", b.Amount, required)
-	return b.On, amount, err
+	if err != nil {
+		abort(c, err)
+		return "", 0, false
+	}
+	return b.On, amount, true
 }
 
 func (h *loanHandlers) bounce(c *gin.Context) {
@@ -263,39 +253,32 @@ func (h *loanHandlers) quote(c *gin.Context) {
 }
 
 func (h *loanHandlers) waive(c *gin.Context) {
-	on, amount, err := bindDateAmount(c, true)
-	if err != nil {
-		abort(c, err)
-		return
+	if on, amount, ok := bindDateAmount(c, true); ok {
+		l, err := h.svc.Waive(c.Request.Context(), c.Param("id"), amount, on)
+		reply(c, http.StatusOK, l, err)
 	}
-	l, err := h.svc.Waive(c.Request.Context(), c.Param("id"), amount, on)
-	reply(c, http.StatusOK, l, err)
 }
 
 // writeOff takes an optional {"on", "amount"}; the amount, when given,
 // must be the outstanding balance written off.
 func (h *loanHandlers) writeOff(c *gin.Context) {
-	on, amount, err := bindDateAmount(c, false)
-	if err != nil {
-		abort(c, err)
-		return
+	if on, amount, ok := bindDateAmount(c, false); ok {
+		l, err := h.svc.WriteOff(c.Request.Context(), c.Param("id"), on, amount)
+		reply(c, http.StatusOK, l, err)
 	}
-	l, err := h.svc.WriteOff(c.Request.Context(), c.Param("id"), on, amount)
-	reply(c, http.StatusOK, l, err)
 }
 
 // customerLoans answers a customer's loans with their borrower status.
 func (h *loanHandlers) customerLoans(c *gin.Context) {
-	id := c.Param("id")
-	if err := checkCustomer(c, id); err != nil {
-		abort(c, err)
+	id, ok := customerParam(c)
+	if !ok {
 		return
 	}
-	ls, err := h.svc.ListByCustomer(c.Request.Context(), id)
-	if err != nil {
-		abort(c, err)
-		return
+	ctx := c.Request.Context()
+	ls, err := h.svc.ListByCustomer(ctx, id)
+	var b loans.Borrower
+	if err == nil {
+		b, err = h.svc.BorrowerStatus(ctx, id)
 	}
-	b, err := h.svc.BorrowerStatus(c.Request.Context(), id)
 	reply(c, http.StatusOK, gin.H{"customer_id": id, "borrower": b, "items": ls}, err)
 }

@@ -160,6 +160,21 @@ func reply(c *gin.Context, status int, v any, err error) {
 	c.JSON(status, v)
 }
 
+// replyIdempotent answers an idempotent write: v with status, or, for a
+// repeat of an earlier request (replayed), v with 200 and
+// Idempotent-Replayed: true; err as a problem (abort) when it is not nil.
+func replyIdempotent(c *gin.Context, status int, v any, replayed bool, err error) {
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	if replayed {
+		c.Header("Idempotent-Replayed", "true")
+		status = http.StatusOK
+	}
+	c.JSON(status, v)
+}
+
 // methodNotAllowed answers a known path called with a method it does not
 // take: 405, type .../method-not-allowed (no error kind stands for it).
 func methodNotAllowed(c *gin.Context) {

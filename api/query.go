@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -107,6 +108,23 @@ func pageParams(c *gin.Context) (cursor string, limit int, err error) {
 		limit = n
 	}
 	return c.Query("cursor"), limit, nil
+}
+
+// replyPage answers a paged listing: it reads ?cursor= and ?limit=
+// (pageParams), lists that page and answers it (writePage); either error
+// is answered as a problem.
+func replyPage[T any](c *gin.Context, list func(ctx context.Context, cursor string, limit int) ([]T, string, error)) {
+	cursor, limit, err := pageParams(c)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	items, next, err := list(c.Request.Context(), cursor, limit)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	writePage(c, items, next)
 }
 
 // writePage answers one page of a listing: {"items": items, "next_cursor":

@@ -45,26 +45,14 @@ func (h *stepUpHandlers) report(c *gin.Context) {
 	p := principal(c)
 	rep, replayed, err := h.svc.Report(c.Request.Context(), decisions.StepUpRequest{DecisionID: c.Param("id"),
 		Action: req.Action, Result: req.Result, By: p.KeyID, Customer: p.CustomerID})
-	if err != nil {
-		abort(c, err)
-		return
-	}
-	if replayed {
-		c.Header("Idempotent-Replayed", "true")
-	}
-	c.JSON(http.StatusOK, rep)
+	replyIdempotent(c, http.StatusOK, rep, replayed, err)
 }
 
 // journey lists a customer's step-up reports as journey items.
 func (h *stepUpHandlers) journey(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyItem, error) {
 	reps, err := h.svc.List(ctx, customerID, from, to, limit)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]JourneyItem, 0, len(reps))
-	for _, r := range reps {
-		items = append(items, JourneyItem{At: r.ReportedAt, Kind: "step_up", Type: r.Action, ID: r.DecisionID + "/" + r.Action,
-			Summary: map[string]any{"decision_id": r.DecisionID, "step": r.Step, "action": r.Action, "result": r.Result}})
-	}
-	return items, nil
+	return journeyItems(reps, err, func(r decisions.StepUpReport) JourneyItem {
+		return JourneyItem{At: r.ReportedAt, Kind: "step_up", Type: r.Action, ID: r.DecisionID + "/" + r.Action,
+			Summary: map[string]any{"decision_id": r.DecisionID, "step": r.Step, "action": r.Action, "result": r.Result}}
+	})
 }
