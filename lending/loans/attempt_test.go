@@ -18,11 +18,7 @@ func TestAcceptAttempts(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		e.dec.offer = map[string]any{"limit": int64(80000)}
-		app, err := e.svc.Apply(ctx, loans.ApplicationRequest{CustomerID: "C-A", ProductID: "personal-loan", Amount: rs("100000"), TenureMonths: 12})
-		if err != nil {
-			t.Fatal(err)
-		}
-		l := app.Loan
+		l := offeredLoan(t, e, "C-A", rs("100000"), 12)
 		consent := func(key string) loans.Consent {
 			return loans.Consent{KFSDigest: l.KFSDigest, Agreed: true, AccountHash: "acct-a", AccountVerified: true, RequestID: key}
 		}

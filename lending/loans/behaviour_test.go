@@ -16,10 +16,7 @@ func TestLimitIncreaseReadsBehaviourOnBook(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		id := activeLine(t, e, "C-B", rs("50000"))
-		_, dig, err := e.svc.DrawKFS(ctx, id, rs("10000"), 3)
-		if err != nil {
-			t.Fatal(err)
-		}
+		dig := drawDigest(t, e, id, rs("10000"), 3)
 		draw, err := e.svc.Draw(ctx, id, loans.DrawRequest{Amount: rs("10000"), TenureMonths: 3, AccountHash: "acct", KFSDigest: dig, Agreed: true})
 		if err != nil {
 			t.Fatal(err)

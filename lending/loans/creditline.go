@@ -166,11 +166,7 @@ func (s *Service) AcceptLine(ctx context.Context, lineID string, c Consent) (*Cr
 	if err != nil {
 		return nil, err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		line, err = s.lockLine(ctx, tx, lineID, true)
-		if err != nil {
-			return err
-		}
+	line, err = s.inLineTx(ctx, lineID, func(tx *sql.Tx, line *CreditLine) error {
 		if line.Status != StatusOffered {
 			return conflict("credit line %s is %s; only an offered line can be accepted", line.ID, line.Status)
 		}
@@ -192,6 +188,21 @@ func (s *Service) AcceptLine(ctx context.Context, lineID string, c Consent) (*Cr
 	return line, nil
 }
 
+// inLineTx runs fn in one transaction with the credit line lineID locked
+// for update (lockLine) and returns the line as fn left it; fn's error
+// rolls the transaction back and is returned.
+func (s *Service) inLineTx(ctx context.Context, lineID string, fn func(tx *sql.Tx, line *CreditLine) error) (*CreditLine, error) {
+	var line *CreditLine
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if line, err = s.lockLine(ctx, tx, lineID, true); err != nil {
+			return err
+		}
+		return fn(tx, line)
+	})
+	return line, err
+}
+
 // GetLine returns a credit line with its draws and available limit.
 func (s *Service) GetLine(ctx context.Context, lineID string) (*CreditLine, error) {
 	line, err := s.lockLine(ctx, s.db.Reader(), lineID, false)
@@ -208,19 +219,10 @@ func (s *Service) GetLine(ctx context.Context, lineID string) (*CreditLine, erro
 			return nil, err
 		}
 	}
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+loanCols+` FROM loans WHERE credit_line_id = $1 ORDER BY created_at, id`, lineID)
-	if err != nil {
+	if line.Draws, err = queryAll(ctx, s.db.Reader(), scanLoan, `SELECT `+loanCols+` FROM loans WHERE credit_line_id = $1 ORDER BY created_at, id`, lineID); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		l, err := scanLoan(rows)
-		if err != nil {
-			return nil, err
-		}
-		line.Draws = append(line.Draws, l)
-	}
-	return line, rows.Err()
+	return line, nil
 }
 
 // DrawRequest draws on a credit line.
@@ -312,11 +314,7 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 	p, _ := s.products.Get(line.ProductID)
 	on := s.Today()
 	var out *Loan
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		line, err := s.lockLine(ctx, tx, lineID, true)
-		if err != nil {
-			return err
-		}
+	_, err = s.inLineTx(ctx, lineID, func(tx *sql.Tx, line *CreditLine) error {
 		if line.Status != StatusActive {
 			return conflict("credit line %s is %s", line.ID, line.Status)
 		}
@@ -438,11 +436,7 @@ func (s *Service) LimitIncrease(ctx context.Context, lineID string, requested mo
 	if newLimit <= line.Limit {
 		return nil, &StoppedError{Step: StepLimitIncrease, Outcome: nirnay.Approve, DecisionID: v.DecisionID, Reasons: []string{"OFFER_NOT_ABOVE_CURRENT_LIMIT"}}
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		line, err = s.lockLine(ctx, tx, lineID, true)
-		if err != nil {
-			return err
-		}
+	_, err = s.inLineTx(ctx, lineID, func(tx *sql.Tx, line *CreditLine) error {
 		// Checked again under the lock: a concurrent increase may have
 		// raised the limit (or the line ended) since the first read, and
 		// an increase never lowers a limit.

@@ -15,10 +15,7 @@ func TestDrawRetriedIsPaidOnce(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		id := activeLine(t, e, "C-D", rs("50000"))
-		_, dig, err := e.svc.DrawKFS(ctx, id, rs("10000"), 3)
-		if err != nil {
-			t.Fatal(err)
-		}
+		dig := drawDigest(t, e, id, rs("10000"), 3)
 		req := loans.DrawRequest{Amount: rs("10000"), TenureMonths: 3, AccountHash: "acct", KFSDigest: dig, Agreed: true, RequestID: "draw-1"}
 		first, err := e.svc.Draw(ctx, id, req)
 		if err != nil {

@@ -293,14 +293,7 @@ func (s *State) allocate(amt money.Paise, mode allocMode) money.Paise {
 	for _, b := range s.Terms.Order {
 		switch b {
 		case product.PenalCharges, product.Fees:
-			for i := range s.Charges {
-				c := &s.Charges[i]
-				if c.Bucket == b {
-					x := min(amt, c.unpaid())
-					c.Paid += x
-					amt -= x
-				}
-			}
+			amt = s.payCharges(b, amt)
 		case product.Interest:
 			for i := range s.Rows {
 				r := &s.Rows[i]
@@ -313,14 +306,7 @@ func (s *State) allocate(amt money.Paise, mode allocMode) money.Paise {
 					amt -= x
 				}
 			}
-			for i := range s.Charges {
-				c := &s.Charges[i]
-				if c.Bucket == product.Interest {
-					x := min(amt, c.unpaid())
-					c.Paid += x
-					amt -= x
-				}
-			}
+			amt = s.payCharges(product.Interest, amt)
 		case product.Principal:
 			for i := range s.Rows {
 				r := &s.Rows[i]
@@ -331,6 +317,20 @@ func (s *State) allocate(amt money.Paise, mode allocMode) money.Paise {
 				r.PaidPrincipal += x
 				amt -= x
 			}
+		}
+	}
+	return amt
+}
+
+// payCharges pays amt toward the unpaid charges of bucket b, oldest first,
+// and returns what is left of it.
+func (s *State) payCharges(b product.Bucket, amt money.Paise) money.Paise {
+	for i := range s.Charges {
+		c := &s.Charges[i]
+		if c.Bucket == b {
+			x := min(amt, c.unpaid())
+			c.Paid += x
+			amt -= x
 		}
 	}
 	return amt

@@ -86,6 +86,17 @@ func activeLine(t tb, e *env, customer string, limit money.Paise) string {
 	return app.Line.ID
 }
 
+// drawDigest is the digest of the KFS of a draw of amount over tenure
+// months on line, which the draw's borrower must quote.
+func drawDigest(t tb, e *env, line string, amount money.Paise, tenure int) string {
+	t.Helper()
+	_, dig, err := e.svc.DrawKFS(context.Background(), line, amount, tenure)
+	if err != nil {
+		t.Fatalf("draw kfs: %v", err)
+	}
+	return dig
+}
+
 // TestRaceDrawsStayWithinTheLimit: 20 draws of 5,000 at once on a line of
 // 50,000 — twice its limit — from two instances: exactly 10 go through,
 // the others are refused for the limit, and the line's draws add up to its
@@ -96,10 +107,7 @@ func TestRaceDrawsStayWithinTheLimit(t *testing.T) {
 		ctx := context.Background()
 		limit, each := rs("50000"), rs("5000")
 		id := activeLine(t, e, "C-draws", limit)
-		_, dig, err := e.svc.DrawKFS(ctx, id, each, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
+		dig := drawDigest(t, e, id, each, 3)
 		const n = 20
 		errs := race(svcs, n, func(i int, s *loans.Service) error {
 			_, err := s.Draw(ctx, id, loans.DrawRequest{Amount: each, TenureMonths: 3, AccountHash: "acct", KFSDigest: dig, Agreed: true})

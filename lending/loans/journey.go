@@ -3,6 +3,7 @@ package loans
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/nirnay/nirnay/store"
@@ -27,29 +28,21 @@ func (s *Service) Journey(ctx context.Context, customerID string, from, to time.
 	if hi.IsZero() {
 		hi = store.EndOfTime
 	}
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT at, type, subject_id, on_date, body FROM lending_events
-WHERE customer_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC, id DESC LIMIT $4`, customerID, store.Instant(from), store.Instant(hi), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Action
-	for rows.Next() {
-		var (
-			a    Action
-			body string
-		)
-		if err := rows.Scan(store.ScanInstant(&a.At), &a.Type, &a.SubjectID, store.ScanDate(&a.On), &body); err != nil {
-			return nil, err
+	out, err := queryAll(ctx, s.db.Reader(), func(r scanner) (a Action, err error) {
+		var body string
+		if err := r.Scan(store.ScanInstant(&a.At), &a.Type, &a.SubjectID, store.ScanDate(&a.On), &body); err != nil {
+			return a, err
 		}
 		_ = json.Unmarshal([]byte(body), &a.Body)
 		if d, ok := a.Body["disbursal"].(map[string]any); ok {
 			delete(d, "rows") // the schedule is on the loan, not in the journey
 		}
-		out = append(out, a)
+		return a, nil
+	}, `SELECT at, type, subject_id, on_date, body FROM lending_events
+WHERE customer_id = $1 AND at >= $2 AND at < $3 ORDER BY at DESC, id DESC LIMIT $4`, customerID, store.Instant(from), store.Instant(hi), limit)
+	if err != nil {
+		return nil, err
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out, rows.Err()
+	slices.Reverse(out)
+	return out, nil
 }

@@ -545,18 +545,5 @@ func getFolded(ctx context.Context, q queryer, loanID string) (*Loan, error) {
 
 // ListByCustomer returns a customer's loans and draws, newest first.
 func (s *Service) ListByCustomer(ctx context.Context, customerID string) ([]*Loan, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+loanCols+` FROM loans WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500`, customerID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*Loan{}
-	for rows.Next() {
-		l, err := scanLoan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.Reader(), scanLoan, `SELECT `+loanCols+` FROM loans WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500`, customerID)
 }

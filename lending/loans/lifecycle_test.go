@@ -36,13 +36,19 @@ func activeLoan(t tb, e *env, customer string, amount money.Paise, tenure int) *
 // to account.
 func acceptedLoan(t tb, e *env, customer string, amount money.Paise, tenure int, account string) *loans.Loan {
 	t.Helper()
-	ctx := context.Background()
-	app, err := e.svc.Apply(ctx, loans.ApplicationRequest{CustomerID: customer, ProductID: "personal-loan", Amount: amount, TenureMonths: tenure})
+	l := offeredLoan(t, e, customer, amount, tenure)
+	if _, err := e.svc.Accept(context.Background(), l.ID, loans.Consent{KFSDigest: l.KFSDigest, Agreed: true, AccountHash: account, AccountVerified: true}); err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	return l
+}
+
+// offeredLoan is the loan of an application for a personal loan.
+func offeredLoan(t tb, e *env, customer string, amount money.Paise, tenure int) *loans.Loan {
+	t.Helper()
+	app, err := e.svc.Apply(context.Background(), loans.ApplicationRequest{CustomerID: customer, ProductID: "personal-loan", Amount: amount, TenureMonths: tenure})
 	if err != nil {
 		t.Fatalf("apply: %v", err)
-	}
-	if _, err := e.svc.Accept(ctx, app.Loan.ID, loans.Consent{KFSDigest: app.Loan.KFSDigest, Agreed: true, AccountHash: account, AccountVerified: true}); err != nil {
-		t.Fatalf("accept: %v", err)
 	}
 	return app.Loan
 }
@@ -62,16 +68,12 @@ func reconcileClean(t testing.TB, e *env) int {
 func TestLifecycle(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		app, err := e.svc.Apply(ctx, loans.ApplicationRequest{CustomerID: "C-1", ProductID: "personal-loan", Amount: rs("100000"), TenureMonths: 12})
-		if err != nil {
-			t.Fatal(err)
-		}
-		l := app.Loan
+		l := offeredLoan(t, e, "C-1", rs("100000"), 12)
 		if l.Status != loans.StatusOffered || l.KFSDigest == "" || len(l.KFS) == 0 {
 			t.Fatalf("application: status %s digest %q; want offered with a KFS", l.Status, l.KFSDigest)
 		}
 		// Consent must quote the KFS shown.
-		_, err = e.svc.Accept(ctx, l.ID, loans.Consent{KFSDigest: "other", Agreed: true, AccountHash: "a1", AccountVerified: true})
+		_, err := e.svc.Accept(ctx, l.ID, loans.Consent{KFSDigest: "other", Agreed: true, AccountHash: "a1", AccountVerified: true})
 		if !nirnay.IsKind(err, nirnay.KindUnprocessable) {
 			t.Fatalf("accept with a wrong KFS digest: got %v, want unprocessable", err)
 		}

@@ -60,13 +60,14 @@ func (r PaymentRequest) validate() error {
 
 const paymentCols = `id, loan_id, idempotency_key, request_hash, kind, amount, paid_on, status, decision_id, created_at`
 
+// scanPayment reads a row of paymentCols: the payment and its request hash.
+func scanPayment(r scanner) (p Payment, hash string, err error) {
+	err = r.Scan(&p.ID, &p.LoanID, &p.Key, &hash, &p.Kind, &p.Amount, store.ScanDate(&p.PaidOn), &p.Status, &p.DecisionID, store.ScanInstant(&p.CreatedAt))
+	return p, hash, err
+}
+
 func findPayment(ctx context.Context, q queryer, where string, args ...any) (*Payment, string, error) {
-	var (
-		p    Payment
-		hash string
-	)
-	err := q.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM loan_payments WHERE `+where, args...).
-		Scan(&p.ID, &p.LoanID, &p.Key, &hash, &p.Kind, &p.Amount, store.ScanDate(&p.PaidOn), &p.Status, &p.DecisionID, store.ScanInstant(&p.CreatedAt))
+	p, hash, err := scanPayment(q.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM loan_payments WHERE `+where, args...))
 	if err != nil {
 		return nil, "", err
 	}
@@ -232,21 +233,8 @@ func (s *Service) Bounce(ctx context.Context, loanID, paymentID, onStr string) (
 
 // Payments lists a loan's payments, oldest first.
 func (s *Service) Payments(ctx context.Context, loanID string) ([]Payment, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+paymentCols+` FROM loan_payments WHERE loan_id = $1 ORDER BY created_at, id`, loanID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Payment{}
-	for rows.Next() {
-		var (
-			p    Payment
-			hash string
-		)
-		if err := rows.Scan(&p.ID, &p.LoanID, &p.Key, &hash, &p.Kind, &p.Amount, store.ScanDate(&p.PaidOn), &p.Status, &p.DecisionID, store.ScanInstant(&p.CreatedAt)); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.Reader(), func(r scanner) (Payment, error) {
+		p, _, err := scanPayment(r)
+		return p, err
+	}, `SELECT `+paymentCols+` FROM loan_payments WHERE loan_id = $1 ORDER BY created_at, id`, loanID)
 }

@@ -139,10 +139,7 @@ func activeDraw(t tb, e *env, customer string, amount money.Paise, tenure int) *
 	t.Helper()
 	ctx := context.Background()
 	line := activeLine(t, e, customer, rs("200000"))
-	_, dig, err := e.svc.DrawKFS(ctx, line, amount, tenure)
-	if err != nil {
-		t.Fatalf("draw kfs: %v", err)
-	}
+	dig := drawDigest(t, e, line, amount, tenure)
 	l, err := e.svc.Draw(ctx, line, loans.DrawRequest{Amount: amount, TenureMonths: tenure, AccountHash: "acct", KFSDigest: dig, Agreed: true})
 	if err != nil {
 		t.Fatalf("draw: %v", err)

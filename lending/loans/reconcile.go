@@ -149,27 +149,26 @@ type Journal struct {
 
 // Journals returns a loan's journals in posting order.
 func (s *Service) Journals(ctx context.Context, loanID string) ([]Journal, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT j.id, j.kind, j.ref, j.on_date, j.created_at, l.account, l.debit, l.credit
+	type journalLine struct {
+		j Journal
+		l Line
+	}
+	rows, err := queryAll(ctx, s.db.Reader(), func(r scanner) (x journalLine, err error) {
+		err = r.Scan(&x.j.ID, &x.j.Kind, &x.j.Ref, store.ScanDate(&x.j.On), store.ScanInstant(&x.j.CreatedAt), &x.l.Account, &x.l.Debit, &x.l.Credit)
+		return x, err
+	}, `SELECT j.id, j.kind, j.ref, j.on_date, j.created_at, l.account, l.debit, l.credit
 FROM ledger_journals j JOIN ledger_lines l ON l.journal_id = j.id WHERE j.loan_id = $1 ORDER BY j.created_at, j.id, l.line`, loanID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := []Journal{}
-	for rows.Next() {
-		var (
-			j Journal
-			l Line
-		)
-		if err := rows.Scan(&j.ID, &j.Kind, &j.Ref, store.ScanDate(&j.On), store.ScanInstant(&j.CreatedAt), &l.Account, &l.Debit, &l.Credit); err != nil {
-			return nil, err
-		}
-		if n := len(out); n > 0 && out[n-1].ID == j.ID {
-			out[n-1].Lines = append(out[n-1].Lines, l)
+	for _, x := range rows {
+		if n := len(out); n > 0 && out[n-1].ID == x.j.ID {
+			out[n-1].Lines = append(out[n-1].Lines, x.l)
 			continue
 		}
-		j.Lines = []Line{l}
-		out = append(out, j)
+		x.j.Lines = []Line{x.l}
+		out = append(out, x.j)
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -296,7 +296,7 @@ func boundedTerms(offer nirnay.Offer, amount money.Paise, tenure int, bps int64,
 // its disbursal decision v, and returns the StoppedError saying so.
 func (s *Service) referDisbursal(ctx context.Context, loanID string, v Verdict) error {
 	stop := referredStop(StepDisbursal, loanID, v)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.referIn(ctx, stop, func(tx *sql.Tx) error {
 		l, err := s.lockLoan(ctx, tx, loanID)
 		if err != nil {
 			return err
@@ -309,20 +309,27 @@ func (s *Service) referDisbursal(ctx context.Context, loanID string, v Verdict) 
 		if err := updateLoan(ctx, tx, l); err != nil {
 			return err
 		}
-		if err := s.insertReferral(ctx, tx, ReferralDisbursal, l.ID, l.CustomerID, v, map[string]any{"account_hash": l.AccountHash}, now); err != nil {
-			return err
-		}
-		return s.loanReferred(ctx, tx, l, stop, now)
+		return s.loanReferred(ctx, tx, l, ReferralDisbursal, v, map[string]any{"account_hash": l.AccountHash}, stop, now)
 	})
-	if err != nil {
+}
+
+// referIn runs fn, which records a step referred for review, in one
+// transaction and returns stop, the StoppedError saying so, once it has
+// committed (or the error that kept it from committing).
+func (s *Service) referIn(ctx context.Context, stop *StoppedError, fn func(tx *sql.Tx) error) error {
+	if err := s.inTx(ctx, fn); err != nil {
 		return err
 	}
 	return stop
 }
 
-// loanReferred records a loan's referral: its lending event and the
-// loan.referred outbox message.
-func (s *Service) loanReferred(ctx context.Context, tx *sql.Tx, l *Loan, stop *StoppedError, now time.Time) error {
+// loanReferred records a loan's referral of kind for decision v: its
+// referrals row (with request), its lending event and the loan.referred
+// outbox message.
+func (s *Service) loanReferred(ctx context.Context, tx *sql.Tx, l *Loan, kind string, v Verdict, request map[string]any, stop *StoppedError, now time.Time) error {
+	if err := s.insertReferral(ctx, tx, kind, l.ID, l.CustomerID, v, request, now); err != nil {
+		return err
+	}
 	seq, err := nextSeq(ctx, tx, l.ID)
 	if err != nil {
 		return err
@@ -351,26 +358,19 @@ func (s *Service) referDraw(ctx context.Context, line *CreditLine, req DrawReque
 		l.RequestID = attempt // a retry finds the referred draw (drawOf)
 	}
 	stop := referredStop(StepDisbursal, l.ID, v)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.referIn(ctx, stop, func(tx *sql.Tx) error {
 		if err := insertLoan(ctx, tx, l); err != nil {
 			return err
 		}
-		if err := s.insertReferral(ctx, tx, ReferralDraw, l.ID, l.CustomerID, v, map[string]any{"credit_line_id": line.ID}, now); err != nil {
-			return err
-		}
-		return s.loanReferred(ctx, tx, l, stop, now)
+		return s.loanReferred(ctx, tx, l, ReferralDraw, v, map[string]any{"credit_line_id": line.ID}, stop, now)
 	})
-	if err != nil {
-		return err
-	}
-	return stop
 }
 
 // referLimitIncrease records a limit increase referred for review, with
 // the borrower's consent, and returns the StoppedError saying so.
 func (s *Service) referLimitIncrease(ctx context.Context, lineID string, requested money.Paise, v Verdict) error {
 	stop := referredStop(StepLimitIncrease, lineID, v)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.referIn(ctx, stop, func(tx *sql.Tx) error {
 		line, err := s.lockLine(ctx, tx, lineID, true)
 		if err != nil {
 			return err
@@ -383,8 +383,4 @@ func (s *Service) referLimitIncrease(ctx context.Context, lineID string, request
 		return s.lineEvent(ctx, tx, line, "limit_increase_referred", "credit_line.limit_increase_referred", map[string]any{
 			"requested": requested.String(), "decision_id": v.DecisionID, "case_id": stop.CaseID, "reasons": stop.Reasons}, now)
 	})
-	if err != nil {
-		return err
-	}
-	return stop
 }

@@ -183,14 +183,7 @@ func TestReferredLine(t *testing.T) {
 func TestReferredDisbursal(t *testing.T) {
 	referring(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		app, err := e.svc.Apply(ctx, loans.ApplicationRequest{CustomerID: "C-D", ProductID: "personal-loan", Amount: rs("50000"), TenureMonths: 6})
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := app.Loan.ID
-		if _, err := e.svc.Accept(ctx, id, loans.Consent{KFSDigest: app.Loan.KFSDigest, Agreed: true, AccountHash: "acct-d", AccountVerified: true}); err != nil {
-			t.Fatal(err)
-		}
+		id := acceptedLoan(t, e, "C-D", rs("50000"), 6, "acct-d").ID
 		e.dec.stop[loans.StepDisbursal] = referral("x1", "NEW_BANK_ACCOUNT")
 		var stop *loans.StoppedError
 		if _, err := e.svc.Disburse(ctx, id, "acct-d"); !errors.As(err, &stop) || stop.CaseID != "case_x1" || stop.SubjectID != id {

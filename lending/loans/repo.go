@@ -137,22 +137,28 @@ func getLoan(ctx context.Context, q queryer, id string) (*Loan, error) {
 	return l, err
 }
 
-// queryStrings runs a query of one text column and returns its values.
-func queryStrings(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
+// queryAll runs query on q and returns every row as scan reads it, in the
+// query's order; no rows is an empty, non-nil slice. The rows are closed.
+func queryAll[T any](ctx context.Context, q queryer, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	out := []T{}
 	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
+		v, err := scan(rows)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// queryStrings runs a query of one text column and returns its values.
+func queryStrings(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
+	return queryAll(ctx, q, func(r scanner) (v string, err error) { return v, r.Scan(&v) }, query, args...)
 }
 
 // folded lists the event types Fold reads.

@@ -10,13 +10,19 @@ import (
 	"github.com/nirnay/nirnay/money"
 )
 
-func date(t *testing.T, s string) schedule.Date {
+// mustParse returns parse(s), failing the test on an error.
+func mustParse[T any](t *testing.T, parse func(string) (T, error), s string) T {
 	t.Helper()
-	d, err := schedule.ParseDate(s)
+	v, err := parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d
+	return v
+}
+
+func date(t *testing.T, s string) schedule.Date {
+	t.Helper()
+	return mustParse(t, schedule.ParseDate, s)
 }
 
 func TestDefaultCatalog(t *testing.T) {
@@ -168,9 +174,5 @@ func TestLoadDuplicateID(t *testing.T) {
 
 func mustRupees(t *testing.T, s string) money.Paise {
 	t.Helper()
-	p, err := money.ParseRupees(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return mustParse(t, money.ParseRupees, s)
 }

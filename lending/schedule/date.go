@@ -56,13 +56,16 @@ func (d Date) String() string {
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // UnmarshalText parses "YYYY-MM-DD".
-func (d *Date) UnmarshalText(b []byte) error {
-	v, err := ParseDate(string(b))
-	if err != nil {
-		return err
+func (d *Date) UnmarshalText(b []byte) error { return unmarshalWith(d, b, ParseDate) }
+
+// unmarshalWith is the UnmarshalText of the package's text types: it sets
+// *dst to what parse makes of b, and leaves *dst as it was on an error.
+func unmarshalWith[T any](dst *T, b []byte, parse func(string) (T, error)) error {
+	v, err := parse(string(b))
+	if err == nil {
+		*dst = v
 	}
-	*d = v
-	return nil
+	return err
 }
 
 // AddMonths returns the date k months after d on the same day of the month,

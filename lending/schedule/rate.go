@@ -120,14 +120,7 @@ func (r Rate) String() string { return r.Percent() + "%" }
 func (r Rate) MarshalText() ([]byte, error) { return []byte(r.Percent()), nil }
 
 // UnmarshalText parses a percent decimal with ParsePercent.
-func (r *Rate) UnmarshalText(b []byte) error {
-	v, err := ParsePercent(string(b))
-	if err != nil {
-		return err
-	}
-	*r = v
-	return nil
-}
+func (r *Rate) UnmarshalText(b []byte) error { return unmarshalWith(r, b, ParsePercent) }
 
 // OfPaise returns r × amount rounded half-up to the paisa (amount ≥ 0): the
 // way a percentage fee or tax is charged.
