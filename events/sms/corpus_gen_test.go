@@ -68,6 +68,9 @@ var (
 	genIFSC      = []string{"ICIC0001234", "HDFC0004321", "SBIN0012345", "UTIB0000456", "KKBK0000789"}
 	genBig       = []string{"5,00,000", "2 lakh", "25,00,000", "10 lakh", "1,50,000", "50,000"}
 	genMonths    = []string{"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}
+
+	// genPools maps a placeholder to the values fill picks it from.
+	genPools = map[string][]string{"N": genNames, "V": genVPAs, "M": genMerchants, "E": genEmployers, "L": genLenders, "IFSC": genIFSC, "BIG": genBig}
 )
 
 // generated is one filled template.
@@ -146,20 +149,9 @@ func fill(t tmpl, r *rand.Rand) generated {
 				firstSuffix = name
 			}
 			out.WriteString(acct[name])
-		case "N":
-			out.WriteString(genNames[r.IntN(len(genNames))])
-		case "V":
-			out.WriteString(genVPAs[r.IntN(len(genVPAs))])
-		case "M":
-			out.WriteString(genMerchants[r.IntN(len(genMerchants))])
-		case "E":
-			out.WriteString(genEmployers[r.IntN(len(genEmployers))])
-		case "L":
-			out.WriteString(genLenders[r.IntN(len(genLenders))])
-		case "IFSC":
-			out.WriteString(genIFSC[r.IntN(len(genIFSC))])
-		case "BIG":
-			out.WriteString(genBig[r.IntN(len(genBig))])
+		case "N", "V", "M", "E", "L", "IFSC", "BIG":
+			pool := genPools[name]
+			out.WriteString(pool[r.IntN(len(pool))])
 		case "R":
 			fmt.Fprintf(&out, "%d%011d", 3+r.IntN(6), r.Int64N(100_000_000_000))
 		case "O":
