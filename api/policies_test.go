@@ -26,9 +26,7 @@ import (
 
 // govBackends runs fn against a fresh, migrated SQLite and PostgreSQL, in
 // parallel with the package's other tests.
-func govBackends(t *testing.T, fn func(t *testing.T, db *store.DB)) {
-	testenv.ParallelBackends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { fn(t, db) })
-}
+var govBackends = testenv.ParallelDBs
 
 // govFixture is a server with the governance routes, its engine, and API
 // keys for every role (the secret is the key id).

@@ -17,12 +17,6 @@ import (
 	"github.com/nirnay/nirnay/store"
 )
 
-// backends runs fn against a fresh, migrated SQLite and PostgreSQL, in
-// parallel with the package's other tests.
-func backends(t *testing.T, fn func(t *testing.T, db *store.DB)) {
-	testenv.ParallelBackends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { fn(t, db) })
-}
-
 var testIDs = ids.New(nil)
 
 func rec(at time.Time, customer, step string, outcome nirnay.Outcome, rules ...string) *Record {
@@ -50,7 +44,7 @@ func waitShipped(t *testing.T, l *Log) {
 }
 
 func TestShipListAndGet(t *testing.T) {
-	backends(t, func(t *testing.T, db *store.DB) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		l, err := Open(t.TempDir(), db, Options{BatchSize: 7})
 		if err != nil {
@@ -178,7 +172,7 @@ func TestShipListAndGet(t *testing.T) {
 // dropped, every whole record ships exactly once across restarts, and
 // shipping the same segment again (checkpoint lost) duplicates nothing.
 func TestCrashAndRestart(t *testing.T) {
-	backends(t, func(t *testing.T, db *store.DB) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		l, err := Open(dir, db, Options{SegmentBytes: 2048})
 		if err != nil {
@@ -301,7 +295,7 @@ func TestDatabaseOutage(t *testing.T) {
 // every sealed segment is deleted once shipped; a restart continues from
 // the checkpoint.
 func TestShipFromMemoryAcrossSegments(t *testing.T) {
-	backends(t, func(t *testing.T, db *store.DB) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		l, err := Open(dir, db, Options{SegmentBytes: 4096, BatchSize: 7, Linger: time.Millisecond})
 		if err != nil {

@@ -97,7 +97,7 @@ func TestEnsurePartitions(t *testing.T) {
 // partition yet (nobody made it ahead) ships all the same, and a decision
 // whose id does not carry its month is still found by id.
 func TestShipperCreatesMissingMonth(t *testing.T) {
-	backends(t, func(t *testing.T, db *store.DB) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		l, err := Open(t.TempDir(), db, Options{Linger: time.Millisecond})
 		if err != nil {
@@ -136,7 +136,7 @@ func TestShipperCreatesMissingMonth(t *testing.T) {
 // values outside them are refused by the constraint named; a shadow names
 // its parent.
 func TestDecisionConstraints(t *testing.T) {
-	backends(t, func(t *testing.T, db *store.DB) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		at := time.Now().UTC()
 		var recs []*Record

@@ -41,9 +41,7 @@ func readAgg(t *testing.T, s *LocalStore, key EntityKey, at time.Time) map[strin
 
 func TestAggregateWindowsSlide(t *testing.T) {
 	t.Parallel()
-	b := fpBuilder(t)
-	clk := newFakeClock()
-	s := fpLocal(t, b, clk.Now)
+	s := fpLocal(t, fpBuilder(t), newFakeClock().Now)
 	ctx := context.Background()
 	c1 := map[string]string{"customer": "C1"}
 	// Loan applications: 1 h window, 1 min buckets.

@@ -9,8 +9,7 @@ import (
 func TestAsOfServesPastVectors(t *testing.T) {
 	t.Parallel()
 	b := fpBuilder(t)
-	clk := newFakeClock()
-	st := fpLocal(t, b, clk.Now)
+	st := fpLocal(t, b, newFakeClock().Now)
 	ctx := context.Background()
 	c1 := EntityKey{"customer", "C1"}
 	writes := []Write{

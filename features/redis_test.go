@@ -2,7 +2,6 @@ package features
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -236,17 +235,6 @@ func TestRedisAggregatesDedupeAndScriptReload(t *testing.T) {
 	}
 }
 
-// freePort returns a loopback port nobody listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // ownRedis starts a redis-server of the harness on port in dir, with an
 // append-only file so its data survives a kill.
 func ownRedis(t *testing.T, bin, dir string, port int) *exec.Cmd {
@@ -282,7 +270,7 @@ func TestRedisFaultDecisionsDegradeAndRecover(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	srv := ownRedis(t, bin, dir, port)
 	defer func() {
 		if srv != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -13,7 +14,7 @@ import (
 // not seen by it, later reads in it agree with its first, and PostgreSQL
 // refuses a write in it.
 func TestInSnapshotSeesOneState(t *testing.T) {
-	backends(t, func(t *testing.T, db *store.DB) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		insert := func(name string) {
 			t.Helper()
@@ -65,7 +66,7 @@ func TestInSnapshotSeesOneState(t *testing.T) {
 // first commits, and then read what the first wrote; on SQLite the clause
 // is empty and the statement runs.
 func TestForUpdateHoldsTheRow(t *testing.T) {
-	backends(t, func(t *testing.T, db *store.DB) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		if _, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('r', 'first', $1)`, store.Instant(time.Now())); err != nil {
 			t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 )
 
 func TestOnceRunsToCompletionOnce(t *testing.T) {
-	backends(t, func(t *testing.T, db *store.DB) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		var runs atomic.Int32
 		failing := errors.New("half way")
@@ -67,7 +67,7 @@ func TestOnceAcrossInstances(t *testing.T) {
 // TestTranslateConstraintViolations: a duplicate key is KindConflict on
 // both backends, classified by the driver's error code.
 func TestTranslateConstraintViolations(t *testing.T) {
-	backends(t, func(t *testing.T, db *store.DB) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		if _, err := db.Writer().ExecContext(ctx, `INSERT INTO once_runs (name, owner, started_at) VALUES ('dup', 'a', $1)`, store.Instant(time.Now())); err != nil {
 			t.Fatal(err)

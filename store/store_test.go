@@ -13,13 +13,6 @@ import (
 	"github.com/nirnay/nirnay/store"
 )
 
-// backends runs fn once against the embedded SQLite and once against a real
-// PostgreSQL, each freshly migrated, in parallel with the package's other
-// tests.
-func backends(t *testing.T, fn func(t *testing.T, db *store.DB)) {
-	testenv.ParallelBackends(t, func(t *testing.T, _ testenv.Backend, db *store.DB) { fn(t, db) })
-}
-
 func open(t *testing.T, url, dir string) *store.DB {
 	t.Helper()
 	ctx := context.Background()
@@ -35,7 +28,7 @@ func open(t *testing.T, url, dir string) *store.DB {
 }
 
 func TestAPIKeys(t *testing.T) {
-	backends(t, func(t *testing.T, db *store.DB) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 		k := store.APIKey{ID: "key_1", Name: "mobile", Role: "service", CreatedAt: now}

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/simulator"
 )
 
@@ -28,15 +26,7 @@ func applyUntilReferred(d *demoServer, maxAmount int64) referredApplicant {
 		if amount < 10000 || amount > maxAmount || tenure < 3 || tenure > 36 {
 			continue
 		}
-		input := map[string]any{"loan_purpose": rec.Input["loan_purpose"]}
-		for ent, key := range features.EntityInputKeys {
-			if id := rec.Entities[ent]; id != "" && ent != "bank_account" {
-				input[key] = id
-			}
-		}
-		status, out := d.call("POST", "/v1/loans/applications", "service", "", map[string]any{
-			"request_id": "app-" + rec.CustomerID, "customer_id": rec.CustomerID, "product_id": "personal-loan",
-			"amount": fmt.Sprintf("%d.00", amount), "tenure_months": tenure, "input": input})
+		status, out := d.applyPersonalLoan(rec, amount, tenure)
 		if status == http.StatusUnprocessableEntity && out["outcome"] == "review" {
 			return referredApplicant{rec: rec, problem: out}
 		}

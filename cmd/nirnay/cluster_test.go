@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -165,12 +166,7 @@ func startCluster(t *testing.T, n int) *cluster {
 // freeAddr is a loopback address with a port free right now.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 }
 
 // start runs the node's process with args after "serve"; mustStart
@@ -427,41 +423,15 @@ func (c *cluster) waitStored(t *testing.T, ids []string) map[string]int {
 // decision for each of 200 ids.
 func (c *cluster) decisionsPerRequest(t *testing.T, prefix string) map[int]int {
 	t.Helper()
-	rows, err := c.db.Reader().Query(`SELECT n, count(*) FROM (SELECT count(*) AS n FROM decisions
+	return testenv.Pairs[int, int](t, c.db.Reader(), `SELECT n, count(*) FROM (SELECT count(*) AS n FROM decisions
 		WHERE role <> 'shadow' AND request_id LIKE $1 GROUP BY customer_id, request_id) per GROUP BY n`, prefix+"%")
-	if err != nil {
-		t.Fatalf("count decisions per request id: %v", err)
-	}
-	defer rows.Close()
-	out := map[int]int{}
-	for rows.Next() {
-		var n, ids int
-		if err := rows.Scan(&n, &ids); err != nil {
-			t.Fatal(err)
-		}
-		out[n] = ids
-	}
-	return out
 }
 
 // storedByRequest maps each request id starting with prefix to the id of
 // its stored acted-on decision (the last one, should there be several).
 func (c *cluster) storedByRequest(t *testing.T, prefix string) map[string]string {
 	t.Helper()
-	rows, err := c.db.Reader().Query(`SELECT request_id, id FROM decisions WHERE role <> 'shadow' AND request_id LIKE $1`, prefix+"%")
-	if err != nil {
-		t.Fatalf("read stored decisions: %v", err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var req, id string
-		if err := rows.Scan(&req, &id); err != nil {
-			t.Fatal(err)
-		}
-		out[req] = id
-	}
-	return out
+	return testenv.Pairs[string, string](t, c.db.Reader(), `SELECT request_id, id FROM decisions WHERE role <> 'shadow' AND request_id LIKE $1`, prefix+"%")
 }
 
 // errNoAnswer is a request no node answered within the client's retries.

@@ -181,6 +181,22 @@ type approvedApplicant struct {
 	loan map[string]any
 }
 
+// applyPersonalLoan applies for rec's customer (request id "app-" and the
+// customer id) for a personal loan of amount rupees over tenure months,
+// with the decision input the lending API takes: rec's loan purpose and
+// its entities (but the bank account).
+func (d *demoServer) applyPersonalLoan(rec simulator.Record, amount, tenure int64) (int, map[string]any) {
+	input := map[string]any{"loan_purpose": rec.Input["loan_purpose"]}
+	for ent, key := range features.EntityInputKeys {
+		if id := rec.Entities[ent]; id != "" && ent != "bank_account" {
+			input[key] = id
+		}
+	}
+	return d.call("POST", "/v1/loans/applications", "service", "", map[string]any{
+		"request_id": "app-" + rec.CustomerID, "customer_id": rec.CustomerID, "product_id": "personal-loan",
+		"amount": fmt.Sprintf("%d.00", amount), "tenure_months": tenure, "input": input})
+}
+
 // applyUntilApproved applies for a personal loan for demo customers in id
 // order, from the skip-th, until the application step approves one.
 func applyUntilApproved(d *demoServer, skip int) approvedApplicant {
@@ -194,15 +210,7 @@ func applyUntilApproved(d *demoServer, skip int) approvedApplicant {
 		if i++; i <= skip {
 			continue
 		}
-		input := map[string]any{"loan_purpose": rec.Input["loan_purpose"]}
-		for ent, key := range features.EntityInputKeys {
-			if id := rec.Entities[ent]; id != "" && ent != "bank_account" {
-				input[key] = id
-			}
-		}
-		status, out := d.call("POST", "/v1/loans/applications", "service", "", map[string]any{
-			"request_id": "app-" + rec.CustomerID, "customer_id": rec.CustomerID, "product_id": "personal-loan",
-			"amount": fmt.Sprintf("%d.00", amount), "tenure_months": tenure, "input": input})
+		status, out := d.applyPersonalLoan(rec, amount, tenure)
 		switch status {
 		case http.StatusCreated:
 			return approvedApplicant{rec: rec, loan: out["loan"].(map[string]any)}

@@ -1,9 +1,10 @@
 package sms
 
 // The SMS corpus (testdata/corpus.jsonl) is a committed golden file. It was
-// produced from the message templates in corpus_templates_test.go, written
-// from the formats Indian banks, lenders and wallets send, with synthetic
-// numbers, names and masked accounts. Each template carries the label a human
+// produced from the message templates in testdata/corpus_templates.jsonl
+// and corpus_literal_test.go, written from the formats Indian banks,
+// lenders and wallets send, with synthetic numbers, names and masked
+// accounts. Each template carries the label a human
 // reader gives the message (kind, which amount is the transaction, which
 // masked number is the account), never the parser's output.
 //
@@ -25,6 +26,32 @@ import (
 	"github.com/nirnay/nirnay/money"
 )
 
+// corpusTemplates is every template: the formats, then the literal messages.
+var corpusTemplates = append(loadTemplates(templatesPath), literalTemplates...)
+
+const templatesPath = "testdata/corpus_templates.jsonl"
+
+// loadTemplates reads the message formats from path (JSON lines of
+// templateJSON); a line it cannot read panics, as the corpus cannot be
+// made without it.
+func loadTemplates(path string) []tmpl {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	var out []tmpl
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	for dec.More() {
+		var j templateJSON
+		if err := dec.Decode(&j); err != nil {
+			panic(fmt.Sprintf("%s: template %d: %v", path, len(out)+1, err))
+		}
+		out = append(out, tmpl{senders: j.Senders, inst: j.Inst, kind: j.Kind, body: j.Body, n: j.N, lo: j.Lo, hi: j.Hi, suffix: j.Suffix})
+	}
+	return out
+}
+
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite testdata/corpus.jsonl from the templates")
 
 const corpusPath = "testdata/corpus.jsonl"
@@ -42,6 +69,20 @@ type tmpl struct {
 
 	// For literal messages (no placeholders): the expected values as text.
 	amt, bal, sfx string
+}
+
+// templateJSON is a line of testdata/corpus_templates.jsonl: a tmpl with
+// placeholders (literal messages are in corpus_literal_test.go). Inst ""
+// expects a null institution; Lo and Hi 0 take fill's default range.
+type templateJSON struct {
+	Senders []string `json:"senders"`
+	Inst    string   `json:"inst,omitempty"`
+	Kind    string   `json:"kind"`
+	N       int      `json:"n"`
+	Lo      int64    `json:"lo,omitempty"`
+	Hi      int64    `json:"hi,omitempty"`
+	Suffix  string   `json:"suffix,omitempty"`
+	Body    string   `json:"body"`
 }
 
 type corpusExpect struct {
@@ -68,6 +109,9 @@ var (
 	genIFSC      = []string{"ICIC0001234", "HDFC0004321", "SBIN0012345", "UTIB0000456", "KKBK0000789"}
 	genBig       = []string{"5,00,000", "2 lakh", "25,00,000", "10 lakh", "1,50,000", "50,000"}
 	genMonths    = []string{"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}
+
+	// genPools maps a placeholder to the values fill picks it from.
+	genPools = map[string][]string{"N": genNames, "V": genVPAs, "M": genMerchants, "E": genEmployers, "L": genLenders, "IFSC": genIFSC, "BIG": genBig}
 )
 
 // generated is one filled template.
@@ -146,20 +190,9 @@ func fill(t tmpl, r *rand.Rand) generated {
 				firstSuffix = name
 			}
 			out.WriteString(acct[name])
-		case "N":
-			out.WriteString(genNames[r.IntN(len(genNames))])
-		case "V":
-			out.WriteString(genVPAs[r.IntN(len(genVPAs))])
-		case "M":
-			out.WriteString(genMerchants[r.IntN(len(genMerchants))])
-		case "E":
-			out.WriteString(genEmployers[r.IntN(len(genEmployers))])
-		case "L":
-			out.WriteString(genLenders[r.IntN(len(genLenders))])
-		case "IFSC":
-			out.WriteString(genIFSC[r.IntN(len(genIFSC))])
-		case "BIG":
-			out.WriteString(genBig[r.IntN(len(genBig))])
+		case "N", "V", "M", "E", "L", "IFSC", "BIG":
+			pool := genPools[name]
+			out.WriteString(pool[r.IntN(len(pool))])
 		case "R":
 			fmt.Fprintf(&out, "%d%011d", 3+r.IntN(6), r.Int64N(100_000_000_000))
 		case "O":

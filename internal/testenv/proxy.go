@@ -103,3 +103,15 @@ func (p *Proxy) track(conns ...net.Conn) bool {
 	}
 	return true
 }
+
+// FreePort returns a loopback port nobody listens on right now (a server
+// the test starts later may still find it taken, though rarely).
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

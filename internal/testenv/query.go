@@ -56,3 +56,27 @@ func Rows(t testing.TB, db *sql.DB, query string, fn func(cols []*sql.ColumnType
 		t.Fatalf("%s: %v", query, err)
 	}
 }
+
+// Pairs runs query (two columns) on db and maps each row's first column to
+// its second; a later row with the same key replaces an earlier one.
+func Pairs[K comparable, V any](t testing.TB, db *sql.DB, query string, args ...any) map[K]V {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	out := map[K]V{}
+	for rows.Next() {
+		var k K
+		var v V
+		if err := rows.Scan(&k, &v); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		out[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
+}

@@ -73,6 +73,12 @@ func ParallelBackends(t *testing.T, fn func(t *testing.T, b Backend, db *store.D
 	Backends(t, fn)
 }
 
+// ParallelDBs is ParallelBackends for a test that needs only the database,
+// not which backend it is on.
+func ParallelDBs(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	ParallelBackends(t, func(t *testing.T, _ Backend, db *store.DB) { fn(t, db) })
+}
+
 // Name is "postgres" or "sqlite".
 func (b Backend) Name() string {
 	if b.URL != "" {
