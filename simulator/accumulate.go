@@ -9,22 +9,16 @@ import (
 	"github.com/nirnay/nirnay/rules"
 )
 
-// outcomeIndex maps the engine's outcomes to fixed positions; any other
-// outcome string counts as the last ("other").
+// outcomeNames are the engine's outcomes at their fixed positions.
 var outcomeNames = []nirnay.Outcome{nirnay.Approve, nirnay.Review, nirnay.StepUp, nirnay.Decline}
 
+// outcomeIndex is o's position in outcomeNames; any other outcome string
+// counts as the last (decline).
 func outcomeIndex(o nirnay.Outcome) int {
-	switch o {
-	case nirnay.Approve:
-		return 0
-	case nirnay.Review:
-		return 1
-	case nirnay.StepUp:
-		return 2
-	case nirnay.Decline:
-		return 3
+	if i := slices.Index(outcomeNames, o); i >= 0 {
+		return i
 	}
-	return 3
+	return len(outcomeNames) - 1
 }
 
 // Bands for breakdowns: a value falls in the first band whose upper bound
@@ -64,18 +58,39 @@ func bandOf(bands []band, v int64, ok bool) int {
 	return len(bands) - 1
 }
 
+// labelled counts records and, of them, those labelled default_90d and
+// those labelled fraud.
+type labelled struct {
+	n, defaults, fraud int64
+}
+
+// add counts one record with its labels.
+func (c *labelled) add(l Labels) {
+	c.n++
+	if l.Default90d {
+		c.defaults++
+	}
+	if l.Fraud {
+		c.fraud++
+	}
+}
+
+func (c *labelled) merge(o labelled) {
+	c.n += o.n
+	c.defaults += o.defaults
+	c.fraud += o.fraud
+}
+
 // side is what one policy did across the replay.
 type side struct {
 	c         *rules.Compiled
 	ruleIndex map[string]int
 	outcomes  [4]int64
-	errored   int64 // records where a rule errored
-	approved  int64
-	defaults  int64 // approved and default_90d
-	fraud     int64 // approved and fraud
-	limit     int64 // sum of approved offer limits, rupees
-	loss      int64 // sum of approved limits that defaulted, rupees
-	offered   int64 // approvals with a limit
+	errored   int64    // records where a rule errored
+	approved  labelled // approvals, their defaults and fraud
+	limit     int64    // sum of approved offer limits, rupees
+	loss      int64    // sum of approved limits that defaulted, rupees
+	offered   int64    // approvals with a limit
 	ruleHits  []int64
 	ruleErrs  []int64
 	reasons   map[string]int64
@@ -121,14 +136,10 @@ func (s *side) add(res *engine.Result, l Labels) (limit int64) {
 	if res.Outcome != nirnay.Approve {
 		return 0
 	}
-	s.approved++
+	s.approved.add(l)
 	limit = offerInt(res.Offer, "limit")
 	if l.Default90d {
-		s.defaults++
 		s.loss += limit
-	}
-	if l.Fraud {
-		s.fraud++
 	}
 	if res.Offer != nil {
 		if _, ok := res.Offer["limit"]; ok {
@@ -154,9 +165,7 @@ func offerInt(offer map[string]any, key string) int64 {
 func (s *side) merge(o *side) {
 	addEach(s.outcomes[:], o.outcomes[:])
 	s.errored += o.errored
-	s.approved += o.approved
-	s.defaults += o.defaults
-	s.fraud += o.fraud
+	s.approved.merge(o.approved)
 	s.limit += o.limit
 	s.loss += o.loss
 	s.offered += o.offered
@@ -183,26 +192,22 @@ func addCounts[K comparable](dst, src map[K]int64) {
 	}
 }
 
-// bandStats is one breakdown row.
+// bandStats is one breakdown row: the band's customers, and those the
+// baseline and the candidate approved.
 type bandStats struct {
-	customers, defaults              int64
-	baseApproved, candApproved       int64
-	baseApprovedBad, candApprovedBad int64
+	customers, baseApproved, candApproved labelled
 }
 
 func (b *bandStats) merge(o *bandStats) {
-	b.customers += o.customers
-	b.defaults += o.defaults
-	b.baseApproved += o.baseApproved
-	b.candApproved += o.candApproved
-	b.baseApprovedBad += o.baseApprovedBad
-	b.candApprovedBad += o.candApprovedBad
+	b.customers.merge(o.customers)
+	b.baseApproved.merge(o.baseApproved)
+	b.candApproved.merge(o.candApproved)
 }
 
 // swapSet counts customers whose approval changed one way.
 type swapSet struct {
-	count, defaults, fraud int64
-	examples               []example // the earliest in source order, at most maxExamples
+	labelled
+	examples []example // the earliest in source order, at most maxExamples
 }
 
 const maxExamples = 10
@@ -230,13 +235,7 @@ func summarize(r *engine.Result) decisionSummary {
 }
 
 func (s *swapSet) add(seq int64, id string, base, cand *engine.Result, l Labels) {
-	s.count++
-	if l.Default90d {
-		s.defaults++
-	}
-	if l.Fraud {
-		s.fraud++
-	}
+	s.labelled.add(l)
 	if len(s.examples) < maxExamples || seq < s.examples[len(s.examples)-1].seq {
 		s.examples = append(s.examples, example{seq: seq, customerID: id, base: summarize(base), cand: summarize(cand)})
 		s.trim()
@@ -251,9 +250,7 @@ func (s *swapSet) trim() {
 }
 
 func (s *swapSet) merge(o *swapSet) {
-	s.count += o.count
-	s.defaults += o.defaults
-	s.fraud += o.fraud
+	s.labelled.merge(o.labelled)
 	s.examples = append(s.examples, o.examples...)
 	s.trim()
 }
@@ -262,15 +259,15 @@ func (s *swapSet) merge(o *swapSet) {
 // sum (or the earliest examples), so merging in any order gives the same
 // totals.
 type accumulator struct {
-	records, skipped int64
-	defaults, fraud  int64
-	base, cand       *side
-	transitions      [4][4]int64
-	swapIn, swapOut  swapSet
-	byScore          []bandStats
-	byIncome         []bandStats
-	buildNS          histogram
-	baseNS, candNS   histogram
+	records         labelled // replayed records, with their labels
+	skipped         int64
+	base, cand      *side
+	transitions     [4][4]int64
+	swapIn, swapOut swapSet
+	byScore         []bandStats
+	byIncome        []bandStats
+	buildNS         histogram
+	baseNS, candNS  histogram
 }
 
 func newAccumulator(base, cand *rules.Compiled) *accumulator {
@@ -279,14 +276,8 @@ func newAccumulator(base, cand *rules.Compiled) *accumulator {
 }
 
 func (a *accumulator) add(seq int64, rec *Record, base, cand *engine.Result, scoreBand, incomeBand int) {
-	a.records++
 	l := rec.Labels
-	if l.Default90d {
-		a.defaults++
-	}
-	if l.Fraud {
-		a.fraud++
-	}
+	a.records.add(l)
 	a.base.add(base, l)
 	a.cand.add(cand, l)
 	bi, ci := outcomeIndex(base.Outcome), outcomeIndex(cand.Outcome)
@@ -299,30 +290,19 @@ func (a *accumulator) add(seq int64, rec *Record, base, cand *engine.Result, sco
 		a.swapOut.add(seq, rec.CustomerID, base, cand, l)
 	}
 	for _, bs := range []*bandStats{&a.byScore[scoreBand], &a.byIncome[incomeBand]} {
-		bs.customers++
-		if l.Default90d {
-			bs.defaults++
-		}
+		bs.customers.add(l)
 		if bApp {
-			bs.baseApproved++
-			if l.Default90d {
-				bs.baseApprovedBad++
-			}
+			bs.baseApproved.add(l)
 		}
 		if cApp {
-			bs.candApproved++
-			if l.Default90d {
-				bs.candApprovedBad++
-			}
+			bs.candApproved.add(l)
 		}
 	}
 }
 
 func (a *accumulator) merge(o *accumulator) {
-	a.records += o.records
+	a.records.merge(o.records)
 	a.skipped += o.skipped
-	a.defaults += o.defaults
-	a.fraud += o.fraud
 	a.base.merge(o.base)
 	a.cand.merge(o.cand)
 	for i := range a.transitions {

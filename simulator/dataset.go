@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -58,7 +59,7 @@ func AppendJSON(b []byte, r *Record) []byte {
 	b = strconv.AppendQuote(b, r.Step)
 	if len(r.Entities) > 0 {
 		b = append(b, `,"entities":{`...)
-		for i, k := range sortedKeys(r.Entities) {
+		for i, k := range slices.Sorted(maps.Keys(r.Entities)) {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -79,18 +80,9 @@ func AppendJSON(b []byte, r *Record) []byte {
 	return append(b, '}', '}')
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 func appendObject(b []byte, m map[string]any) []byte {
 	b = append(b, '{')
-	for i, k := range sortedKeys(m) {
+	for i, k := range slices.Sorted(maps.Keys(m)) {
 		if i > 0 {
 			b = append(b, ',')
 		}

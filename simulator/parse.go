@@ -171,10 +171,7 @@ func (p *jsonParser) expectObject(fn func(key []byte) error) error {
 // object parses the members of an object whose '{' was consumed, calling fn
 // with each key positioned at its value; fn must consume the value.
 func (p *jsonParser) object(fn func(key []byte) error) error {
-	if p.eat('}') {
-		return nil
-	}
-	for {
+	return p.items('}', func() error {
 		p.ws()
 		key, err := p.rawStr()
 		if err != nil {
@@ -184,36 +181,34 @@ func (p *jsonParser) object(fn func(key []byte) error) error {
 			return p.errf("want ':'")
 		}
 		p.ws()
-		if err := fn(key); err != nil {
-			return err
-		}
-		if p.eat(',') {
-			continue
-		}
-		if p.eat('}') {
-			return nil
-		}
-		return p.errf("want ',' or '}'")
-	}
+		return fn(key)
+	})
 }
 
 // array parses the elements of an array whose '[' was consumed, calling fn
 // positioned at each element; fn must consume it.
 func (p *jsonParser) array(fn func() error) error {
-	if p.eat(']') {
+	return p.items(']', fn)
+}
+
+// items parses the comma-separated items of an object or array whose
+// opening bracket was consumed, through the closing one (end), calling
+// item at each; item must consume it.
+func (p *jsonParser) items(end byte, item func() error) error {
+	if p.eat(end) {
 		return nil
 	}
 	for {
-		if err := fn(); err != nil {
+		if err := item(); err != nil {
 			return err
 		}
 		if p.eat(',') {
 			continue
 		}
-		if p.eat(']') {
+		if p.eat(end) {
 			return nil
 		}
-		return p.errf("want ',' or ']'")
+		return p.errf("want ',' or '%c'", end)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -187,15 +188,15 @@ func policyInfo(c *rules.Compiled) PolicyInfo {
 }
 
 func (a *accumulator) report() *Report {
-	n := a.records
+	n := a.records.n
 	r := &Report{
 		Baseline:  policyInfo(a.base.c),
 		Candidate: policyInfo(a.cand.c),
 		Step:      a.base.c.Policy.Step,
 		Records:   n,
 		Skipped:   a.skipped,
-		Population: Population{Customers: n, Defaults: a.defaults, DefaultRateBps: bps(a.defaults, n),
-			Fraud: a.fraud, FraudRateBps: bps(a.fraud, n)},
+		Population: Population{Customers: n, Defaults: a.records.defaults, DefaultRateBps: bps(a.records.defaults, n),
+			Fraud: a.records.fraud, FraudRateBps: bps(a.records.fraud, n)},
 		Outcomes:    map[string]OutcomeRates{"baseline": outcomeRates(a.base, n), "candidate": outcomeRates(a.cand, n)},
 		Transitions: map[nirnay.Outcome]map[nirnay.Outcome]int64{},
 		SwapIn:      swapReport(&a.swapIn),
@@ -227,7 +228,7 @@ func outcomeRates(s *side, n int64) OutcomeRates {
 }
 
 func swapReport(s *swapSet) Swap {
-	out := Swap{Count: s.count, Defaults: s.defaults, BadRateBps: bps(s.defaults, s.count), Fraud: s.fraud, Examples: []Example{}}
+	out := Swap{Count: s.n, Defaults: s.defaults, BadRateBps: bps(s.defaults, s.n), Fraud: s.fraud, Examples: []Example{}}
 	for _, e := range s.examples {
 		out.Examples = append(out.Examples, Example{CustomerID: e.customerID, Baseline: exampleDecision(e.base), Candidate: exampleDecision(e.cand)})
 	}
@@ -248,8 +249,8 @@ func exampleDecision(d decisionSummary) ExampleDecision {
 
 func riskOf(s *side) Risk {
 	return Risk{
-		Approved: s.approved, Defaults: s.defaults, BadRateBps: bps(s.defaults, s.approved),
-		Fraud: s.fraud, FraudRateBps: bps(s.fraud, s.approved),
+		Approved: s.approved.n, Defaults: s.approved.defaults, BadRateBps: bps(s.approved.defaults, s.approved.n),
+		Fraud: s.approved.fraud, FraudRateBps: bps(s.approved.fraud, s.approved.n),
 		ApprovedLimit: rupees(s.limit), ExpectedLoss: rupees(s.loss), LossRateBps: bps(s.loss, s.limit),
 		AverageLimit: rupeesDiv(s.limit, s.offered),
 	}
@@ -314,17 +315,9 @@ func intBuckets(base, cand map[int64]int64) []Bucket {
 
 // sortedUnion returns the keys of a and b, each once, in order.
 func sortedUnion[K cmp.Ordered, V any](a, b map[K]V) []K {
-	keys := make([]K, 0, max(len(a), len(b)))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
+	keys := slices.AppendSeq(slices.Collect(maps.Keys(a)), maps.Keys(b))
 	slices.Sort(keys)
-	return keys
+	return slices.Compact(keys)
 }
 
 func bandRows(bands []band, stats []bandStats) []BandRow {
@@ -334,14 +327,14 @@ func bandRows(bands []band, stats []bandStats) []BandRow {
 		if i < len(bands) {
 			label = bands[i].label
 		}
-		if i == len(bands) && st.customers == 0 {
+		if i == len(bands) && st.customers.n == 0 {
 			continue
 		}
 		out = append(out, BandRow{
-			Band: label, Customers: st.customers, Defaults: st.defaults,
-			BaselineApproved: st.baseApproved, CandidateApproved: st.candApproved,
-			BaselineApproveRateBps: bps(st.baseApproved, st.customers), CandidateApproveRateBps: bps(st.candApproved, st.customers),
-			BaselineBadRateBps: bps(st.baseApprovedBad, st.baseApproved), CandidateBadRateBps: bps(st.candApprovedBad, st.candApproved),
+			Band: label, Customers: st.customers.n, Defaults: st.customers.defaults,
+			BaselineApproved: st.baseApproved.n, CandidateApproved: st.candApproved.n,
+			BaselineApproveRateBps: bps(st.baseApproved.n, st.customers.n), CandidateApproveRateBps: bps(st.candApproved.n, st.customers.n),
+			BaselineBadRateBps: bps(st.baseApproved.defaults, st.baseApproved.n), CandidateBadRateBps: bps(st.candApproved.defaults, st.candApproved.n),
 		})
 	}
 	return out

@@ -202,7 +202,7 @@ func Run(ctx context.Context, cfg Config, src Source) (*Report, *Timing, error) 
 		total.merge(a)
 	}
 	if cfg.Progress != nil {
-		cfg.Progress(total.records + total.skipped)
+		cfg.Progress(total.records.n + total.skipped)
 	}
 	return total.report(), total.timing(workers, elapsed), nil
 }

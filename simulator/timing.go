@@ -28,11 +28,11 @@ type Latency struct {
 }
 
 func (a *accumulator) timing(workers int, elapsed time.Duration) *Timing {
-	t := &Timing{Records: a.records, Workers: workers,
+	t := &Timing{Records: a.records.n, Workers: workers,
 		WallSeconds: strconv.FormatFloat(elapsed.Seconds(), 'f', 3, 64),
 		Build:       a.buildNS.latency(), Baseline: a.baseNS.latency(), Candidate: a.candNS.latency()}
 	if elapsed > 0 {
-		t.CustomersPerSec = int64(float64(a.records) / elapsed.Seconds())
+		t.CustomersPerSec = int64(float64(a.records.n) / elapsed.Seconds())
 	}
 	return t
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/lending/schedule"
 	"github.com/nirnay/nirnay/money"
+	"github.com/nirnay/nirnay/store"
 )
 
 func newLendingCmd() *cobra.Command {
@@ -220,88 +221,70 @@ func parseFees(args []string) ([]schedule.Fee, error) {
 	return fees, nil
 }
 
-// openLoans opens the database from the service configuration (as
-// `migrate` does) and the loan book on it, with no decision engine: the
-// commands below never take a journey step.
-func openLoans(cmd *cobra.Command, cfg *config) (*loans.Service, func(), error) {
-	db, err := loadDatabase(cmd, cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	cat, err := product.Default()
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	return loans.New(db, cat, nil, loans.Options{}), func() { db.Close() }, nil
+// onLoans makes c a command on the loan book of the service's database
+// (see onDatabase), with no decision engine: the commands below never take
+// a journey step.
+func onLoans(c *cobra.Command, run func(cmd *cobra.Command, svc *loans.Service) error) *cobra.Command {
+	return onDatabase(c, func(cmd *cobra.Command, _ *config, db *store.DB) error {
+		cat, err := product.Default()
+		if err != nil {
+			return err
+		}
+		return run(cmd, loans.New(db, cat, nil, loans.Options{}))
+	})
 }
 
 func newLendingReconcileCmd() *cobra.Command {
-	var cfg config
-	cmd := &cobra.Command{
+	return onLoans(&cobra.Command{
 		Use:   "reconcile",
 		Short: "Check every loan's ledger against its outstanding",
 		Long: `Check every disbursed loan: every journal balances, the ledger's receivables
 equal the loan's outstanding, and replaying the loan's events gives the same
 outstanding and the same balance on every ledger account. Prints JSON
 {"loans_checked": N, "differences": [...]} and exits 2 on any difference.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, closeDB, err := openLoans(cmd, &cfg)
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			n, diffs, err := svc.Reconcile(cmd.Context())
-			if err != nil {
-				return fmt.Errorf("reconcile: %w", err)
-			}
-			if diffs == nil {
-				diffs = []loans.Difference{}
-			}
-			if err := writeJSON(cmd.OutOrStdout(), map[string]any{"loans_checked": n, "differences": diffs}); err != nil {
-				return err
-			}
-			if len(diffs) > 0 {
-				return &exitError{code: 2, msg: fmt.Sprintf("lending reconcile: %d difference(s) found", len(diffs))}
-			}
-			return nil
-		},
-	}
-	cfg.bind(cmd.Flags())
-	return cmd
+	}, func(cmd *cobra.Command, svc *loans.Service) error {
+		n, diffs, err := svc.Reconcile(cmd.Context())
+		if err != nil {
+			return fmt.Errorf("reconcile: %w", err)
+		}
+		if diffs == nil {
+			diffs = []loans.Difference{}
+		}
+		if err := writeJSON(cmd.OutOrStdout(), map[string]any{"loans_checked": n, "differences": diffs}); err != nil {
+			return err
+		}
+		if len(diffs) > 0 {
+			return &exitError{code: 2, msg: fmt.Sprintf("lending reconcile: %d difference(s) found", len(diffs))}
+		}
+		return nil
+	})
 }
 
 func newLendingDayEndCmd() *cobra.Command {
 	var (
-		cfg  config
 		date string
+		d    schedule.Date
 	)
-	cmd := &cobra.Command{
+	cmd := onLoans(&cobra.Command{
 		Use:   "day-end",
 		Short: "Run the lending day-end for a date (billing, penal charges, DPD, asset classes)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		PreRunE: func(*cobra.Command, []string) error {
 			if date == "" {
 				return errors.New("--date is required (YYYY-MM-DD)")
 			}
-			d, err := schedule.ParseDate(date)
-			if err != nil {
+			var err error
+			if d, err = schedule.ParseDate(date); err != nil {
 				return fmt.Errorf("--date: %v", err)
 			}
-			svc, closeDB, err := openLoans(cmd, &cfg)
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			rep, err := svc.DayEnd(cmd.Context(), d)
-			if err != nil {
-				return fmt.Errorf("day-end %s: %w", d, err)
-			}
-			return writeJSON(cmd.OutOrStdout(), rep)
+			return nil
 		},
-	}
-	cfg.bind(cmd.Flags())
+	}, func(cmd *cobra.Command, svc *loans.Service) error {
+		rep, err := svc.DayEnd(cmd.Context(), d)
+		if err != nil {
+			return fmt.Errorf("day-end %s: %w", d, err)
+		}
+		return writeJSON(cmd.OutOrStdout(), rep)
+	})
 	cmd.Flags().StringVar(&date, "date", "", "business date to close, YYYY-MM-DD (not after today in India)")
 	return cmd
 }

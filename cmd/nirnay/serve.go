@@ -50,28 +50,38 @@ NIRNAY_REDIS_URL for production. Pending migrations are applied at start.`,
 }
 
 func newMigrateCmd() *cobra.Command {
-	var cfg config
-	cmd := &cobra.Command{
+	return onDatabase(&cobra.Command{
 		Use:   "migrate",
 		Short: "Apply database migrations",
 		Long:  "Apply every pending embedded migration. Safe to run from several instances at once: a lock serialises them and each migration is applied once.",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := loadDatabase(cmd, &cfg)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			applied, err := db.Migrate(cmd.Context(), cfg.newLogger(os.Stderr))
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d migration(s) applied\n", db, len(applied))
-			return nil
-		},
+	}, func(cmd *cobra.Command, cfg *config, db *store.DB) error {
+		applied, err := db.Migrate(cmd.Context(), cfg.newLogger(os.Stderr))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: %d migration(s) applied\n", db, len(applied))
+		return nil
+	})
+}
+
+// onDatabase makes c a command without arguments that runs on the
+// service's database: it takes the service configuration's flags (and
+// environment), and run gets the loaded configuration and the database it
+// names, closed when run returns. Checks that need no database belong in
+// c.PreRunE, which runs before the database is opened.
+func onDatabase(c *cobra.Command, run func(cmd *cobra.Command, cfg *config, db *store.DB) error) *cobra.Command {
+	var cfg config
+	c.Args = cobra.NoArgs
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		db, err := loadDatabase(cmd, &cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return run(cmd, &cfg, db)
 	}
-	cfg.bind(cmd.Flags())
-	return cmd
+	cfg.bind(c.Flags())
+	return c
 }
 
 // loadDatabase loads cmd's configuration into cfg and opens the database

@@ -98,6 +98,46 @@ type Agreement struct {
 	Orphans      int64                                       `json:"orphans"`
 }
 
+// agreements tallies each shadow policy's agreement with a reference
+// outcome (the acted-on decision's, or the reviewer's verdict), by
+// "id@version".
+type agreements map[string]*Agreement
+
+// of returns the policy's tally, starting it at zero.
+func (ag agreements) of(policy string) *Agreement {
+	g := ag[policy]
+	if g == nil {
+		g = &Agreement{Shadow: policy, Matrix: map[nirnay.Outcome]map[nirnay.Outcome]int64{}}
+		ag[policy] = g
+	}
+	return g
+}
+
+// add counts one shadow evaluation: it decided shadow where the reference
+// outcome was ref.
+func (g *Agreement) add(ref, shadow nirnay.Outcome) {
+	g.Compared++
+	if ref == shadow {
+		g.Agree++
+	}
+	if g.Matrix[ref] == nil {
+		g.Matrix[ref] = map[nirnay.Outcome]int64{}
+	}
+	g.Matrix[ref][shadow]++
+}
+
+// list returns the tallies with their agreement rates, by shadow policy
+// (empty, not nil, without any).
+func (ag agreements) list() []Agreement {
+	out := make([]Agreement, 0, len(ag))
+	for _, g := range ag {
+		g.AgreementBps = bps(g.Agree, g.Compared)
+		out = append(out, *g)
+	}
+	slices.SortFunc(out, func(a, b Agreement) int { return cmp.Compare(a.Shadow, b.Shadow) })
+	return out
+}
+
 // shadowOutcome is one shadow evaluation: the decision it shadowed, the
 // policy version and what it would have decided.
 type shadowOutcome struct {
@@ -217,7 +257,7 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 	}
 
 	c := &Comparison{Step: o.Step, From: o.From.UTC(), To: o.To.UTC(), AsOf: asOf.Format(time.DateOnly),
-		BadDPD: o.BadDPD, MatureDays: o.MatureDays, Decisions: total, Arms: []Arm{}, Comparisons: []ArmComparison{}, Shadows: []Agreement{}}
+		BadDPD: o.BadDPD, MatureDays: o.MatureDays, Decisions: total, Arms: []Arm{}, Comparisons: []ArmComparison{}}
 	for _, a := range arms {
 		arm := a.arm
 		arm.Customers = int64(len(a.customers))
@@ -251,32 +291,17 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 		}
 	}
 
-	agree := map[string]*Agreement{}
+	agree := agreements{}
 	for _, s := range shadows {
-		g := agree[s.policy]
-		if g == nil {
-			g = &Agreement{Shadow: s.policy, Matrix: map[nirnay.Outcome]map[nirnay.Outcome]int64{}}
-			agree[s.policy] = g
-		}
+		g := agree.of(s.policy)
 		acted, ok := outcomeOf[s.parent]
 		if !ok {
 			g.Orphans++
 			continue
 		}
-		g.Compared++
-		if acted == s.outcome {
-			g.Agree++
-		}
-		if g.Matrix[acted] == nil {
-			g.Matrix[acted] = map[nirnay.Outcome]int64{}
-		}
-		g.Matrix[acted][s.outcome]++
+		g.add(acted, s.outcome)
 	}
-	for _, g := range agree {
-		g.AgreementBps = bps(g.Agree, g.Compared)
-		c.Shadows = append(c.Shadows, *g)
-	}
-	slices.SortFunc(c.Shadows, func(a, b Agreement) int { return cmp.Compare(a.Shadow, b.Shadow) })
+	c.Shadows = agree.list()
 	c.Reviewers = reviewerAgreement(referred, shadows, verdict)
 	c.Censoring = censoring(c)
 	return c, nil

@@ -94,7 +94,7 @@ func verdicts(ctx context.Context, l Decisions, step string, from, asOf time.Tim
 // reviewerAgreement joins the range's referrals and their shadows with
 // the verdicts.
 func reviewerAgreement(referred map[string]referral, shadows []shadowOutcome, verdict map[string]nirnay.Outcome) Reviewers {
-	rv := Reviewers{Referred: int64(len(referred)), Verdicts: map[nirnay.Outcome]int64{}, Candidates: []Agreement{}, Rules: []RuleReview{}}
+	rv := Reviewers{Referred: int64(len(referred)), Verdicts: map[nirnay.Outcome]int64{}, Rules: []RuleReview{}}
 	rules := map[string]*RuleReview{}
 	for id, ref := range referred {
 		v, ok := verdict[id]
@@ -115,31 +115,15 @@ func reviewerAgreement(referred map[string]referral, shadows []shadowOutcome, ve
 			}
 		}
 	}
-	cands := map[string]*Agreement{}
+	cands := agreements{}
 	for _, s := range shadows {
 		v, ok := verdict[s.parent]
 		if _, wasReferred := referred[s.parent]; !ok || !wasReferred {
 			continue
 		}
-		g := cands[s.policy]
-		if g == nil {
-			g = &Agreement{Shadow: s.policy, Matrix: map[nirnay.Outcome]map[nirnay.Outcome]int64{}}
-			cands[s.policy] = g
-		}
-		g.Compared++
-		if s.outcome == v {
-			g.Agree++
-		}
-		if g.Matrix[v] == nil {
-			g.Matrix[v] = map[nirnay.Outcome]int64{}
-		}
-		g.Matrix[v][s.outcome]++
+		cands.of(s.policy).add(v, s.outcome)
 	}
-	for _, g := range cands {
-		g.AgreementBps = bps(g.Agree, g.Compared)
-		rv.Candidates = append(rv.Candidates, *g)
-	}
-	slices.SortFunc(rv.Candidates, func(a, b Agreement) int { return cmp.Compare(a.Shadow, b.Shadow) })
+	rv.Candidates = cands.list()
 	for _, rr := range rules {
 		rr.ApprovalRateBps = bps(rr.Approved, rr.Reviewed)
 		rv.Rules = append(rv.Rules, *rr)
