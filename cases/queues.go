@@ -87,25 +87,8 @@ func (qs *Queues) DueAt(q *Queue, t time.Time) time.Time {
 }
 
 // QueueError is a queues file that cannot be loaded:
-// "file:line: field: message".
-type QueueError struct {
-	File  string
-	Line  int
-	Field string
-	Msg   string
-}
-
-func (e *QueueError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		b.WriteString(":" + strconv.Itoa(e.Line))
-	}
-	if e.Field != "" {
-		b.WriteString(": " + e.Field)
-	}
-	return b.String() + ": " + e.Msg
-}
+// "file:line: field: message", as the policy files report theirs.
+type QueueError = rules.Error
 
 // The API roles a queue may name (service, the mobile backend, never decides).
 var reviewerRoles = []string{"ops", "approver", "analyst", "admin"}

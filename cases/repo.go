@@ -167,41 +167,20 @@ func listCases(ctx context.Context, q queryer, f Filter) ([]*Case, string, error
 	case limit > MaxLimit:
 		limit = MaxLimit
 	}
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
-	if f.Status != "" {
-		add("status = ?", f.Status)
-	}
-	if f.Queue != "" {
-		add("queue = ?", f.Queue)
-	}
-	if f.CustomerID != "" {
-		add("customer_id = ?", f.CustomerID)
-	}
-	if f.Assignee != "" {
-		add("assignee_id = ?", f.Assignee)
-	}
+	var w store.Where
+	w.Eq("status", string(f.Status))
+	w.Eq("queue", f.Queue)
+	w.Eq("customer_id", f.CustomerID)
+	w.Eq("assignee_id", f.Assignee)
 	if f.Cursor != "" {
 		at, id, err := store.ParseTimeCursor(f.Cursor, "case_")
 		if err != nil {
 			return nil, "", nirnay.FieldError("cursor", "is not a cursor this endpoint returned")
 		}
-		args = append(args, store.Instant(at), id)
-		n := len(args)
-		where = append(where, fmt.Sprintf("(created_at > $%d OR (created_at = $%d AND id > $%d))", n-1, n-1, n))
+		w.Add("(created_at > ? OR (created_at = ? AND id > ?))", store.Instant(at), store.Instant(at), id)
 	}
-	query := `SELECT ` + caseCols + ` FROM cases`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	query += fmt.Sprintf(` ORDER BY created_at, id LIMIT %d`, limit+1)
-	rows, err := q.QueryContext(ctx, query, args...)
+	query := `SELECT ` + caseCols + ` FROM cases` + w.String() + fmt.Sprintf(` ORDER BY created_at, id LIMIT %d`, limit+1)
+	rows, err := q.QueryContext(ctx, query, w.Args...)
 	if err != nil {
 		return nil, "", store.Translate(err)
 	}

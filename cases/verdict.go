@@ -129,7 +129,7 @@ func (s *Service) Decide(ctx context.Context, who Caller, id string, v Verdict) 
 		}
 		c.Resolution = &Resolution{Review: review, DecisionID: verdictID}
 		c.Status, c.Assignee, c.AssignedAt = StatusDecided, nil, nil
-		if err := decisionlog.WriteTx(ctx, tx, vrec); err != nil {
+		if err := decisionlog.WriteTx(ctx, tx, s.db.Dialect, vrec); err != nil {
 			return nil, "", err
 		}
 		if err := s.emitDecided(ctx, tx, c, now); err != nil {

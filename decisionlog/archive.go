@@ -292,28 +292,10 @@ func openDay(path string) (*dayFile, error) {
 
 // readColdIDs calls fn with the id of every record of a day file.
 func readColdIDs(path string, fn func(string)) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+	type idOnly struct {
+		ID string `json:"id"`
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return err
-	}
-	defer zr.Close()
-	dec := json.NewDecoder(zr)
-	for {
-		var r struct {
-			ID string `json:"id"`
-		}
-		if err := dec.Decode(&r); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		fn(r.ID)
-	}
+	return readColdFile(path, func(r *idOnly) error { fn(r.ID); return nil })
 }
 
 func (d *dayFile) add(r *Record) error {

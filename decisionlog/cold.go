@@ -127,6 +127,12 @@ func appendCold(path string, recs []*Record) error {
 
 // ReadColdDay streams every record of one cold day file to fn, in file order.
 func ReadColdDay(path string, fn func(*Record) error) error {
+	return readColdFile(path, fn)
+}
+
+// readColdFile decodes each line of a cold day file into a new T, in file
+// order, and calls fn with it.
+func readColdFile[T any](path string, fn func(*T) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -139,7 +145,7 @@ func ReadColdDay(path string, fn func(*Record) error) error {
 	defer zr.Close()
 	dec := json.NewDecoder(bufio.NewReader(zr))
 	for {
-		var r Record
+		var r T
 		if err := dec.Decode(&r); errors.Is(err, io.EOF) {
 			return nil
 		} else if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unsafe"
@@ -60,7 +59,7 @@ func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool,
 // database a release before migration 16 left (keyed by id).
 func insertMultiRow(ctx context.Context, db *store.DB, recs []*Record, hooks []ShipHook) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := insertTx(ctx, tx, recs); err != nil {
+		if err := insertTx(ctx, tx, db.Dialect, recs); err != nil {
 			return err
 		}
 		return runHooks(ctx, tx, recs, hooks)
@@ -82,12 +81,12 @@ func runHooks(ctx context.Context, tx *sql.Tx, recs []*Record, hooks []ShipHook)
 // through the local segments, the shipper or its hooks. A record already
 // present is left as it is. Get and List find them at once. On PostgreSQL
 // the month's partition must exist (Log.EnsurePartitions first).
-func WriteTx(ctx context.Context, tx *sql.Tx, recs ...*Record) error {
-	return insertTx(ctx, tx, recs)
+func WriteTx(ctx context.Context, tx *sql.Tx, d store.Dialect, recs ...*Record) error {
+	return insertTx(ctx, tx, d, recs)
 }
 
 // insertTx writes records with multi-row inserts (either dialect).
-func insertTx(ctx context.Context, tx *sql.Tx, recs []*Record) error {
+func insertTx(ctx context.Context, tx *sql.Tx, d store.Dialect, recs []*Record) error {
 	const decCols, ruleCols = 12, 3
 	for start := 0; start < len(recs); start += insertChunk {
 		chunk := recs[start:min(start+insertChunk, len(recs))]
@@ -101,7 +100,7 @@ func insertTx(ctx context.Context, tx *sql.Tx, recs []*Record) error {
 				r.PolicyID, r.PolicyVersion, r.Role, r.Score, store.Instant(r.DecidedAt), bodyText(r.Body))
 		}
 		q := `INSERT INTO decisions (id, parent_id, request_id, customer_id, step, outcome, policy_id, policy_version, role, score, decided_at, body) VALUES ` +
-			placeholders(len(chunk), decCols) + ` ON CONFLICT DO NOTHING`
+			store.Values(d, len(chunk), decCols) + ` ON CONFLICT DO NOTHING`
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("insert %d decisions: %w", len(chunk), err)
 		}
@@ -112,7 +111,7 @@ func insertTx(ctx context.Context, tx *sql.Tx, recs []*Record) error {
 			return nil
 		}
 		q := `INSERT INTO decision_rules (decision_id, rule_id, decided_at) VALUES ` +
-			placeholders(len(args)/ruleCols, ruleCols) + ` ON CONFLICT DO NOTHING`
+			store.Values(d, len(args)/ruleCols, ruleCols) + ` ON CONFLICT DO NOTHING`
 		_, err := tx.ExecContext(ctx, q, args...)
 		args = args[:0]
 		return err
@@ -236,28 +235,6 @@ const (
 // insertChunk is the number of decisions a multi-row insert carries.
 const insertChunk = 200
 
-// placeholders returns "($1, $2, …), (…)" for rows of cols parameters.
-func placeholders(rows, cols int) string {
-	var b strings.Builder
-	n := 1
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for c := range cols {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			n++
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
-}
-
 const recordColumns = `d.id, d.parent_id, d.request_id, d.customer_id, d.step, d.outcome, d.policy_id, d.policy_version, d.role, d.score, d.decided_at, d.body`
 
 func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
@@ -371,14 +348,7 @@ func (l *Log) List(ctx context.Context, f Filter) ([]*Record, string, error) {
 	if limit > 500 {
 		limit = 500
 	}
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
+	var w store.Where
 	// With a rule, the window, cursor and order are on the rule rows (their
 	// index is (rule_id, decided_at, decision_id), and on PostgreSQL the
 	// window prunes their partitions); each is joined to its decision.
@@ -396,47 +366,31 @@ func (l *Log) List(ctx context.Context, f Filter) ([]*Record, string, error) {
 			from = "decision_rules r CROSS JOIN LATERAL (SELECT * FROM decisions d WHERE d.id = r.decision_id AND d.decided_at = r.decided_at LIMIT 1) d"
 		}
 		at, id = "r.decided_at", "r.decision_id"
-		add("r.rule_id = ?", f.Rule)
+		w.Add("r.rule_id = ?", f.Rule)
 	}
-	if f.CustomerID != "" {
-		add("d.customer_id = ?", f.CustomerID)
-	}
-	if f.Step != "" {
-		add("d.step = ?", f.Step)
-	}
-	if f.Outcome != "" {
-		add("d.outcome = ?", f.Outcome)
-	}
-	if f.PolicyID != "" {
-		add("d.policy_id = ?", f.PolicyID)
-	}
+	w.Eq("d.customer_id", f.CustomerID)
+	w.Eq("d.step", f.Step)
+	w.Eq("d.outcome", string(f.Outcome))
+	w.Eq("d.policy_id", f.PolicyID)
 	if f.PolicyVersion > 0 {
-		add("d.policy_version = ?", f.PolicyVersion)
+		w.Add("d.policy_version = ?", f.PolicyVersion)
 	}
-	if f.Role != "" {
-		add("d.role = ?", f.Role)
-	}
+	w.Eq("d.role", string(f.Role))
 	if !f.From.IsZero() {
-		add(at+" >= ?", store.Instant(f.From))
+		w.Add(at+" >= ?", store.Instant(f.From))
 	}
 	if !f.To.IsZero() {
-		add(at+" < ?", store.Instant(f.To))
+		w.Add(at+" < ?", store.Instant(f.To))
 	}
 	if f.Cursor != "" {
 		after, afterID, err := store.ParseTimeCursor(f.Cursor, "")
 		if err != nil {
 			return nil, "", nirnay.FieldError("cursor", "is not a cursor this endpoint returned")
 		}
-		args = append(args, store.Instant(after), afterID)
-		n := len(args)
-		where = append(where, fmt.Sprintf("(%[1]s < $%[3]d OR (%[1]s = $%[3]d AND %[2]s < $%[4]d))", at, id, n-1, n))
+		w.Add(fmt.Sprintf("(%[1]s < ? OR (%[1]s = ? AND %[2]s < ?))", at, id), store.Instant(after), store.Instant(after), afterID)
 	}
-	q := `SELECT ` + recordColumns + ` FROM ` + from
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += fmt.Sprintf(" ORDER BY %s DESC, %s DESC LIMIT %d", at, id, limit+1)
-	rows, err := l.db.Reader().QueryContext(ctx, q, args...)
+	q := `SELECT ` + recordColumns + ` FROM ` + from + w.String() + fmt.Sprintf(" ORDER BY %s DESC, %s DESC LIMIT %d", at, id, limit+1)
+	rows, err := l.db.Reader().QueryContext(ctx, q, w.Args...)
 	if err != nil {
 		return nil, "", err
 	}

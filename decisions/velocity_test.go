@@ -82,7 +82,10 @@ func newInstance(t testing.TB, c *decisionstest.Compiled, st features.Store, wra
 		agg = wrap(src)
 	}
 	reg := prometheus.NewRegistry()
-	vel, err := decisions.NewVelocity(c.Builder.Catalog(), agg, decisions.VelocityOptions{Logger: quiet, Registerer: reg})
+	// A generous timeout: on a loaded machine a SQLite write can outlast
+	// the default 50 ms, and the occurrence is then (correctly) deferred,
+	// which is not what these tests are about (see the store-down test).
+	vel, err := decisions.NewVelocity(c.Builder.Catalog(), agg, decisions.VelocityOptions{Logger: quiet, Registerer: reg, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,17 +40,11 @@ func (a *AsOf) Vector(ctx context.Context, req Request) (*Vector, error) {
 	}
 	n := a.b.cat.Len()
 	v := &Vector{b: a.b, vals: make([]ref.Val, n), asOf: make([]int64, n)}
-	for i, e := range decisionEntities {
-		if !a.es.has(e) {
+	for i, id := range a.es.idsOf(req) {
+		if id == "" {
 			continue
 		}
-		id := req.CustomerID
-		if i > 0 {
-			id, _ = req.Input[EntityInputKeys[e]].(string)
-		}
-		if id == "" || len(id) > MaxIDLength {
-			continue
-		}
+		e := decisionEntities[i]
 		entries, err := a.h.ReadAsOf(ctx, EntityKey{Entity: e, ID: id}, req.Now)
 		if err != nil {
 			return nil, fmt.Errorf("as-of vector of %s:%s at %s: %w", e, id, req.Now.Format(time.RFC3339), err)

@@ -394,41 +394,16 @@ func prune(s *aggSpec, m map[string]float64, now int64) {
 	}
 }
 
-// execRows runs head + "($1, …), (…)" + tail for rows, 100 rows a
+// execRows runs head + store.Values + tail for rows, 100 rows a
 // statement, preparing the full-size statement once. Rows must have
-// distinct keys (one statement may not touch a row twice). On SQLite the
-// parameters are anonymous "?", bound in order: binding a numbered one
-// (?n) looks its number up in the statement's list of parameter names, a
-// linear search that made binding a 600-parameter statement quadratic.
+// distinct keys (one statement may not touch a row twice).
 func execRows(ctx context.Context, tx *sql.Tx, d store.Dialect, head, tail string, rows [][]any) error {
 	const per = 100
 	if len(rows) == 0 {
 		return nil
 	}
 	cols := len(rows[0])
-	param := func(n int) string { return store.Param(d, n) }
-	if d == store.SQLite {
-		param = func(int) string { return "?" }
-	}
-	query := func(n int) string {
-		var q strings.Builder
-		q.WriteString(head)
-		for i := range n {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteByte('(')
-			for j := range cols {
-				if j > 0 {
-					q.WriteByte(',')
-				}
-				q.WriteString(param(i*cols + j + 1))
-			}
-			q.WriteByte(')')
-		}
-		q.WriteString(tail)
-		return q.String()
-	}
+	query := func(n int) string { return head + store.Values(d, n, cols) + tail }
 	args := make([]any, 0, per*cols)
 	if len(rows) >= per {
 		stmt, err := tx.PrepareContext(ctx, query(per))

@@ -246,21 +246,15 @@ func (s *Source) Ready(ctx context.Context) error {
 func (s *Source) keysOf(req Request) (mkey string, keys, ids [numEntities]string) {
 	var b strings.Builder
 	var ends [numEntities]int
+	ids = s.es.idsOf(req)
 	for i, e := range decisionEntities {
-		if !s.es.has(e) {
-			continue
-		}
-		id := req.CustomerID
-		if i > 0 {
-			id, _ = req.Input[EntityInputKeys[e]].(string)
-		}
-		if id == "" || len(id) > MaxIDLength {
+		id := ids[i]
+		if id == "" {
 			continue
 		}
 		if b.Len() == 0 {
 			b.Grow(128)
 		}
-		ids[i] = id
 		b.WriteString(e)
 		b.WriteByte(':')
 		b.WriteString(id)

@@ -287,6 +287,26 @@ func slotsOf(cat *rules.Catalog) entitySlots {
 }
 
 // has reports whether the catalog stores anything for entity.
+// idsOf is the id the request names for each of decisionEntities that
+// the catalog stores anything for: the customer's, then those of the input
+// keys of EntityInputKeys; "" for the others and for an id that is empty
+// or longer than MaxIDLength.
+func (es entitySlots) idsOf(req Request) (ids [numEntities]string) {
+	for i, e := range decisionEntities {
+		if !es.has(e) {
+			continue
+		}
+		id := req.CustomerID
+		if i > 0 {
+			id, _ = req.Input[EntityInputKeys[e]].(string)
+		}
+		if len(id) <= MaxIDLength {
+			ids[i] = id
+		}
+	}
+	return ids
+}
+
 func (es entitySlots) has(entity string) bool {
 	return len(es.online[entity]) > 0 || len(es.aggregate[entity]) > 0
 }

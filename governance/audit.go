@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 
@@ -76,22 +75,18 @@ func (s *Service) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, string
 	if q.Cursor != "" && (!strings.HasPrefix(q.Cursor, "aud_") || len(q.Cursor) != 30) {
 		return nil, "", nirnay.FieldError("cursor", "not a cursor from this endpoint")
 	}
-	where, args := []string{"id > $1"}, []any{q.Cursor}
-	if q.Subject != "" {
-		if rest, ok := strings.CutPrefix(q.Subject, "policy/"); ok && !strings.Contains(rest, "@") {
-			// Every version of a policy. Policy ids hold only [a-z0-9-], so
-			// the pattern has no wildcard of its own.
-			where = append(where, "(subject = $2 OR subject LIKE $3)")
-			args = append(args, q.Subject, q.Subject+"@%")
-		} else {
-			where = append(where, "subject = $2")
-			args = append(args, q.Subject)
-		}
+	var w store.Where
+	w.Add("id > ?", q.Cursor)
+	if rest, ok := strings.CutPrefix(q.Subject, "policy/"); ok && !strings.Contains(rest, "@") {
+		// Every version of a policy. Policy ids hold only [a-z0-9-], so
+		// the pattern has no wildcard of its own.
+		w.Add("(subject = ? OR subject LIKE ?)", q.Subject, q.Subject+"@%")
+	} else {
+		w.Eq("subject", q.Subject)
 	}
-	args = append(args, q.Limit+1)
-	query := `SELECT id, at, actor_id, actor_name, action, subject, before_json, after_json FROM audit_log WHERE ` +
-		strings.Join(where, " AND ") + ` ORDER BY id LIMIT $` + strconv.Itoa(len(args))
-	rows, err := s.db.Reader().QueryContext(ctx, query, args...)
+	query := `SELECT id, at, actor_id, actor_name, action, subject, before_json, after_json FROM audit_log` +
+		w.String() + ` ORDER BY id LIMIT ` + w.Next()
+	rows, err := s.db.Reader().QueryContext(ctx, query, append(w.Args, q.Limit+1)...)
 	if err != nil {
 		return nil, "", err
 	}

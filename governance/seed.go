@@ -2,9 +2,7 @@ package governance
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -102,7 +100,7 @@ func (s *Service) loadBundle(bundle fs.FS) (*shipped, error) {
 				errs[i] = err
 				return
 			}
-			b.versions[i] = shippedVersion{c: c, source: string(data), sha: sourceHash(data)}
+			b.versions[i] = shippedVersion{c: c, source: string(data), sha: store.SHA256Hex(data)}
 		}()
 	}
 	wg.Wait()
@@ -191,11 +189,6 @@ func (s *Service) compile(file string, data []byte) (*rules.Compiled, error) {
 		return s.env.CompileSource(file, data)
 	}
 	return s.env.CompileSource(file, data, s.opts.CheckPolicy)
-}
-
-func sourceHash(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
 }
 
 // Issue is one problem with a policy source (or a failed test), positioned

@@ -108,7 +108,7 @@ func (s *Service) Upload(ctx context.Context, actor Actor, source []byte) (Versi
 	p := c.Policy
 	ref := rules.PolicyRef{ID: p.ID, Version: p.Version}
 	now := s.clock().UTC()
-	sha := sourceHash(source)
+	sha := store.SHA256Hex(source)
 	v := Version{ID: p.ID, Version: p.Version, Step: p.Step, Status: StatusDraft, SHA256: sha, Author: actor,
 		CreatedAt: now, UpdatedAt: now, Source: string(source), Warnings: issuesOf(rules.ErrorList(rules.Lint(c)))}
 	if len(v.Warnings) == 0 {

@@ -19,8 +19,12 @@ type APIKey struct {
 }
 
 // HashKey returns the stored form of an API key secret.
-func HashKey(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
+func HashKey(secret string) string { return SHA256Hex([]byte(secret)) }
+
+// SHA256Hex is the hex SHA-256 of b: the form of every digest Nirnay
+// stores (key hashes, policy source hashes, KFS digests).
+func SHA256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
 

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/rules"
@@ -476,4 +478,72 @@ func indexes(t *testing.T, db *store.DB) []string {
 		q = `SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%'`
 	}
 	return testenv.Strings(t, db.Reader(), q)
+}
+
+// TestConstraintsMigrationDownAndUpAgain: migration 14's Down leaves a
+// database a later run of 14 migrates again (on PostgreSQL the constraints
+// of 00012 and 00008 get their old names back and every added constraint
+// goes; on SQLite the policies table goes), with the rows kept.
+func TestConstraintsMigrationDownAndUpAgain(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := openAt(t, name, beforeConstraints+1)
+			rowsAt(t, db)
+			before := tableRows(t, db)
+			dialect, opts := goose.DialectSQLite3, []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+			if name == "postgres" {
+				dialect = goose.DialectPostgres
+				opts = append(opts, goose.WithTableName("public.goose_db_version"))
+			} else {
+				rebuilds, err := migrations.SQLiteGo()
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts = append(opts, goose.WithGoMigrations(rebuilds...))
+				db.Writer().SetMaxOpenConns(2) // as store.Migrate does for the Go-run migrations
+			}
+			p, err := goose.NewProvider(dialect, db.Writer(), migrations.For(name), opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.DownTo(ctx, beforeConstraints); err != nil {
+				t.Fatalf("down to %d: %v", beforeConstraints, err)
+			}
+			if name == "sqlite" {
+				db.Writer().SetMaxOpenConns(1)
+			}
+			has := func(q string) bool {
+				var n int
+				if err := db.Reader().QueryRowContext(ctx, q).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n > 0
+			}
+			if name == "postgres" {
+				if has(`SELECT COUNT(*) FROM pg_constraint WHERE conname = 'loans_status_known'`) {
+					t.Error("loans_status_known survives Down")
+				}
+				if !has(`SELECT COUNT(*) FROM pg_constraint WHERE conname = 'lists_revision_check'`) {
+					t.Error("lists_revision_non_negative is not lists_revision_check again after Down")
+				}
+			} else if has(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'policies'`) {
+				t.Error("the policies table survives Down")
+			}
+			if _, err := db.MigrateTo(ctx, nil, beforeConstraints+1); err != nil {
+				t.Fatalf("migrate again: %v", err)
+			}
+			if name == "postgres" && !has(`SELECT COUNT(*) FROM pg_constraint WHERE conname = 'lists_revision_non_negative'`) {
+				t.Error("lists_revision_non_negative missing after migrating again")
+			}
+			after := tableRows(t, db)
+			for table, rows := range before {
+				if table != "policies" && !slices.Equal(rows, after[table]) {
+					t.Errorf("%s changed:\nbefore %q\nafter  %q", table, rows, after[table])
+				}
+			}
+		})
+	}
 }

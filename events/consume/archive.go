@@ -347,21 +347,13 @@ func ReadArchive(dir string, fn func(ev ingest.Event) error) error {
 		return fmt.Errorf("read archive: %w", err)
 	}
 	sort.Strings(files)
-	seen := map[string]bool{}
+	fn = firstCopies(fn)
 	for _, p := range files {
 		f, err := os.Open(p)
 		if err != nil {
 			return fmt.Errorf("read archive: %w", err)
 		}
-		_, err = members(f, func(content []byte) error {
-			return eachLine(p, content, func(ev ingest.Event) error {
-				if seen[ev.ID] {
-					return nil
-				}
-				seen[ev.ID] = true
-				return fn(ev)
-			})
-		})
+		_, err = members(f, func(content []byte) error { return eachLine(p, content, fn) })
 		f.Close()
 		if err != nil && !errors.Is(err, errTorn) {
 			return err
@@ -400,14 +392,14 @@ func ReadCustomerDay(dir, day, customerID string, fn func(ev ingest.Event) error
 		return fmt.Errorf("read archive: %w", err)
 	}
 	sort.Strings(idxs)
-	seen := map[string]bool{}
+	fn = firstCopies(fn)
 	for _, ip := range idxs {
 		index, err := os.ReadFile(ip)
 		if err != nil {
 			return fmt.Errorf("read archive: %w", err)
 		}
 		dp := strings.TrimSuffix(ip, ".idx") + ".jsonl.gz"
-		if err := readIndexed(dp, index, customerID, seen, fn); err != nil {
+		if err := readIndexed(dp, index, customerID, fn); err != nil {
 			return err
 		}
 	}
@@ -416,7 +408,7 @@ func ReadCustomerDay(dir, day, customerID string, fn func(ev ingest.Event) error
 
 // readIndexed reads the members of segment path that index lists for
 // customerID.
-func readIndexed(path string, index []byte, customerID string, seen map[string]bool, fn func(ev ingest.Event) error) error {
+func readIndexed(path string, index []byte, customerID string, fn func(ev ingest.Event) error) error {
 	var f *os.File
 	defer func() {
 		if f != nil {
@@ -447,10 +439,9 @@ func readIndexed(path string, index []byte, customerID string, seen map[string]b
 		}
 		_, err := members(io.NewSectionReader(f, off, n), func(content []byte) error {
 			return eachLine(path, content, func(ev ingest.Event) error {
-				if ev.CustomerID != customerID || seen[ev.ID] {
+				if ev.CustomerID != customerID {
 					return nil
 				}
-				seen[ev.ID] = true
 				return fn(ev)
 			})
 		})
@@ -462,6 +453,18 @@ func readIndexed(path string, index []byte, customerID string, seen map[string]b
 		}
 	}
 	return nil
+}
+
+// firstCopies passes on to fn only the first copy of each event id.
+func firstCopies(fn func(ev ingest.Event) error) func(ev ingest.Event) error {
+	seen := map[string]bool{}
+	return func(ev ingest.Event) error {
+		if seen[ev.ID] {
+			return nil
+		}
+		seen[ev.ID] = true
+		return fn(ev)
+	}
 }
 
 // eachLine decodes the event lines of a member's content.

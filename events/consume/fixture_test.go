@@ -59,6 +59,33 @@ func testRedis(t testing.TB) (*redis.Client, string) {
 	return testenv.RedisClient(t, func(o *redis.Options) { o.PoolSize = 32 })
 }
 
+// streamRig is what the crash tests start from: the harness's Redis under
+// a prefix of the test's, a data directory holding an SQLite database, the
+// shipped catalog and a Redis stream with the features and archive groups.
+type streamRig struct {
+	rdb    *redis.Client
+	prefix string
+	dir    string
+	db     *store.DB
+	cat    *rules.Catalog
+	log    *stream.Redis
+}
+
+func newStreamRig(t *testing.T) *streamRig {
+	t.Helper()
+	r := &streamRig{dir: t.TempDir(), cat: catalog(t)}
+	r.rdb, r.prefix = testRedis(t)
+	r.db = testDB(t, filepath.Join(r.dir, "db"))
+	t.Cleanup(func() { r.db.Close() })
+	r.log = stream.NewRedis(r.rdb, r.prefix, 0)
+	for _, g := range []string{"features", "archive"} {
+		if err := r.log.EnsureGroup(context.Background(), g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r
+}
+
 type corpusSMS struct {
 	Sender string `json:"sender"`
 	Body   string `json:"body"`

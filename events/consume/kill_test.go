@@ -31,19 +31,10 @@ func TestKill9ConsumerMidStream(t *testing.T) {
 	if os.Getenv(helperEnv) != "" {
 		t.Skip("helper process")
 	}
-	rdb, prefix := testRedis(t)
+	r := newStreamRig(t)
+	rdb, prefix, dir, db, cat, log := r.rdb, r.prefix, r.dir, r.db, r.cat, r.log
 	ctx := context.Background()
-	dir := t.TempDir()
-	db := testDB(t, filepath.Join(dir, "db"))
-	defer db.Close()
-	cat := catalog(t)
 	const n, customers = 30_000, 300
-	log := stream.NewRedis(rdb, prefix, 0)
-	for _, g := range []string{"features", "archive"} {
-		if err := log.EnsureGroup(ctx, g); err != nil {
-			t.Fatal(err)
-		}
-	}
 	evs := smsEvents(t, n, customers, "k")
 	in := &ingest.Ingester{Stream: log, Dead: NewDeadLetters(db, clock), Clock: clock}
 	for i := 0; i < n; i += 500 {

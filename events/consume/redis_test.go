@@ -54,14 +54,10 @@ func waitDrained(t testing.TB, st pendingReader, timeout, poll time.Duration, gr
 // every accepted event once.
 func TestConsumerCrashLosesNothingAndCountsNothingTwice(t *testing.T) {
 	t.Parallel()
-	rdb, prefix := testRedis(t)
+	r := newStreamRig(t)
+	rdb, prefix, dir, db, cat, log := r.rdb, r.prefix, r.dir, r.db, r.cat, r.log
 	ctx := context.Background()
-	dir := t.TempDir()
-	db := testDB(t, filepath.Join(dir, "db"))
-	defer db.Close()
-	cat := catalog(t)
 	const n, customers = 4000, 40
-	log := stream.NewRedis(rdb, prefix, 0)
 	live := redisFeatures(t, rdb, prefix+"live:")
 	dead := NewDeadLetters(db, clock)
 	arch, err := NewArchive(filepath.Join(dir, "archive"))
@@ -69,11 +65,6 @@ func TestConsumerCrashLosesNothingAndCountsNothingTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	feat := &Features{Agg: live.store, Writer: live.src, Signals: NewRedisSignals(rdb, prefix+"live:"), Clock: clock}
-	for _, g := range []string{"features", "archive"} {
-		if err := log.EnsureGroup(ctx, g); err != nil {
-			t.Fatal(err)
-		}
-	}
 
 	// Ingest, with one malformed event per batch.
 	in := &ingest.Ingester{Stream: log, Dead: dead, Clock: clock}

@@ -258,7 +258,7 @@ func (s *Service) DrawKFS(ctx context.Context, lineID string, amount money.Paise
 	if err != nil {
 		return nil, "", err
 	}
-	return k, digest(k), nil
+	return k, store.SHA256Hex(k), nil
 }
 
 // Draw disburses a draw on an active line to the borrower's verified

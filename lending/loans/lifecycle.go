@@ -2,9 +2,7 @@ package loans
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math/big"
@@ -14,6 +12,7 @@ import (
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/lending/schedule"
 	"github.com/nirnay/nirnay/money"
+	"github.com/nirnay/nirnay/store"
 )
 
 // Pre-disbursal statuses.
@@ -161,7 +160,7 @@ func (s *Service) Apply(ctx context.Context, req ApplicationRequest) (*Applicati
 			return nil, err
 		}
 		l.KFS = kfs
-		l.KFSDigest = digest(kfs)
+		l.KFSDigest = store.SHA256Hex(kfs)
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := insertLoan(ctx, tx, l); err != nil {
@@ -288,11 +287,6 @@ func (s *Service) loanKFS(p *product.Product, amount money.Paise, tenure int, bp
 		return nil, unprocessable("%s", err.Error())
 	}
 	return json.Marshal(k)
-}
-
-func digest(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 // Consent is the borrower's recorded acceptance of an offer.

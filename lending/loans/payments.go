@@ -45,7 +45,7 @@ type Payment struct {
 }
 
 func (r PaymentRequest) hash(kind string) string {
-	return digest([]byte(kind + "|" + r.Amount.String() + "|" + r.On))
+	return store.SHA256Hex([]byte(kind + "|" + r.Amount.String() + "|" + r.On))
 }
 
 func (r PaymentRequest) validate() error {

@@ -52,7 +52,7 @@ func (s *Service) resumeApplication(ctx context.Context, tx *sql.Tx, r *Referral
 		return "", err
 	}
 	l.Status, l.Amount, l.TenureMonths, l.AnnualRateBPS, l.Reasons, l.UpdatedAt = StatusOffered, amount, tenure, bps, v.Reasons, now
-	l.Offer, l.KFS, l.KFSDigest = v.Offer, kfs, digest(kfs)
+	l.Offer, l.KFS, l.KFSDigest = v.Offer, kfs, store.SHA256Hex(kfs)
 	if l.Offer == nil {
 		l.Offer = nirnay.Offer{}
 	}

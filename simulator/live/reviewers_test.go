@@ -58,7 +58,7 @@ func TestCompareReviewerAgreement(t *testing.T) {
 		}
 	}
 	rec("dec_approved", "", nirnay.RoleChampion, 1, nirnay.Approve, from)
-	if err := db.InTx(context.Background(), func(tx *sql.Tx) error { return decisionlog.WriteTx(context.Background(), tx, recs...) }); err != nil {
+	if err := db.InTx(context.Background(), func(tx *sql.Tx) error { return decisionlog.WriteTx(context.Background(), tx, db.Dialect, recs...) }); err != nil {
 		t.Fatal(err)
 	}
 	c, err := live.Compare(context.Background(), live.Decisions{Hot: l}, db, live.CompareOptions{

@@ -60,87 +60,91 @@ INSERT INTO governance.policies (id, step, created_at)
     WHERE v.version = (SELECT MIN(w.version) FROM governance.policy_versions w WHERE w.policy_id = v.policy_id)
     ON CONFLICT (id) DO NOTHING;
 
--- What an earlier, failed run of this file may have left, children first.
-ALTER TABLE events.event_sms_signals
-    DROP CONSTRAINT IF EXISTS event_sms_signals_amount_non_negative,
-    DROP CONSTRAINT IF EXISTS event_sms_signals_kind_known;
-ALTER TABLE events.event_journey
-    DROP CONSTRAINT IF EXISTS event_journey_type_known;
-ALTER TABLE events.event_stream_acks
-    DROP CONSTRAINT IF EXISTS event_stream_acks_message_fk,
-    DROP CONSTRAINT IF EXISTS event_stream_acks_group_fk;
-ALTER TABLE events.event_stream_groups
-    DROP CONSTRAINT IF EXISTS event_stream_groups_acked_non_negative;
-ALTER TABLE events.event_stream
-    DROP CONSTRAINT IF EXISTS event_stream_seq_positive;
-ALTER TABLE lending.borrowers
-    DROP CONSTRAINT IF EXISTS borrowers_max_dpd_non_negative,
-    DROP CONSTRAINT IF EXISTS borrowers_asset_class_known;
-ALTER TABLE lending.ledger_lines
-    DROP CONSTRAINT IF EXISTS ledger_lines_one_side,
-    DROP CONSTRAINT IF EXISTS ledger_lines_account_known,
-    DROP CONSTRAINT IF EXISTS ledger_lines_line_positive,
-    DROP CONSTRAINT IF EXISTS ledger_lines_loan_fk,
-    DROP CONSTRAINT IF EXISTS ledger_lines_journal_fk;
-ALTER TABLE lending.ledger_journals
-    DROP CONSTRAINT IF EXISTS ledger_journals_kind_known,
-    DROP CONSTRAINT IF EXISTS ledger_journals_loan_fk;
-ALTER TABLE lending.loan_payments
-    DROP CONSTRAINT IF EXISTS loan_payments_bounce_time,
-    DROP CONSTRAINT IF EXISTS loan_payments_amount_positive,
-    DROP CONSTRAINT IF EXISTS loan_payments_status_known,
-    DROP CONSTRAINT IF EXISTS loan_payments_kind_known,
-    DROP CONSTRAINT IF EXISTS loan_payments_loan_fk;
-ALTER TABLE lending.lending_events
-    DROP CONSTRAINT IF EXISTS lending_events_type_known,
-    DROP CONSTRAINT IF EXISTS lending_events_seq_positive;
-ALTER TABLE lending.loans
-    DROP CONSTRAINT IF EXISTS loans_account_when_accepted,
-    DROP CONSTRAINT IF EXISTS loans_disbursed_when_live,
-    DROP CONSTRAINT IF EXISTS loans_dpd_non_negative,
-    DROP CONSTRAINT IF EXISTS loans_principal_within_outstanding,
-    DROP CONSTRAINT IF EXISTS loans_balances_non_negative,
-    DROP CONSTRAINT IF EXISTS loans_rate_in_range,
-    DROP CONSTRAINT IF EXISTS loans_tenure_positive,
-    DROP CONSTRAINT IF EXISTS loans_amount_positive,
-    DROP CONSTRAINT IF EXISTS loans_asset_class_known,
-    DROP CONSTRAINT IF EXISTS loans_status_known,
-    DROP CONSTRAINT IF EXISTS loans_draw_on_line,
-    DROP CONSTRAINT IF EXISTS loans_kind_known,
-    DROP CONSTRAINT IF EXISTS loans_credit_line_fk;
-ALTER TABLE lending.credit_lines
-    DROP CONSTRAINT IF EXISTS credit_lines_account_when_active,
-    DROP CONSTRAINT IF EXISTS credit_lines_rate_in_range,
-    DROP CONSTRAINT IF EXISTS credit_lines_limit_positive,
-    DROP CONSTRAINT IF EXISTS credit_lines_status_known;
-ALTER TABLE governance.policy_deployments
-    DROP CONSTRAINT IF EXISTS policy_deployments_revision_positive,
-    DROP CONSTRAINT IF EXISTS policy_deployments_step_known;
-ALTER TABLE governance.policy_versions
-    DROP CONSTRAINT IF EXISTS policy_versions_reason_when_rejected,
-    DROP CONSTRAINT IF EXISTS policy_versions_review_complete,
-    DROP CONSTRAINT IF EXISTS policy_versions_reviewed_when_decided,
-    DROP CONSTRAINT IF EXISTS policy_versions_submitted_unless_draft,
-    DROP CONSTRAINT IF EXISTS policy_versions_status_known,
-    DROP CONSTRAINT IF EXISTS policy_versions_step_known,
-    DROP CONSTRAINT IF EXISTS policy_versions_version_positive,
-    DROP CONSTRAINT IF EXISTS policy_versions_policy_fk;
-ALTER TABLE decisions.decision_claims
-    DROP CONSTRAINT IF EXISTS decision_claims_decision_present,
-    DROP CONSTRAINT IF EXISTS decision_claims_request_present;
-ALTER TABLE decisions.step_ups
-    DROP CONSTRAINT IF EXISTS step_ups_step_known;
-ALTER TABLE auth.api_keys
-    DROP CONSTRAINT IF EXISTS api_keys_role_known;
-ALTER TABLE lending.ledger_journals DROP CONSTRAINT IF EXISTS ledger_journals_id_loan;
+-- Every constraint this file adds, children first. The procedure drops
+-- those that exist: first thing in a run (what an earlier, failed run of
+-- this file may have left; on a first run it finds none and locks no
+-- table) and in Down.
+-- +goose StatementBegin
+CREATE OR REPLACE PROCEDURE ops.drop_constraints_00014() LANGUAGE plpgsql AS $$
+DECLARE
+    c text[];
+BEGIN
+    FOREACH c SLICE 1 IN ARRAY ARRAY[
+        ['events.event_sms_signals', 'event_sms_signals_amount_non_negative'],
+        ['events.event_sms_signals', 'event_sms_signals_kind_known'],
+        ['events.event_journey', 'event_journey_type_known'],
+        ['events.event_stream_acks', 'event_stream_acks_message_fk'],
+        ['events.event_stream_acks', 'event_stream_acks_group_fk'],
+        ['events.event_stream_groups', 'event_stream_groups_acked_non_negative'],
+        ['events.event_stream', 'event_stream_seq_positive'],
+        ['lending.borrowers', 'borrowers_max_dpd_non_negative'],
+        ['lending.borrowers', 'borrowers_asset_class_known'],
+        ['lending.ledger_lines', 'ledger_lines_one_side'],
+        ['lending.ledger_lines', 'ledger_lines_account_known'],
+        ['lending.ledger_lines', 'ledger_lines_line_positive'],
+        ['lending.ledger_lines', 'ledger_lines_loan_fk'],
+        ['lending.ledger_lines', 'ledger_lines_journal_fk'],
+        ['lending.ledger_journals', 'ledger_journals_kind_known'],
+        ['lending.ledger_journals', 'ledger_journals_loan_fk'],
+        ['lending.loan_payments', 'loan_payments_bounce_time'],
+        ['lending.loan_payments', 'loan_payments_amount_positive'],
+        ['lending.loan_payments', 'loan_payments_status_known'],
+        ['lending.loan_payments', 'loan_payments_kind_known'],
+        ['lending.loan_payments', 'loan_payments_loan_fk'],
+        ['lending.lending_events', 'lending_events_type_known'],
+        ['lending.lending_events', 'lending_events_seq_positive'],
+        ['lending.loans', 'loans_account_when_accepted'],
+        ['lending.loans', 'loans_disbursed_when_live'],
+        ['lending.loans', 'loans_dpd_non_negative'],
+        ['lending.loans', 'loans_principal_within_outstanding'],
+        ['lending.loans', 'loans_balances_non_negative'],
+        ['lending.loans', 'loans_rate_in_range'],
+        ['lending.loans', 'loans_tenure_positive'],
+        ['lending.loans', 'loans_amount_positive'],
+        ['lending.loans', 'loans_asset_class_known'],
+        ['lending.loans', 'loans_status_known'],
+        ['lending.loans', 'loans_draw_on_line'],
+        ['lending.loans', 'loans_kind_known'],
+        ['lending.loans', 'loans_credit_line_fk'],
+        ['lending.credit_lines', 'credit_lines_account_when_active'],
+        ['lending.credit_lines', 'credit_lines_rate_in_range'],
+        ['lending.credit_lines', 'credit_lines_limit_positive'],
+        ['lending.credit_lines', 'credit_lines_status_known'],
+        ['governance.policy_deployments', 'policy_deployments_revision_positive'],
+        ['governance.policy_deployments', 'policy_deployments_step_known'],
+        ['governance.policy_versions', 'policy_versions_reason_when_rejected'],
+        ['governance.policy_versions', 'policy_versions_review_complete'],
+        ['governance.policy_versions', 'policy_versions_reviewed_when_decided'],
+        ['governance.policy_versions', 'policy_versions_submitted_unless_draft'],
+        ['governance.policy_versions', 'policy_versions_status_known'],
+        ['governance.policy_versions', 'policy_versions_step_known'],
+        ['governance.policy_versions', 'policy_versions_version_positive'],
+        ['governance.policy_versions', 'policy_versions_policy_fk'],
+        ['decisions.decision_claims', 'decision_claims_decision_present'],
+        ['decisions.decision_claims', 'decision_claims_request_present'],
+        ['decisions.step_ups', 'step_ups_step_known'],
+        ['auth.api_keys', 'api_keys_role_known'],
+        ['lending.ledger_journals', 'ledger_journals_id_loan']
+    ] LOOP
+        IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = c[1]::regclass AND conname = c[2]) THEN
+            EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c[1], c[2]);
+        END IF;
+    END LOOP;
+END
+$$;
+-- +goose StatementEnd
+CALL ops.drop_constraints_00014();
 DROP INDEX CONCURRENTLY IF EXISTS lending.ledger_journals_id_loan;
 DROP INDEX CONCURRENTLY IF EXISTS events.event_stream_acks_seq;
 
--- The constraints of 00012 and 00008, named like the others.
+-- The constraints of 00012 and 00008, named like the others (and back,
+-- in Down).
 -- +goose StatementBegin
-DO $$
+CREATE OR REPLACE PROCEDURE ops.rename_constraints_00014(back boolean) LANGUAGE plpgsql AS $$
 DECLARE
     r RECORD;
+    f text;
+    t text;
 BEGIN
     FOR r IN SELECT * FROM (VALUES
         ('lists.lists', 'lists_revision_check', 'lists_revision_non_negative'),
@@ -152,13 +156,16 @@ BEGIN
         ('decisions.step_ups', 'step_ups_result_check', 'step_ups_result_known')
     ) AS t (tbl, old, new)
     LOOP
-        IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = r.tbl::regclass AND conname = r.old) THEN
-            EXECUTE format('ALTER TABLE %s RENAME CONSTRAINT %I TO %I', r.tbl, r.old, r.new);
+        f := CASE WHEN back THEN r.new ELSE r.old END;
+        t := CASE WHEN back THEN r.old ELSE r.new END;
+        IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = r.tbl::regclass AND conname = f) THEN
+            EXECUTE format('ALTER TABLE %s RENAME CONSTRAINT %I TO %I', r.tbl, f, t);
         END IF;
     END LOOP;
 END
 $$;
 -- +goose StatementEnd
+CALL ops.rename_constraints_00014(false);
 
 -- A ledger line's journal is of the line's loan: the lines reference
 -- (journal id, loan id), which needs a unique key on the journals, built
@@ -340,101 +347,11 @@ ALTER TABLE events.event_sms_signals
 RESET lock_timeout;
 
 -- +goose Down
-ALTER TABLE events.event_sms_signals
-    DROP CONSTRAINT IF EXISTS event_sms_signals_amount_non_negative,
-    DROP CONSTRAINT IF EXISTS event_sms_signals_kind_known;
-ALTER TABLE events.event_journey
-    DROP CONSTRAINT IF EXISTS event_journey_type_known;
-ALTER TABLE events.event_stream_acks
-    DROP CONSTRAINT IF EXISTS event_stream_acks_message_fk,
-    DROP CONSTRAINT IF EXISTS event_stream_acks_group_fk;
-ALTER TABLE events.event_stream_groups
-    DROP CONSTRAINT IF EXISTS event_stream_groups_acked_non_negative;
-ALTER TABLE events.event_stream
-    DROP CONSTRAINT IF EXISTS event_stream_seq_positive;
-ALTER TABLE lending.borrowers
-    DROP CONSTRAINT IF EXISTS borrowers_max_dpd_non_negative,
-    DROP CONSTRAINT IF EXISTS borrowers_asset_class_known;
-ALTER TABLE lending.ledger_lines
-    DROP CONSTRAINT IF EXISTS ledger_lines_one_side,
-    DROP CONSTRAINT IF EXISTS ledger_lines_account_known,
-    DROP CONSTRAINT IF EXISTS ledger_lines_line_positive,
-    DROP CONSTRAINT IF EXISTS ledger_lines_loan_fk,
-    DROP CONSTRAINT IF EXISTS ledger_lines_journal_fk;
-ALTER TABLE lending.ledger_journals
-    DROP CONSTRAINT IF EXISTS ledger_journals_kind_known,
-    DROP CONSTRAINT IF EXISTS ledger_journals_loan_fk;
-ALTER TABLE lending.loan_payments
-    DROP CONSTRAINT IF EXISTS loan_payments_bounce_time,
-    DROP CONSTRAINT IF EXISTS loan_payments_amount_positive,
-    DROP CONSTRAINT IF EXISTS loan_payments_status_known,
-    DROP CONSTRAINT IF EXISTS loan_payments_kind_known,
-    DROP CONSTRAINT IF EXISTS loan_payments_loan_fk;
-ALTER TABLE lending.lending_events
-    DROP CONSTRAINT IF EXISTS lending_events_type_known,
-    DROP CONSTRAINT IF EXISTS lending_events_seq_positive;
-ALTER TABLE lending.loans
-    DROP CONSTRAINT IF EXISTS loans_account_when_accepted,
-    DROP CONSTRAINT IF EXISTS loans_disbursed_when_live,
-    DROP CONSTRAINT IF EXISTS loans_dpd_non_negative,
-    DROP CONSTRAINT IF EXISTS loans_principal_within_outstanding,
-    DROP CONSTRAINT IF EXISTS loans_balances_non_negative,
-    DROP CONSTRAINT IF EXISTS loans_rate_in_range,
-    DROP CONSTRAINT IF EXISTS loans_tenure_positive,
-    DROP CONSTRAINT IF EXISTS loans_amount_positive,
-    DROP CONSTRAINT IF EXISTS loans_asset_class_known,
-    DROP CONSTRAINT IF EXISTS loans_status_known,
-    DROP CONSTRAINT IF EXISTS loans_draw_on_line,
-    DROP CONSTRAINT IF EXISTS loans_kind_known,
-    DROP CONSTRAINT IF EXISTS loans_credit_line_fk;
-ALTER TABLE lending.credit_lines
-    DROP CONSTRAINT IF EXISTS credit_lines_account_when_active,
-    DROP CONSTRAINT IF EXISTS credit_lines_rate_in_range,
-    DROP CONSTRAINT IF EXISTS credit_lines_limit_positive,
-    DROP CONSTRAINT IF EXISTS credit_lines_status_known;
-ALTER TABLE governance.policy_deployments
-    DROP CONSTRAINT IF EXISTS policy_deployments_revision_positive,
-    DROP CONSTRAINT IF EXISTS policy_deployments_step_known;
-ALTER TABLE governance.policy_versions
-    DROP CONSTRAINT IF EXISTS policy_versions_reason_when_rejected,
-    DROP CONSTRAINT IF EXISTS policy_versions_review_complete,
-    DROP CONSTRAINT IF EXISTS policy_versions_reviewed_when_decided,
-    DROP CONSTRAINT IF EXISTS policy_versions_submitted_unless_draft,
-    DROP CONSTRAINT IF EXISTS policy_versions_status_known,
-    DROP CONSTRAINT IF EXISTS policy_versions_step_known,
-    DROP CONSTRAINT IF EXISTS policy_versions_version_positive,
-    DROP CONSTRAINT IF EXISTS policy_versions_policy_fk;
-ALTER TABLE decisions.decision_claims
-    DROP CONSTRAINT IF EXISTS decision_claims_decision_present,
-    DROP CONSTRAINT IF EXISTS decision_claims_request_present;
-ALTER TABLE decisions.step_ups
-    DROP CONSTRAINT IF EXISTS step_ups_step_known;
-ALTER TABLE auth.api_keys
-    DROP CONSTRAINT IF EXISTS api_keys_role_known;
-ALTER TABLE lending.ledger_journals DROP CONSTRAINT IF EXISTS ledger_journals_id_loan;
+CALL ops.drop_constraints_00014();
+DROP PROCEDURE ops.drop_constraints_00014();
 DROP INDEX IF EXISTS events.event_stream_acks_seq;
 DROP TRIGGER IF EXISTS policy_versions_policy ON governance.policy_versions;
 DROP FUNCTION IF EXISTS governance.policy_of_version();
 DROP TABLE IF EXISTS governance.policies;
--- +goose StatementBegin
-DO $$
-DECLARE
-    r RECORD;
-BEGIN
-    FOR r IN SELECT * FROM (VALUES
-        ('lists.lists', 'lists_revision_non_negative', 'lists_revision_check'),
-        ('lists.lists', 'lists_entries_non_negative', 'lists_entries_check'),
-        ('lists.list_entries', 'list_entries_list_fk', 'list_entries_list_name_fkey'),
-        ('lists.list_entries', 'list_entries_expiry_after_add', 'list_entries_check'),
-        ('lists.list_entries', 'list_entries_removal_after_add', 'list_entries_check1'),
-        ('lists.list_entries', 'list_entries_removed_by_when_removed', 'list_entries_check2'),
-        ('decisions.step_ups', 'step_ups_result_known', 'step_ups_result_check')
-    ) AS t (tbl, old, new)
-    LOOP
-        IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = r.tbl::regclass AND conname = r.old) THEN
-            EXECUTE format('ALTER TABLE %s RENAME CONSTRAINT %I TO %I', r.tbl, r.old, r.new);
-        END IF;
-    END LOOP;
-END
-$$;
--- +goose StatementEnd
+CALL ops.rename_constraints_00014(true);
+DROP PROCEDURE ops.rename_constraints_00014(boolean);

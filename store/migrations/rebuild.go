@@ -16,7 +16,8 @@ import (
 // recreate its indexes and triggers):
 //
 //	ALTER TABLE t ADD CONSTRAINT name …;  -- a table constraint; replaces one of the same name
-//	ALTER TABLE t DROP CONSTRAINT name;   -- a named constraint, or DROP CHECK (…) for an unnamed one
+//	ALTER TABLE t DROP CONSTRAINT name;   -- a named constraint, or DROP CHECK (…) for an unnamed one;
+//	                                      -- DROP [CONSTRAINT] IF EXISTS … when it may be gone already
 //	ALTER TABLE t ALTER COLUMN c …;       -- restates column c's whole definition
 //
 // Consecutive statements on one table make one rebuild. The new definition
@@ -39,6 +40,7 @@ type rebuild struct {
 	table   string
 	add     []string          // table constraints, "CONSTRAINT name …"
 	drop    []string          // constraint names or the text of unnamed ones
+	ifAny   map[string]bool   // drops that may find nothing (IF EXISTS)
 	columns map[string]string // column name → its new definition
 }
 
@@ -88,13 +90,17 @@ func runSQLite(ctx context.Context, db *sql.DB, script string) (err error) {
 			}
 		}
 		if pending == nil {
-			pending = &rebuild{table: m[1], columns: map[string]string{}}
+			pending = &rebuild{table: m[1], columns: map[string]string{}, ifAny: map[string]bool{}}
 		}
 		clause := strings.Join(strings.Fields(m[3]), " ")
 		switch strings.ToUpper(strings.Join(strings.Fields(m[2]), " ")) {
 		case "ADD CONSTRAINT":
 			pending.add = append(pending.add, "CONSTRAINT "+clause)
 		case "DROP CONSTRAINT", "DROP":
+			if rest, ok := strings.CutPrefix(clause, "IF EXISTS "); ok {
+				clause = rest
+				pending.ifAny[clause] = true
+			}
 			pending.drop = append(pending.drop, clause)
 		case "ALTER COLUMN":
 			pending.columns[firstWord(clause)] = clause
@@ -187,7 +193,7 @@ func (r *rebuild) apply(items []string) ([]string, error) {
 		}
 	}
 	for _, d := range r.drop {
-		if !dropped[d] {
+		if !dropped[d] && !r.ifAny[d] {
 			return nil, fmt.Errorf("no constraint %s to drop", d)
 		}
 	}

@@ -107,14 +107,14 @@ ALTER TABLE event_sms_signals ADD CONSTRAINT event_sms_signals_kind_known CHECK 
 ALTER TABLE event_sms_signals ADD CONSTRAINT event_sms_signals_amount_non_negative CHECK (amount >= 0 OR kind = 'balance');
 
 -- lists: the constraints of 00012, named ----------------------------------
-ALTER TABLE lists DROP CHECK (revision >= 0);
-ALTER TABLE lists DROP CHECK (entries >= 0);
+ALTER TABLE lists DROP IF EXISTS CHECK (revision >= 0);
+ALTER TABLE lists DROP IF EXISTS CHECK (entries >= 0);
 ALTER TABLE lists ADD CONSTRAINT lists_revision_non_negative CHECK (revision >= 0);
 ALTER TABLE lists ADD CONSTRAINT lists_entries_non_negative CHECK (entries >= 0);
 
-ALTER TABLE list_entries DROP CHECK (expires_at IS NULL OR expires_at > added_at);
-ALTER TABLE list_entries DROP CHECK (removed_at IS NULL OR removed_at >= added_at);
-ALTER TABLE list_entries DROP CHECK ((removed_at IS NULL) = (removed_by IS NULL));
+ALTER TABLE list_entries DROP IF EXISTS CHECK (expires_at IS NULL OR expires_at > added_at);
+ALTER TABLE list_entries DROP IF EXISTS CHECK (removed_at IS NULL OR removed_at >= added_at);
+ALTER TABLE list_entries DROP IF EXISTS CHECK ((removed_at IS NULL) = (removed_by IS NULL));
 ALTER TABLE list_entries ALTER COLUMN list_name TEXT NOT NULL;
 ALTER TABLE list_entries ADD CONSTRAINT list_entries_list_fk FOREIGN KEY (list_name) REFERENCES lists (name);
 ALTER TABLE list_entries ADD CONSTRAINT list_entries_expiry_after_add CHECK (expires_at IS NULL OR expires_at > added_at);
@@ -122,8 +122,10 @@ ALTER TABLE list_entries ADD CONSTRAINT list_entries_removal_after_add CHECK (re
 ALTER TABLE list_entries ADD CONSTRAINT list_entries_removed_by_when_removed CHECK ((removed_at IS NULL) = (removed_by IS NULL));
 
 -- +goose Down
--- The constraints stay on SQLite; only what 00014 added as data is
--- removed: the policies table and the reference to it.
+-- The constraints stay on SQLite (a later run of 00014 replaces them);
+-- what 00014 added besides is removed: the policies table, the reference
+-- to it and the acknowledgements' index.
+DROP INDEX event_stream_acks_seq;
 DROP TRIGGER policy_versions_policy;
 DROP TABLE policies;
 ALTER TABLE policy_versions DROP CONSTRAINT policy_versions_policy_fk;
