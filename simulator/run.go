@@ -204,7 +204,12 @@ func Run(ctx context.Context, cfg Config, src Source) (*Report, *Timing, error) 
 	if cfg.Progress != nil {
 		cfg.Progress(total.records.n + total.skipped)
 	}
-	return total.report(), total.timing(workers, elapsed), nil
+	rep := total.report()
+	if vs, ok := src.(VerdictSource); ok && rep.Reviewers != nil {
+		until := vs.VerdictsUntil().UTC()
+		rep.Reviewers.VerdictsUntil = &until
+	}
+	return rep, total.timing(workers, elapsed), nil
 }
 
 type progressCounter struct {

@@ -75,14 +75,17 @@ func newWorld(t *testing.T, decisionsStart time.Time) *world {
 }
 
 // ship waits until every logged decision is in the database.
-func (w *world) ship(t *testing.T) {
+func (w *world) ship(t *testing.T) { t.Helper(); ship(t, w.log) }
+
+// ship runs l's shipper until every appended decision is in the database.
+func ship(t *testing.T, l *decisionlog.Log) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	run, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { w.log.Run(run); close(done) }()
-	err := w.log.WaitShipped(ctx)
+	go func() { l.Run(run); close(done) }()
+	err := l.WaitShipped(ctx)
 	stop()
 	<-done
 	if err != nil {

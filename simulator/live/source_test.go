@@ -69,7 +69,7 @@ func TestReplayOfLoggedDecisions(t *testing.T) {
 	}
 	c1, _ := w.reg.Get(rules.PolicyRef{ID: "credit", Version: 1})
 	c2, _ := w.reg.Get(rules.PolicyRef{ID: "credit", Version: 2})
-	src, err := live.NewSource(ctx, live.FromLog(w.log), live.Range{Step: "application", From: d0, To: d0.Add(24 * time.Hour)}, 0)
+	src, err := live.NewSource(ctx, live.FromLog(w.log), live.Range{Step: "application", From: d0, To: d0.Add(24 * time.Hour)}, live.SourceOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
