@@ -114,19 +114,29 @@ func TestSimulateRunFromDecisionLog(t *testing.T) {
 			Body: json.RawMessage(`{"input":{"amount":50000},"features":{"score":700,"income":18000}}`)},
 	}
 	writeColdDay(t, cold, "2026-03-02", recs...)
-	td := filepath.Join("..", "..", "simulator", "testdata")
-	out := t.TempDir()
-	stdout, _, err := execute("simulate", "run", "--catalog", filepath.Join(td, "features.yaml"),
-		"--baseline", filepath.Join(td, "tiny-v1.yaml"), "--candidate", filepath.Join(td, "tiny-v2.yaml"),
-		"--from-log", dir, "--from", "2026-03-01", "--to", "2026-03-03", "--out", out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stdout, _ := replayTinyLog(t, dir)
 	// C1 (champion only; the shadow copy is skipped) swaps out, C2 swaps in;
 	// the kyc decision and C4 (outside the range, in a missing day file) are not replayed.
 	if !strings.HasPrefix(stdout, "2 customers:") || !strings.Contains(stdout, "swap-in 1, swap-out 1") {
 		t.Errorf("stdout = %q, want 2 customers with swap-in 1, swap-out 1", stdout)
 	}
+}
+
+// replayTinyLog replays the decision log under dir from 1 to 3 March 2026
+// through the simulator's tiny@1 and tiny@2 and returns the standard
+// output and the report directory.
+func replayTinyLog(t *testing.T, dir string, flags ...string) (stdout, out string) {
+	t.Helper()
+	td := filepath.Join("..", "..", "simulator", "testdata")
+	out = t.TempDir()
+	args := append([]string{"simulate", "run", "--catalog", filepath.Join(td, "features.yaml"),
+		"--baseline", filepath.Join(td, "tiny-v1.yaml"), "--candidate", filepath.Join(td, "tiny-v2.yaml"),
+		"--from-log", dir, "--from", "2026-03-01", "--to", "2026-03-03", "--out", out}, flags...)
+	stdout, _, err := execute(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stdout, out
 }
 
 // writeColdDay writes recs as the decision log's cold file of day
@@ -172,14 +182,7 @@ func TestSimulateRunFromDecisionLogReportsReviewers(t *testing.T) {
 	writeColdDay(t, dir, "2026-03-04", verdict("dec_v2", "dec_2", "decline", at.Add(48*time.Hour)))
 	writeColdDay(t, dir, "2026-03-05", verdict("dec_v1", "dec_1", "approve", at.Add(72*time.Hour)))
 	writeColdDay(t, dir, "2026-03-22", verdict("dec_v3", "dec_3", "approve", at.Add(20*24*time.Hour)))
-	td := filepath.Join("..", "..", "simulator", "testdata")
-	out := t.TempDir()
-	stdout, _, err := execute("simulate", "run", "--catalog", filepath.Join(td, "features.yaml"),
-		"--baseline", filepath.Join(td, "tiny-v1.yaml"), "--candidate", filepath.Join(td, "tiny-v2.yaml"),
-		"--from-log", dir, "--from", "2026-03-01", "--to", "2026-03-03", "--out", out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stdout, out := replayTinyLog(t, dir)
 	if !strings.Contains(stdout, "3 referred, 2 with a verdict: the baseline agrees on 1 (50.00%), the candidate on 0 (0.00%) and still refers 0") {
 		t.Errorf("stdout = %q, want the agreement with the reviewers", stdout)
 	}
@@ -204,12 +207,7 @@ func TestSimulateRunFromDecisionLogReportsReviewers(t *testing.T) {
 	}
 
 	// With a 30-day window C3's verdict counts.
-	stdout, _, err = execute("simulate", "run", "--catalog", filepath.Join(td, "features.yaml"),
-		"--baseline", filepath.Join(td, "tiny-v1.yaml"), "--candidate", filepath.Join(td, "tiny-v2.yaml"),
-		"--from-log", dir, "--from", "2026-03-01", "--to", "2026-03-03", "--verdict-days", "30", "--out", out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stdout, _ = replayTinyLog(t, dir, "--verdict-days", "30")
 	if !strings.Contains(stdout, "3 referred, 3 with a verdict") {
 		t.Errorf("--verdict-days 30: stdout = %q, want 3 referred, 3 with a verdict", stdout)
 	}
