@@ -266,13 +266,15 @@ type accumulator struct {
 	swapIn, swapOut swapSet
 	byScore         []bandStats
 	byIncome        []bandStats
+	reviews         *reviewAcc
 	buildNS         histogram
 	baseNS, candNS  histogram
 }
 
 func newAccumulator(base, cand *rules.Compiled) *accumulator {
 	return &accumulator{base: newSide(base), cand: newSide(cand),
-		byScore: make([]bandStats, len(scoreBands)+1), byIncome: make([]bandStats, len(incomeBands)+1)}
+		byScore: make([]bandStats, len(scoreBands)+1), byIncome: make([]bandStats, len(incomeBands)+1),
+		reviews: newReviewAcc()}
 }
 
 func (a *accumulator) add(seq int64, rec *Record, base, cand *engine.Result, scoreBand, incomeBand int) {
@@ -282,6 +284,9 @@ func (a *accumulator) add(seq int64, rec *Record, base, cand *engine.Result, sco
 	a.cand.add(cand, l)
 	bi, ci := outcomeIndex(base.Outcome), outcomeIndex(cand.Outcome)
 	a.transitions[bi][ci]++
+	if rec.Referral != nil {
+		a.reviews.add(rec.Referral, base.Outcome, cand.Outcome)
+	}
 	bApp, cApp := base.Outcome == nirnay.Approve, cand.Outcome == nirnay.Approve
 	switch {
 	case !bApp && cApp:
@@ -316,6 +321,7 @@ func (a *accumulator) merge(o *accumulator) {
 	for i := range a.byIncome {
 		a.byIncome[i].merge(&o.byIncome[i])
 	}
+	a.reviews.merge(o.reviews)
 	a.buildNS.merge(&o.buildNS)
 	a.baseNS.merge(&o.baseNS)
 	a.candNS.merge(&o.candNS)

@@ -38,6 +38,9 @@ type Record struct {
 	Features   map[string]any    `json:"features"`           // int64, float64, string, bool, time.Time, []string
 	Input      map[string]any    `json:"input"`
 	Labels     Labels            `json:"labels"`
+	// Referral is set by a decision-log source for a decision referred
+	// live (never read from or written to a dataset).
+	Referral *Referral `json:"-"`
 }
 
 // Labels are the outcomes observed after the decision.

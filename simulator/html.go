@@ -105,6 +105,16 @@ func (v htmlView) Cell(from, to nirnay.Outcome) template.HTMLAttr {
 
 func (v htmlView) Outcomes() []nirnay.Outcome { return outcomeNames }
 
+// Against counts the reviewed referrals on which the side ("baseline" or
+// "candidate") decided got where the reviewer's verdict was verdict.
+func (v htmlView) Against(side, verdict, got string) int64 {
+	g := v.R.Reviewers.Baseline
+	if side == "candidate" {
+		g = v.R.Reviewers.Candidate
+	}
+	return g.Matrix[nirnay.Outcome(verdict)][nirnay.Outcome(got)]
+}
+
 func val(b *int64) float64 {
 	if b == nil {
 		return 0
@@ -267,6 +277,22 @@ population default rate {{pct $r.Population.DefaultRateBps}}, fraud rate {{pct $
 <h2>Swap sets</h2>
 {{template "swap" (slice2 "Swap-in: approved only by the candidate" $r.SwapIn)}}
 {{template "swap" (slice2 "Swap-out: approved only by the baseline" $r.SwapOut)}}
+
+{{with $r.Reviewers}}<h2>Agreement with the reviewers</h2>
+<p>{{.Referred}} of the replayed decisions were referred live; {{.Reviewed}} have a reviewer's verdict{{if .VerdictsUntil}} given before {{.VerdictsUntil.Format "2006-01-02 15:04 MST"}}{{end}}:
+{{range $o, $n := .Verdicts}}{{$o}} {{$n}}. {{end}}</p>
+<table><tr><th>on the reviewed referrals</th><th>baseline</th><th>candidate</th></tr>
+<tr><td>agree with the reviewer</td><td>{{.Baseline.Agree}} of {{.Baseline.Compared}}</td><td>{{.Candidate.Agree}} of {{.Candidate.Compared}}</td></tr>
+<tr><td>agreement rate</td><td>{{pct .Baseline.AgreementBps}}</td><td>{{pct .Candidate.AgreementBps}}</td></tr>
+<tr><td>still refer</td><td>{{.Baseline.StillRefers}}</td><td>{{.Candidate.StillRefers}}</td></tr>
+<tr><td>disagree</td><td>{{.Baseline.Disagree}}</td><td>{{.Candidate.Disagree}}</td></tr>
+<tr><td>approve what the reviewer declined</td><td>{{$.Against "baseline" "decline" "approve"}}</td><td>{{$.Against "candidate" "decline" "approve"}}</td></tr>
+<tr><td>decline what the reviewer approved</td><td>{{$.Against "baseline" "approve" "decline"}}</td><td>{{$.Against "candidate" "approve" "decline"}}</td></tr>
+</table>
+<p class="note">Rules that fired on the referred decisions live, with how often reviewers approved them: a rule whose referrals are nearly always approved refers too much.</p>
+<table><tr><th>rule</th><th>reviewed</th><th>approved</th><th>approval rate</th></tr>
+{{range .Rules}}<tr><td>{{.Rule}}</td><td>{{.Reviewed}}</td><td>{{.Approved}}</td><td>{{pct .ApprovalRateBps}}</td></tr>
+{{end}}</table>{{end}}
 
 <h2>Rule hit rates</h2>
 <div>{{.RuleChart}}</div>

@@ -38,6 +38,7 @@ type Report struct {
 	Offers      Offers                                      `json:"offers"`
 	ByScoreBand []BandRow                                   `json:"by_score_band"`
 	ByIncome    []BandRow                                   `json:"by_income_band"`
+	Reviewers   *Reviewers                                  `json:"reviewers,omitempty"` // replays of the decision log with verdicts only
 }
 
 // PolicyInfo names a replayed policy version.
@@ -215,6 +216,7 @@ func (a *accumulator) report() *Report {
 	r.Offers = offers(a.base, a.cand)
 	r.ByScoreBand = bandRows(scoreBands, a.byScore)
 	r.ByIncome = bandRows(incomeBands, a.byIncome)
+	r.Reviewers = a.reviews.report()
 	return r
 }
 

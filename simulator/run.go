@@ -82,6 +82,10 @@ type batch struct {
 // order, so the report does not depend on scheduling: the same source and
 // policies give the same report. The first bad record stops the run with
 // an error naming it.
+//
+// Records carrying a Referral (a decision-log source) are also compared
+// with their reviewer's verdict (Report.Reviewers, nil when none has one);
+// a VerdictSource says until when it read verdicts.
 func Run(ctx context.Context, cfg Config, src Source) (*Report, *Timing, error) {
 	if cfg.Baseline == nil || cfg.Candidate == nil || cfg.Builder == nil {
 		return nil, nil, errors.New("simulator: baseline, candidate and builder are required")
@@ -204,7 +208,12 @@ func Run(ctx context.Context, cfg Config, src Source) (*Report, *Timing, error) 
 	if cfg.Progress != nil {
 		cfg.Progress(total.records.n + total.skipped)
 	}
-	return total.report(), total.timing(workers, elapsed), nil
+	rep := total.report()
+	if vs, ok := src.(VerdictSource); ok && rep.Reviewers != nil {
+		until := vs.VerdictsUntil().UTC()
+		rep.Reviewers.VerdictsUntil = &until
+	}
+	return rep, total.timing(workers, elapsed), nil
 }
 
 type progressCounter struct {

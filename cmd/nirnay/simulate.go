@@ -72,6 +72,7 @@ type simulateRunFlags struct {
 	baseline, candidate, data, out, lists string
 	workers                               int
 	fromLog, step, from, to               string
+	verdictDays                           int
 	allFeatures                           bool
 }
 
@@ -97,6 +98,7 @@ func newSimulateRunCmd() *cobra.Command {
 	f.StringVar(&fl.step, "step", "", "with --from-log: the journey step (default: the baseline's step)")
 	f.StringVar(&fl.from, "from", "", "with --from-log: first decision time, RFC 3339 or YYYY-MM-DD (inclusive)")
 	f.StringVar(&fl.to, "to", "", "with --from-log: end of the range, RFC 3339 or YYYY-MM-DD (exclusive)")
+	f.IntVar(&fl.verdictDays, "verdict-days", int(live.DefaultVerdictWindow/(24*time.Hour)), "with --from-log: read reviewers' verdicts on referred decisions until this many days after --to (0: none)")
 	f.BoolVar(&fl.allFeatures, "all-features", false, "build vectors from every feature of a record, not only those the policies read (slower; same decisions)")
 	_ = cmd.MarkFlagRequired("baseline")
 	_ = cmd.MarkFlagRequired("candidate")
@@ -132,6 +134,12 @@ func runSimulation(cmd *cobra.Command, fl simulateRunFlags) error {
 		return err
 	}
 
+	parent := cmd.Context()
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt)
+	defer stop()
 	var src simulator.Source
 	var bar *simulator.Progress
 	showProgress := simulator.IsTerminal(os.Stderr)
@@ -159,7 +167,7 @@ func runSimulation(cmd *cobra.Command, fl simulateRunFlags) error {
 		if err != nil {
 			return err
 		}
-		ls, err := newLogSource(fl.fromLog, step, from, to)
+		ls, err := newLogSource(ctx, fl.fromLog, step, from, to, fl.verdictDays)
 		if err != nil {
 			return err
 		}
@@ -179,12 +187,6 @@ func runSimulation(cmd *cobra.Command, fl simulateRunFlags) error {
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
-	parent := cmd.Context()
-	if parent == nil {
-		parent = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt)
-	defer stop()
 	rep, timing, err := simulator.Run(ctx, cfg, src)
 	if bar != nil {
 		if err == nil {
@@ -204,6 +206,11 @@ func runSimulation(cmd *cobra.Command, fl simulateRunFlags) error {
 		rep.Records, simulator.Pct(b.RatesBps[nirnay.Approve]), simulator.Pct(c.RatesBps[nirnay.Approve]),
 		rep.SwapIn.Count, rep.SwapOut.Count, simulator.Pct(rep.Risk["baseline"].BadRateBps), simulator.Pct(rep.Risk["candidate"].BadRateBps),
 		timing.CustomersPerSec, filepath.Join(fl.out, "report.html"))
+	if rv := rep.Reviewers; rv != nil {
+		fmt.Fprintf(cmd.OutOrStdout(), "%d referred, %d with a verdict: the baseline agrees on %d (%s), the candidate on %d (%s) and still refers %d\n",
+			rv.Referred, rv.Reviewed, rv.Baseline.Agree, simulator.Pct(rv.Baseline.AgreementBps),
+			rv.Candidate.Agree, simulator.Pct(rv.Candidate.AgreementBps), rv.Candidate.StillRefers)
+	}
 	if rep.Skipped > 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), "nirnay: %d records of steps other than %s were skipped\n", rep.Skipped, rep.Step)
 	}

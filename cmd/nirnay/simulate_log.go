@@ -1,66 +1,36 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/nirnay/nirnay/decisionlog"
-	"github.com/nirnay/nirnay/simulator"
+	"github.com/nirnay/nirnay/simulator/live"
 )
 
-// logSource replays the cold tier of a decision log: the acted-on
-// decisions (champion or challenger, not shadows) of one step decided in
-// [from, to), day file by day file in date order, records in file order.
-type logSource struct {
-	simulator.Source
-	stop func()
-}
-
-func (l *logSource) Close() error { l.stop(); return nil }
-
-func newLogSource(dir, step string, from, to time.Time) (*logSource, error) {
+// newLogSource replays the cold tier of a decision log under dir (its
+// cold/ directory, else dir itself): the acted-on decisions (champion or
+// challenger, not shadows) of one step decided in [from, to), day file by
+// day file in date order, records in file order. Referred decisions carry
+// the reviewers' verdicts found in the same files from `from` until
+// verdictDays days after `to` (none when verdictDays is 0).
+func newLogSource(ctx context.Context, dir, step string, from, to time.Time, verdictDays int) (*live.Source, error) {
 	if !to.After(from) {
 		return nil, fmt.Errorf("--to (%s) must be after --from (%s)", to.Format(time.RFC3339), from.Format(time.RFC3339))
+	}
+	if verdictDays < 0 {
+		return nil, fmt.Errorf("--verdict-days must be at least 0, got %d", verdictDays)
 	}
 	cold := filepath.Join(dir, "cold")
 	if st, err := os.Stat(cold); err != nil || !st.IsDir() {
 		cold = dir
 	}
-	var days []string
-	for d := from.UTC().Truncate(24 * time.Hour); d.Before(to); d = d.AddDate(0, 0, 1) {
-		days = append(days, filepath.Join(cold, d.Format(time.DateOnly)+".jsonl.gz"))
+	window := time.Duration(verdictDays) * 24 * time.Hour
+	if verdictDays == 0 {
+		window = -1 // read no verdicts
 	}
-	seq := func(yield func(*simulator.Record, error) bool) {
-		stopped := errors.New("stopped")
-		for _, path := range days {
-			err := decisionlog.ReadColdDay(path, func(r *decisionlog.Record) error {
-				if r.Step != step || !r.Role.ActedOn() || r.DecidedAt.Before(from) || !r.DecidedAt.Before(to) {
-					return nil
-				}
-				rec, err := simulator.RecordFromLog(r.CustomerID, r.Step, r.DecidedAt, r.Body)
-				if err != nil {
-					err = fmt.Errorf("%s: decision %s: %w", path, r.ID, err)
-				}
-				if !yield(rec, err) || err != nil {
-					return stopped
-				}
-				return nil
-			})
-			if errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			if errors.Is(err, stopped) {
-				return
-			}
-			if err != nil {
-				yield(nil, fmt.Errorf("%s: %w", path, err))
-				return
-			}
-		}
-	}
-	src, stop := simulator.SeqSource(seq)
-	return &logSource{Source: src, stop: stop}, nil
+	return live.NewSource(ctx, live.Decisions{ColdDir: cold}, live.Range{Step: step, From: from, To: to},
+		live.SourceOptions{VerdictWindow: window})
 }

@@ -408,12 +408,14 @@ func (m *Manager) replay(ctx context.Context, j *job) (*simulator.Report, *simul
 		return simulator.Run(ctx, cfg, simulator.DatasetSource(dr, "generated"))
 	}
 	r := d.DecisionLog
-	src, err := live.NewSource(ctx, live.FromLog(m.opts.Log), live.Range{Step: r.Step, From: r.From, To: r.To}, int(m.opts.MaxCustomers))
-	if err != nil {
-		return nil, nil, err
+	src, err := live.NewSource(ctx, live.FromLog(m.opts.Log), live.Range{Step: r.Step, From: r.From, To: r.To},
+		live.SourceOptions{Limit: int(m.opts.MaxCustomers)})
+	var rep *simulator.Report
+	var tim *simulator.Timing
+	if err == nil {
+		defer src.Close()
+		rep, tim, err = simulator.Run(ctx, cfg, src)
 	}
-	defer src.Close()
-	rep, tim, err := simulator.Run(ctx, cfg, src)
 	if errors.Is(err, live.ErrTooMany) {
 		err = nirnay.Errorf(nirnay.KindInvalid, "the range holds more than %d decisions; narrow it", m.opts.MaxCustomers)
 	}

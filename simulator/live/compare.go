@@ -11,6 +11,7 @@ import (
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/rules"
+	"github.com/nirnay/nirnay/simulator"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -88,14 +89,13 @@ type ArmComparison struct {
 }
 
 // Agreement compares one shadow policy with the acted-on decisions of the
-// same requests.
+// same requests (Matrix: acted-on outcome → shadow outcome → count), or
+// with the reviewers' verdicts on them (Reviewers.Candidates: verdict →
+// shadow outcome).
 type Agreement struct {
-	Shadow       string                                      `json:"shadow"` // id@version
-	Compared     int64                                       `json:"compared"`
-	Agree        int64                                       `json:"agree"`
-	AgreementBps *int64                                      `json:"agreement_bps"`
-	Matrix       map[nirnay.Outcome]map[nirnay.Outcome]int64 `json:"matrix"` // acted-on outcome → shadow outcome → count
-	Orphans      int64                                       `json:"orphans"`
+	Shadow string `json:"shadow"` // id@version
+	simulator.OutcomeAgreement
+	Orphans int64 `json:"orphans"`
 }
 
 // agreements tallies each shadow policy's agreement with a reference
@@ -107,23 +107,10 @@ type agreements map[string]*Agreement
 func (ag agreements) of(policy string) *Agreement {
 	g := ag[policy]
 	if g == nil {
-		g = &Agreement{Shadow: policy, Matrix: map[nirnay.Outcome]map[nirnay.Outcome]int64{}}
+		g = &Agreement{Shadow: policy, OutcomeAgreement: simulator.NewOutcomeAgreement()}
 		ag[policy] = g
 	}
 	return g
-}
-
-// add counts one shadow evaluation: it decided shadow where the reference
-// outcome was ref.
-func (g *Agreement) add(ref, shadow nirnay.Outcome) {
-	g.Compared++
-	if ref == shadow {
-		g.Agree++
-	}
-	if g.Matrix[ref] == nil {
-		g.Matrix[ref] = map[nirnay.Outcome]int64{}
-	}
-	g.Matrix[ref][shadow]++
 }
 
 // list returns the tallies with their agreement rates, by shadow policy
@@ -131,7 +118,7 @@ func (g *Agreement) add(ref, shadow nirnay.Outcome) {
 func (ag agreements) list() []Agreement {
 	out := make([]Agreement, 0, len(ag))
 	for _, g := range ag {
-		g.AgreementBps = bps(g.Agree, g.Compared)
+		g.Finish()
 		out = append(out, *g)
 	}
 	slices.SortFunc(out, func(a, b Agreement) int { return cmp.Compare(a.Shadow, b.Shadow) })
@@ -299,7 +286,7 @@ func Compare(ctx context.Context, l Decisions, db *store.DB, o CompareOptions) (
 			g.Orphans++
 			continue
 		}
-		g.add(acted, s.outcome)
+		g.Add(acted, s.outcome)
 	}
 	c.Shadows = agree.list()
 	c.Reviewers = reviewerAgreement(referred, shadows, verdict)

@@ -15,6 +15,8 @@ import (
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/rules"
+	"github.com/nirnay/nirnay/simulator"
+	"github.com/nirnay/nirnay/simulator/live"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -75,14 +77,33 @@ func newWorld(t *testing.T, decisionsStart time.Time) *world {
 }
 
 // ship waits until every logged decision is in the database.
-func (w *world) ship(t *testing.T) {
+func (w *world) ship(t *testing.T) { t.Helper(); ship(t, w.log) }
+
+// replay runs the acted-on decisions of r in l through base and cand.
+func replay(t *testing.T, l *decisionlog.Log, r live.Range, o live.SourceOptions, base, cand *rules.Compiled, b *features.Builder) *simulator.Report {
+	t.Helper()
+	ctx := context.Background()
+	src, err := live.NewSource(ctx, live.FromLog(l), r, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	rep, _, err := simulator.Run(ctx, simulator.Config{Baseline: base, Candidate: cand, Builder: b, Workers: 2}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// ship runs l's shipper until every appended decision is in the database.
+func ship(t *testing.T, l *decisionlog.Log) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	run, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { w.log.Run(run); close(done) }()
-	err := w.log.WaitShipped(ctx)
+	go func() { l.Run(run); close(done) }()
+	err := l.WaitShipped(ctx)
 	stop()
 	<-done
 	if err != nil {

@@ -22,8 +22,8 @@ import (
 var ErrTooMany = errors.New("too many decisions in the range")
 
 // Decisions is where logged decisions are read: the hot tier through
-// List (a *decisionlog.Log) and the cold tier's daily files under ColdDir
-// ("" for none).
+// List (a *decisionlog.Log; nil for none) and the cold tier's daily files
+// under ColdDir ("" for none).
 type Decisions struct {
 	Hot     HotTier
 	ColdDir string
@@ -83,7 +83,7 @@ func EachDecision(ctx context.Context, l Decisions, r Range, limit int, fn func(
 		return fn(rec)
 	}
 	cursor := ""
-	for {
+	for l.Hot != nil {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -119,32 +119,71 @@ func EachDecision(ctx context.Context, l Decisions, r Range, limit int, fn func(
 	return nil
 }
 
+// DefaultVerdictWindow is how far past a replayed range's end a Source
+// looks for reviewers' verdicts on its referred decisions: a case is
+// decided hours to days after its decision.
+const DefaultVerdictWindow = 14 * 24 * time.Hour
+
+// SourceOptions bound a replay source.
+type SourceOptions struct {
+	// Limit bounds the decisions read, once for the verdicts and once for
+	// the replay (see EachDecision); 0: no bound.
+	Limit int
+	// VerdictWindow: verdicts (role manual) on the range's referred
+	// decisions are read from the range's start until its end plus
+	// VerdictWindow; 0 takes DefaultVerdictWindow, negative reads none.
+	VerdictWindow time.Duration
+}
+
 // Source is a replay source over the acted-on decisions (champion or
 // challenger, not shadows) of a range, each turned into a record with
-// simulator.RecordFromLog. Call Close when done.
+// simulator.RecordFromLog; a referred decision (outcome review) carries
+// its live fired rules and the reviewer's verdict read from the same
+// tiers (simulator.Record.Referral), so the report compares the replayed
+// policies with the reviewers. Call Close when done.
 type Source struct {
 	simulator.Source
-	stop func()
+	stop  func()
+	until time.Time
 }
 
 // Close releases the walk over the log.
 func (s *Source) Close() error { s.stop(); return nil }
 
-// NewSource returns a replay source over r; limit bounds the decisions
-// read (see EachDecision).
-func NewSource(ctx context.Context, l Decisions, r Range, limit int) (*Source, error) {
+// VerdictsUntil is the end (exclusive) of the window verdicts were read
+// from; it is the range's start when none were read.
+func (s *Source) VerdictsUntil() time.Time { return s.until }
+
+// NewSource returns a replay source over r. It reads the verdicts of the
+// window first (an error there is returned at once), then walks the range
+// as the records are asked for.
+func NewSource(ctx context.Context, l Decisions, r Range, o SourceOptions) (*Source, error) {
 	if err := r.check(); err != nil {
+		return nil, err
+	}
+	window := o.VerdictWindow
+	if window == 0 {
+		window = DefaultVerdictWindow
+	}
+	until := r.From
+	if window > 0 {
+		until = r.To.Add(window)
+	}
+	verdict, err := verdicts(ctx, l, r.Step, r.From, until, o.Limit)
+	if err != nil {
 		return nil, err
 	}
 	stopped := errors.New("stopped")
 	seq := func(yield func(*simulator.Record, error) bool) {
-		err := EachDecision(ctx, l, r, limit, func(rec *decisionlog.Record) error {
+		err := EachDecision(ctx, l, r, o.Limit, func(rec *decisionlog.Record) error {
 			if !rec.Role.ActedOn() {
 				return nil // shadows and reviewers' verdicts are not replayed
 			}
 			out, err := simulator.RecordFromLog(rec.CustomerID, rec.Step, rec.DecidedAt, rec.Body)
 			if err != nil {
 				err = fmt.Errorf("decision %s: %w", rec.ID, err)
+			} else if rec.Outcome == nirnay.Review {
+				out.Referral = &simulator.Referral{Rules: firedRules(rec), Verdict: verdict[rec.ID]}
 			}
 			if !yield(out, err) || err != nil {
 				return stopped
@@ -156,5 +195,5 @@ func NewSource(ctx context.Context, l Decisions, r Range, limit int) (*Source, e
 		}
 	}
 	src, stop := simulator.SeqSource(seq)
-	return &Source{Source: src, stop: stop}, nil
+	return &Source{Source: src, stop: stop, until: until}, nil
 }

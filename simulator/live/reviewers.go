@@ -1,15 +1,14 @@
 package live
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
+	"github.com/nirnay/nirnay/simulator"
 )
 
 // Reviewers is what reviewers decided on the referred decisions of a
@@ -32,13 +31,9 @@ type Reviewers struct {
 	Rules []RuleReview `json:"rules"`
 }
 
-// RuleReview is one referring rule's record with the reviewers.
-type RuleReview struct {
-	Rule            string `json:"rule"`
-	Reviewed        int64  `json:"reviewed"`
-	Approved        int64  `json:"approved"`
-	ApprovalRateBps *int64 `json:"approval_rate_bps"`
-}
+// RuleReview is one referring rule's record with the reviewers (shared
+// with the replay's report).
+type RuleReview = simulator.RuleReview
 
 // referral is an acted-on review decision of the range.
 type referral struct {
@@ -94,26 +89,9 @@ func verdicts(ctx context.Context, l Decisions, step string, from, asOf time.Tim
 // reviewerAgreement joins the range's referrals and their shadows with
 // the verdicts.
 func reviewerAgreement(referred map[string]referral, shadows []shadowOutcome, verdict map[string]nirnay.Outcome) Reviewers {
-	rv := Reviewers{Referred: int64(len(referred)), Verdicts: map[nirnay.Outcome]int64{}, Rules: []RuleReview{}}
-	rules := map[string]*RuleReview{}
+	tally := simulator.NewReviewTally()
 	for id, ref := range referred {
-		v, ok := verdict[id]
-		if !ok {
-			continue
-		}
-		rv.Reviewed++
-		rv.Verdicts[v]++
-		for _, rule := range ref.rules {
-			rr := rules[rule]
-			if rr == nil {
-				rr = &RuleReview{Rule: rule}
-				rules[rule] = rr
-			}
-			rr.Reviewed++
-			if v == nirnay.Approve {
-				rr.Approved++
-			}
-		}
+		tally.Add(ref.rules, verdict[id])
 	}
 	cands := agreements{}
 	for _, s := range shadows {
@@ -121,18 +99,8 @@ func reviewerAgreement(referred map[string]referral, shadows []shadowOutcome, ve
 		if _, wasReferred := referred[s.parent]; !ok || !wasReferred {
 			continue
 		}
-		cands.of(s.policy).add(v, s.outcome)
+		cands.of(s.policy).Add(v, s.outcome)
 	}
-	rv.Candidates = cands.list()
-	for _, rr := range rules {
-		rr.ApprovalRateBps = bps(rr.Approved, rr.Reviewed)
-		rv.Rules = append(rv.Rules, *rr)
-	}
-	slices.SortFunc(rv.Rules, func(a, b RuleReview) int {
-		if a.Reviewed != b.Reviewed {
-			return cmp.Compare(b.Reviewed, a.Reviewed)
-		}
-		return cmp.Compare(a.Rule, b.Rule)
-	})
-	return rv
+	return Reviewers{Referred: tally.Referred, Reviewed: tally.Reviewed, Verdicts: tally.Verdicts,
+		Candidates: cands.list(), Rules: tally.Rules()}
 }

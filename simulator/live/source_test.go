@@ -69,15 +69,7 @@ func TestReplayOfLoggedDecisions(t *testing.T) {
 	}
 	c1, _ := w.reg.Get(rules.PolicyRef{ID: "credit", Version: 1})
 	c2, _ := w.reg.Get(rules.PolicyRef{ID: "credit", Version: 2})
-	src, err := live.NewSource(ctx, live.FromLog(w.log), live.Range{Step: "application", From: d0, To: d0.Add(24 * time.Hour)}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	rep, _, err := simulator.Run(ctx, simulator.Config{Baseline: c1, Candidate: c2, Builder: w.build, Workers: 2}, src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := replay(t, w.log, live.Range{Step: "application", From: d0, To: d0.Add(24 * time.Hour)}, live.SourceOptions{}, c1, c2, w.build)
 	if rep.Records != n {
 		t.Fatalf("replayed %d records, want %d (shadows skipped, both tiers read once)", rep.Records, n)
 	}

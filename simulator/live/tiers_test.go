@@ -39,17 +39,7 @@ func TestEachDecisionReadsEveryTier(t *testing.T) {
 			}
 			want[r.ID], want[s.ID] = true, true
 		}
-		run, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { l.Run(run); close(done) }()
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := l.WaitShipped(wctx)
-		cancel()
-		stop()
-		<-done
-		if err != nil {
-			t.Fatal(err)
-		}
+		ship(t, l)
 		moved, err := l.Archive(ctx, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC))
 		if err != nil || moved != 2*21 {
 			t.Fatalf("archive September: moved %d, %v; want 42", moved, err)
