@@ -300,6 +300,16 @@ func (l *Log) getHot(ctx context.Context, id string) (*Record, error) {
 	return r, store.Translate(err)
 }
 
+// FindUnshipped is FindByRequest among the records not yet in the
+// database only: it reads nothing from the database.
+func (l *Log) FindUnshipped(customerID, requestID string) (*Record, error) {
+	r, ok, err := l.lookupRequest(customerID, requestID)
+	if err == nil && !ok {
+		err = nirnay.Errorf(nirnay.KindNotFound, "no unshipped decision for request %s", requestID)
+	}
+	return r, err
+}
+
 // FindByRequest returns the acted-on (non-shadow) decision logged for a
 // customer's request id, pending or shipped, or KindNotFound. A request id
 // is scoped to its customer: another customer's use of the same id is
