@@ -119,6 +119,35 @@ type loadReport struct {
 	// SendLag how late the client sent it.
 	FromSchedule percentiles `json:"from_schedule"`
 	SendLag      percentiles `json:"send_lag"`
+	// ByOutcome is the latency from send of the 200 responses by the
+	// decision's outcome (what a referred decision costs beside the others).
+	ByOutcome map[string]outcomeLatency `json:"by_outcome"`
+}
+
+type outcomeLatency struct {
+	Count int64 `json:"count"`
+	P50us int64 `json:"p50_us"`
+	P99us int64 `json:"p99_us"`
+}
+
+// outcomes are the decision outcomes ByOutcome tells apart, by index.
+var outcomes = []string{"approve", "review", "step_up", "decline"}
+
+// outcomeOf is the index in outcomes of a decision response's outcome, or
+// -1.
+func outcomeOf(resp []byte) int8 {
+	const key = `"outcome":"`
+	i := bytes.Index(resp, []byte(key))
+	if i < 0 {
+		return -1
+	}
+	rest := resp[i+len(key):]
+	for k, o := range outcomes {
+		if bytes.HasPrefix(rest, []byte(o+`"`)) {
+			return int8(k)
+		}
+	}
+	return -1
 }
 
 type percentiles struct {
@@ -141,9 +170,10 @@ func percentilesOf(v []int64) (p50, p90, p99, p999, max int64) {
 func runLoad(ctx context.Context, cfg loadConfig, ids io.Writer) loadReport {
 	total := int64(cfg.rate) * int64(cfg.duration/time.Millisecond) / 1000
 	interval := time.Second / time.Duration(cfg.rate)
-	lat := make([]int64, total)   // from send
-	sched := make([]int64, total) // from the scheduled start
-	lag := make([]int64, total)   // send time − scheduled start
+	lat := make([]int64, total)    // from send
+	sched := make([]int64, total)  // from the scheduled start
+	lag := make([]int64, total)    // send time − scheduled start
+	outcome := make([]int8, total) // index in outcomes of a 200's, or -1
 	var (
 		next, ok, errs atomic.Int64
 		mu             sync.Mutex
@@ -182,6 +212,10 @@ func runLoad(ctx context.Context, cfg loadConfig, ids io.Writer) loadReport {
 				code, resp, err := cl.post("/v1/decisions", body)
 				end := time.Now()
 				status := "error"
+				outcome[i] = -1
+				if err == nil && code == 200 {
+					outcome[i] = outcomeOf(resp)
+				}
 				if err == nil {
 					status = strconv.Itoa(code)
 					if code == 200 && ids != io.Discard {
@@ -214,10 +248,24 @@ func runLoad(ctx context.Context, cfg loadConfig, ids io.Writer) loadReport {
 	sent := min(next.Load(), total)
 	rep := loadReport{Sent: sent, OK: ok.Load(), Errors: errs.Load(), ByStatus: byStatus, TargetRate: cfg.rate,
 		Achieved: float64(sent) / elapsed.Seconds(), DurationSec: elapsed.Seconds()}
+	// Split by outcome before the percentiles below sort lat in place.
+	byOutcome := make([][]int64, len(outcomes))
+	for i, o := range outcome[:sent] {
+		if o >= 0 {
+			byOutcome[o] = append(byOutcome[o], lat[i])
+		}
+	}
 	rep.P50us, rep.P90us, rep.P99us, rep.P999us, rep.MaxUS = percentilesOf(lat[:sent])
 	fs, ls := &rep.FromSchedule, &rep.SendLag
 	fs.P50us, _, fs.P99us, fs.P999us, fs.MaxUS = percentilesOf(sched[:sent])
 	ls.P50us, _, ls.P99us, ls.P999us, ls.MaxUS = percentilesOf(lag[:sent])
+	rep.ByOutcome = map[string]outcomeLatency{}
+	for k, v := range byOutcome {
+		if len(v) > 0 {
+			p50, _, p99, _, _ := percentilesOf(v)
+			rep.ByOutcome[outcomes[k]] = outcomeLatency{Count: int64(len(v)), P50us: p50, P99us: p99}
+		}
+	}
 	return rep
 }
 
