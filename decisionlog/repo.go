@@ -237,7 +237,7 @@ const insertChunk = 200
 
 const recordColumns = `d.id, d.parent_id, d.request_id, d.customer_id, d.step, d.outcome, d.policy_id, d.policy_version, d.role, d.score, d.decided_at, d.body`
 
-func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
+func scanRecord(sc store.Scanner) (*Record, error) {
 	var (
 		r      Record
 		parent *string
@@ -404,6 +404,6 @@ func (l *Log) List(ctx context.Context, f Filter) ([]*Record, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return store.ReadPage(rows, limit, func(sc store.Scanner) (*Record, error) { return scanRecord(sc) },
+	return store.ReadPage(rows, limit, scanRecord,
 		func(r *Record) string { return store.TimeCursor(r.DecidedAt, r.ID) })
 }

@@ -359,56 +359,50 @@ func tableRows(t *testing.T, db *store.DB) map[string][]string {
 // every row; the policies of the stored versions are filled in, and on
 // SQLite the rebuilt tables keep their indexes and foreign keys are on.
 func TestConstraintsMigrationKeepsRows(t *testing.T) {
-	t.Parallel()
-	for _, name := range []string{"sqlite", "postgres"} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db := openAt(t, name, beforeConstraints)
-			rowsAt(t, db)
-			idx := indexes(t, db)
-			before := tableRows(t, db)
-			if _, err := db.MigrateTo(ctx, nil, beforeConstraints+1); err != nil {
-				t.Fatalf("migrate: %v", err)
+	withRowsAt(t, beforeConstraints, func(t *testing.T, name string, db *store.DB) {
+		ctx := context.Background()
+		idx := indexes(t, db)
+		before := tableRows(t, db)
+		if _, err := db.MigrateTo(ctx, nil, beforeConstraints+1); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		after := tableRows(t, db)
+		for table, rows := range before {
+			if !slices.Equal(rows, after[table]) {
+				t.Errorf("%s changed in the migration:\nbefore %q\nafter  %q", table, rows, after[table])
 			}
-			after := tableRows(t, db)
-			for table, rows := range before {
-				if !slices.Equal(rows, after[table]) {
-					t.Errorf("%s changed in the migration:\nbefore %q\nafter  %q", table, rows, after[table])
-				}
+		}
+		var step string
+		var at int64
+		if err := db.Reader().QueryRowContext(ctx, `SELECT step, created_at FROM policies WHERE id = 'credit'`).Scan(&step, &at); err != nil ||
+			step != "application" || at != 1 {
+			t.Errorf("policy credit: step %q, created_at %d, %v; want application, 1 (its first version's)", step, at, err)
+		}
+		for _, ix := range idx {
+			if !slices.Contains(indexes(t, db), ix) {
+				t.Errorf("index %s is gone after the migration", ix)
 			}
-			var step string
-			var at int64
-			if err := db.Reader().QueryRowContext(ctx, `SELECT step, created_at FROM policies WHERE id = 'credit'`).Scan(&step, &at); err != nil ||
-				step != "application" || at != 1 {
-				t.Errorf("policy credit: step %q, created_at %d, %v; want application, 1 (its first version's)", step, at, err)
+		}
+		if name == "sqlite" {
+			var on int
+			if err := db.Writer().QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&on); err != nil || on != 1 {
+				t.Errorf("foreign_keys after the migration = %d (%v), want 1", on, err)
 			}
-			for _, ix := range idx {
-				if !slices.Contains(indexes(t, db), ix) {
-					t.Errorf("index %s is gone after the migration", ix)
-				}
+			var n int
+			if err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_foreign_key_check`).Scan(&n); err != nil || n != 0 {
+				t.Errorf("foreign_key_check: %d rows (%v), want none", n, err)
 			}
-			if name == "sqlite" {
-				var on int
-				if err := db.Writer().QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&on); err != nil || on != 1 {
-					t.Errorf("foreign_keys after the migration = %d (%v), want 1", on, err)
-				}
-				var n int
-				if err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_foreign_key_check`).Scan(&n); err != nil || n != 0 {
-					t.Errorf("foreign_key_check: %d rows (%v), want none", n, err)
-				}
-			}
-			// The migrated database takes rows that keep the rules and
-			// refuses one that breaks them.
-			if _, err := db.Writer().ExecContext(ctx, `UPDATE loans SET status = 'closed', outstanding = 0, principal_outstanding = 0 WHERE id = 'ln_1'`); err != nil {
-				t.Errorf("closing the loan: %v", err)
-			}
-			_, err := db.Writer().ExecContext(ctx, `UPDATE loans SET status = 'lost' WHERE id = 'ln_1'`)
-			if err := store.Translate(err); !nirnay.IsKind(err, nirnay.KindUnprocessable) {
-				t.Errorf("an unknown status after the migration: %v, want unprocessable", err)
-			}
-		})
-	}
+		}
+		// The migrated database takes rows that keep the rules and
+		// refuses one that breaks them.
+		if _, err := db.Writer().ExecContext(ctx, `UPDATE loans SET status = 'closed', outstanding = 0, principal_outstanding = 0 WHERE id = 'ln_1'`); err != nil {
+			t.Errorf("closing the loan: %v", err)
+		}
+		_, err := db.Writer().ExecContext(ctx, `UPDATE loans SET status = 'lost' WHERE id = 'ln_1'`)
+		if err := store.Translate(err); !nirnay.IsKind(err, nirnay.KindUnprocessable) {
+			t.Errorf("an unknown status after the migration: %v, want unprocessable", err)
+		}
+	})
 }
 
 // TestConstraintsMigrationRefusesBadRows: a row stored before migration 14
@@ -470,6 +464,20 @@ func TestConstraintsMigrationRefusesBadRows(t *testing.T) {
 	}
 }
 
+// withRowsAt runs fn in parallel on a fresh database of each backend,
+// migrated to version and holding the rows of rowsAt.
+func withRowsAt(t *testing.T, version int64, fn func(t *testing.T, name string, db *store.DB)) {
+	t.Parallel()
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db := openAt(t, name, version)
+			rowsAt(t, db)
+			fn(t, name, db)
+		})
+	}
+}
+
 // indexes lists the named indexes of the constrained tables.
 func indexes(t *testing.T, db *store.DB) []string {
 	t.Helper()
@@ -485,65 +493,59 @@ func indexes(t *testing.T, db *store.DB) []string {
 // of 00012 and 00008 get their old names back and every added constraint
 // goes; on SQLite the policies table goes), with the rows kept.
 func TestConstraintsMigrationDownAndUpAgain(t *testing.T) {
-	t.Parallel()
-	for _, name := range []string{"sqlite", "postgres"} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db := openAt(t, name, beforeConstraints+1)
-			rowsAt(t, db)
-			before := tableRows(t, db)
-			dialect, opts := goose.DialectSQLite3, []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
-			if name == "postgres" {
-				dialect = goose.DialectPostgres
-				opts = append(opts, goose.WithTableName("public.goose_db_version"))
-			} else {
-				rebuilds, err := migrations.SQLiteGo()
-				if err != nil {
-					t.Fatal(err)
-				}
-				opts = append(opts, goose.WithGoMigrations(rebuilds...))
-				db.Writer().SetMaxOpenConns(2) // as store.Migrate does for the Go-run migrations
-			}
-			p, err := goose.NewProvider(dialect, db.Writer(), migrations.For(name), opts...)
+	withRowsAt(t, beforeConstraints+1, func(t *testing.T, name string, db *store.DB) {
+		ctx := context.Background()
+		before := tableRows(t, db)
+		dialect, opts := goose.DialectSQLite3, []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+		if name == "postgres" {
+			dialect = goose.DialectPostgres
+			opts = append(opts, goose.WithTableName("public.goose_db_version"))
+		} else {
+			rebuilds, err := migrations.SQLiteGo()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := p.DownTo(ctx, beforeConstraints); err != nil {
-				t.Fatalf("down to %d: %v", beforeConstraints, err)
+			opts = append(opts, goose.WithGoMigrations(rebuilds...))
+			db.Writer().SetMaxOpenConns(2) // as store.Migrate does for the Go-run migrations
+		}
+		p, err := goose.NewProvider(dialect, db.Writer(), migrations.For(name), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.DownTo(ctx, beforeConstraints); err != nil {
+			t.Fatalf("down to %d: %v", beforeConstraints, err)
+		}
+		if name == "sqlite" {
+			db.Writer().SetMaxOpenConns(1)
+		}
+		has := func(q string) bool {
+			var n int
+			if err := db.Reader().QueryRowContext(ctx, q).Scan(&n); err != nil {
+				t.Fatal(err)
 			}
-			if name == "sqlite" {
-				db.Writer().SetMaxOpenConns(1)
+			return n > 0
+		}
+		if name == "postgres" {
+			if has(`SELECT COUNT(*) FROM pg_constraint WHERE conname = 'loans_status_known'`) {
+				t.Error("loans_status_known survives Down")
 			}
-			has := func(q string) bool {
-				var n int
-				if err := db.Reader().QueryRowContext(ctx, q).Scan(&n); err != nil {
-					t.Fatal(err)
-				}
-				return n > 0
+			if !has(`SELECT COUNT(*) FROM pg_constraint WHERE conname = 'lists_revision_check'`) {
+				t.Error("lists_revision_non_negative is not lists_revision_check again after Down")
 			}
-			if name == "postgres" {
-				if has(`SELECT COUNT(*) FROM pg_constraint WHERE conname = 'loans_status_known'`) {
-					t.Error("loans_status_known survives Down")
-				}
-				if !has(`SELECT COUNT(*) FROM pg_constraint WHERE conname = 'lists_revision_check'`) {
-					t.Error("lists_revision_non_negative is not lists_revision_check again after Down")
-				}
-			} else if has(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'policies'`) {
-				t.Error("the policies table survives Down")
+		} else if has(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'policies'`) {
+			t.Error("the policies table survives Down")
+		}
+		if _, err := db.MigrateTo(ctx, nil, beforeConstraints+1); err != nil {
+			t.Fatalf("migrate again: %v", err)
+		}
+		if name == "postgres" && !has(`SELECT COUNT(*) FROM pg_constraint WHERE conname = 'lists_revision_non_negative'`) {
+			t.Error("lists_revision_non_negative missing after migrating again")
+		}
+		after := tableRows(t, db)
+		for table, rows := range before {
+			if table != "policies" && !slices.Equal(rows, after[table]) {
+				t.Errorf("%s changed:\nbefore %q\nafter  %q", table, rows, after[table])
 			}
-			if _, err := db.MigrateTo(ctx, nil, beforeConstraints+1); err != nil {
-				t.Fatalf("migrate again: %v", err)
-			}
-			if name == "postgres" && !has(`SELECT COUNT(*) FROM pg_constraint WHERE conname = 'lists_revision_non_negative'`) {
-				t.Error("lists_revision_non_negative missing after migrating again")
-			}
-			after := tableRows(t, db)
-			for table, rows := range before {
-				if table != "policies" && !slices.Equal(rows, after[table]) {
-					t.Errorf("%s changed:\nbefore %q\nafter  %q", table, rows, after[table])
-				}
-			}
-		})
-	}
+		}
+	})
 }
