@@ -38,6 +38,7 @@ type l1 struct {
 // part is one entity's converted values.
 type part struct {
 	entries []Entry
+	ver     string // the entity's version in a versioned store
 	epoch   uint64
 	expires int64 // unix nanoseconds
 }
@@ -47,6 +48,7 @@ type part struct {
 // invalidated (their stripe generations are unchanged).
 type merged struct {
 	gens    [numEntities]uint64
+	vers    [numEntities]string // its parts' versions
 	vec     *Vector
 	epoch   uint64
 	expires int64

@@ -2,6 +2,7 @@ package features
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,6 +28,14 @@ import (
 //	<prefix>f:invalidate           pub/sub channel: entity keys written
 //	                               (Write) or whose aggregates changed
 //	                               (Source.Apply)
+//	<prefix>f:ver                  counter: the last version handed out
+//
+// Every announced change of an entity (Write, Source.Apply) also sets the
+// field "~v" of its hash to a new value of that counter, in the same
+// script call, so an instance can check in one round trip that the values
+// it holds in L1 are still current (versions) instead of relying on the
+// announcement having arrived. Versions never repeat, even after a hash is
+// deleted.
 //
 // Reads of any number of entities, with their aggregates, take one
 // pipelined round trip. Writes through Write are validated against the
@@ -54,16 +63,21 @@ func NewRedisStore(rdb redis.UniversalClient, prefix string, cat *rules.Catalog,
 		clock = time.Now
 	}
 	s := &RedisStore{rdb: rdb, prefix: prefix, cat: cat, es: slotsOf(cat), names: map[string][]string{}, hmget: map[string][]any{}, aggs: aggs, clock: clock}
-	for e, fs := range s.es.online {
+	for _, e := range decisionEntities {
 		args := []any{"hmget", ""}
-		for _, f := range fs {
+		for _, f := range s.es.online[e] {
 			s.names[e] = append(s.names[e], f.Name)
 			args = append(args, f.Name)
 		}
-		s.hmget[e] = args
+		s.hmget[e] = append(args, versionField)
 	}
 	return s, nil
 }
+
+// versionField is the field of an entity's hash holding its version.
+const versionField = "~v"
+
+func (s *RedisStore) clockKey() string { return s.prefix + "f:ver" }
 
 func (s *RedisStore) hashKey(k EntityKey) string {
 	return s.prefix + "f:" + k.Entity + ":" + k.ID
@@ -83,27 +97,39 @@ func (s *RedisStore) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Er
 // of now, in one pipelined round trip. The first Redis error fails the
 // whole read.
 func (s *RedisStore) Read(ctx context.Context, keys []EntityKey, now time.Time) ([][]Entry, error) {
+	out, _, err := s.readVersioned(ctx, keys, now)
+	return out, err
+}
+
+// readVersioned is Read that also returns each key's version as it was
+// before its values were read ("" for an entity never changed through an
+// announced write), in the same round trip.
+func (s *RedisStore) readVersioned(ctx context.Context, keys []EntityKey, now time.Time) ([][]Entry, []string, error) {
 	pipe := s.rdb.Pipeline()
 	online := make([]*redis.Cmd, len(keys))
 	aggs := make([][]*redis.MapStringStringCmd, len(keys))
 	for i, k := range keys {
-		if tmpl := s.hmget[k.Entity]; len(tmpl) > 0 {
-			args := make([]any, len(tmpl))
-			copy(args, tmpl)
-			args[1] = s.hashKey(k)
-			online[i] = pipe.Do(ctx, args...)
+		// HMGET reads the version with the values, atomically.
+		tmpl := s.hmget[k.Entity]
+		if tmpl == nil {
+			tmpl = []any{"hmget", "", versionField}
 		}
+		args := make([]any, len(tmpl))
+		copy(args, tmpl)
+		args[1] = s.hashKey(k)
+		online[i] = pipe.Do(ctx, args...)
 		for _, f := range s.es.aggregate[k.Entity] {
 			aggs[i] = append(aggs[i], pipe.HGetAll(ctx, s.aggKey(f, k.ID)))
 		}
 	}
 	if pipe.Len() == 0 {
-		return make([][]Entry, len(keys)), nil
+		return make([][]Entry, len(keys)), make([]string, len(keys)), nil
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("read features from redis: %w", err)
+		return nil, nil, fmt.Errorf("read features from redis: %w", err)
 	}
 	out := make([][]Entry, len(keys))
+	vers := make([]string, len(keys))
 	nowNanos := now.UnixNano()
 	for i, k := range keys {
 		entries := make([]Entry, 0, len(s.es.online[k.Entity])+len(s.es.aggregate[k.Entity]))
@@ -111,12 +137,13 @@ func (s *RedisStore) Read(ctx context.Context, keys []EntityKey, now time.Time) 
 			fs := s.es.online[k.Entity]
 			vals, _ := cmd.Slice()
 			for j, v := range vals {
-				if j >= len(fs) {
-					break
-				}
 				str, ok := v.(string)
 				if !ok {
 					continue
+				}
+				if j >= len(fs) {
+					vers[i] = str
+					break
 				}
 				if e, ok := decodeEntry(fs[j], str); ok {
 					entries = append(entries, e)
@@ -136,16 +163,36 @@ func (s *RedisStore) Read(ctx context.Context, keys []EntityKey, now time.Time) 
 		}
 		out[i] = entries
 	}
+	return out, vers, nil
+}
+
+// versions returns each key's current version (see readVersioned), in one
+// pipelined round trip.
+func (s *RedisStore) versions(ctx context.Context, keys []EntityKey) ([]string, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.HGet(ctx, s.hashKey(k), versionField)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read feature versions from redis: %w", err)
+	}
+	out := make([]string, len(keys))
+	for i, c := range cmds {
+		out[i] = c.Val()
+	}
 	return out, nil
 }
 
-// writeScript stores values unless a newer one is stored, and announces
-// the keys. ARGV[1] channel, ARGV[2] payload, then per key: the number of
-// fields n, and n times field, value, as-of (unix µs). Each key costs one
-// HMGET and at most one HSET.
+// writeScript stores values unless a newer one is stored, gives each hash
+// it changed a new version, and announces the keys. KEYS: the hashes, then
+// the version counter. ARGV[1] channel, ARGV[2] payload, then per key: the
+// number of fields n, and n times field, value, as-of (unix µs). Each key
+// costs one HMGET and at most one HSET.
 var writeScript = redis.NewScript(`
 local a = 3
-for i = 1, #KEYS do
+local v
+for i = 1, #KEYS - 1 do
   local n = tonumber(ARGV[a])
   local fields = {}
   for j = 1, n do fields[j] = ARGV[a + 3*j - 2] end
@@ -159,7 +206,12 @@ for i = 1, #KEYS do
       set[#set+1] = ARGV[a + 3*j - 1]
     end
   end
-  if #set > 0 then redis.call('HSET', KEYS[i], unpack(set)) end
+  if #set > 0 then
+    v = v or redis.call('INCR', KEYS[#KEYS])
+    set[#set+1] = '~v'
+    set[#set+1] = v
+    redis.call('HSET', KEYS[i], unpack(set))
+  end
   a = a + 1 + 3*n
 end
 redis.call('PUBLISH', ARGV[1], ARGV[2])
@@ -193,7 +245,7 @@ func (s *RedisStore) Write(ctx context.Context, ws []Write, now time.Time) error
 		return nil
 	}
 	args[1] = strings.Join(announce, "\n")
-	if err := writeScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+	if err := writeScript.Run(ctx, s.rdb, append(keys, s.clockKey()), args...).Err(); err != nil {
 		return fmt.Errorf("write features to redis: %w", err)
 	}
 	return nil
@@ -246,8 +298,10 @@ func (s *RedisStore) Subscribe(ctx context.Context, onKey func(EntityKey), onRes
 }
 
 // applyScript applies a chunk of events, each atomically, and, when
-// ARGV[1] names a channel and any event changed anything, publishes
-// ARGV[2] (the chunk's entity keys) there. ARGV[3] is the
+// ARGV[1] names a channel and any event changed anything, gives the
+// chunk's entity hashes a new version and publishes ARGV[2] (the chunk's
+// entity keys) there; the version counter and those hashes are then the
+// last KEYS, after the events'. ARGV[3] is the
 // number m of aggregate specs the chunk uses, then per spec: fn, ttl,
 // prune-at length, lowest bucket kept, lowest last-seen kept; then per
 // event: its id ("" for none; then its dedupe set comes first among the
@@ -310,7 +364,11 @@ for key, sp in pairs(touched) do
     end
   end
 end
-if ARGV[1] ~= '' and next(touched) ~= nil then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+if ARGV[1] ~= '' and next(touched) ~= nil then
+  local v = redis.call('INCR', KEYS[k])
+  for j = k + 1, #KEYS do redis.call('HSET', KEYS[j], '~v', v) end
+  redis.call('PUBLISH', ARGV[1], ARGV[2])
+end
 return 1
 `)
 
@@ -370,8 +428,10 @@ func (s *RedisStore) apply(ctx context.Context, announce bool, events []Event) e
 		channel, payload := "", ""
 		if announce && len(touched) > 0 {
 			lines := make([]string, len(touched))
+			ckeys = append(ckeys, s.clockKey())
 			for i, k := range touched {
 				lines[i] = k.String()
+				ckeys = append(ckeys, s.hashKey(k))
 			}
 			channel, payload = s.Channel(), strings.Join(lines, "\n")
 		}

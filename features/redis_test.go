@@ -367,3 +367,103 @@ func TestRedisOlderWritesDoNotReplaceNewer(t *testing.T) {
 		t.Errorf("bureau_score after out-of-order writes = %v, want 720 (the newest as-of)", v)
 	}
 }
+
+// unannounced is a RedisStore whose announcements never reach its Source
+// (no subscription), as when they are still in flight; versioned says
+// whether its versions are offered to the Source.
+type unannounced struct{ rs *RedisStore }
+
+func (u unannounced) Read(ctx context.Context, keys []EntityKey, now time.Time) ([][]Entry, error) {
+	return u.rs.Read(ctx, keys, now)
+}
+func (u unannounced) Write(ctx context.Context, ws []Write, now time.Time) error {
+	return u.rs.Write(ctx, ws, now)
+}
+
+type unannouncedVersioned struct{ unannounced }
+
+func (u unannouncedVersioned) readVersioned(ctx context.Context, keys []EntityKey, now time.Time) ([][]Entry, []string, error) {
+	return u.rs.readVersioned(ctx, keys, now)
+}
+func (u unannouncedVersioned) versions(ctx context.Context, keys []EntityKey) ([]string, error) {
+	return u.rs.versions(ctx, keys)
+}
+
+// TestRedisL1ChecksVersionsAcrossInstances: an instance whose L1 holds a
+// customer for an hour and which has not received the announcements sees,
+// on its very next decision, what another instance wrote (Write) and
+// counted (Source.Apply) — the versions tell it, in one round trip — while
+// without versions it would read the old values for the TTL.
+func TestRedisL1ChecksVersionsAcrossInstances(t *testing.T) {
+	url, prefix := testenv.Redis(t)
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdbA, rdbB := redis.NewClient(opts), redis.NewClient(opts)
+	t.Cleanup(func() { rdbA.Close(); rdbB.Close() })
+	b, _ := newRedisSource(t, rdbB, prefix, time.Now, time.Hour)
+	rsA, err := NewRedisStore(rdbA, prefix, fpBuilder(t).Catalog(), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newA := func(st Store) *Source {
+		s, err := NewSource(SourceConfig{Builder: fpBuilder(t), Store: st, CacheTTL: time.Hour, Logger: quietLog})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		return s
+	}
+	checked, unchecked := newA(unannouncedVersioned{unannounced{rsA}}), newA(unannounced{rsA})
+	ctx := context.Background()
+	key := EntityKey{"customer", "C-ver"}
+	if err := b.Write(ctx, Write{Key: key, Values: map[string]any{"bureau_score": 700}}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(s *Source, name string) any {
+		t.Helper()
+		v, err := s.Vector(ctx, Request{CustomerID: key.ID, Now: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.cache.c.Wait()
+		got, _ := fpValue(t, v, name, time.Now())
+		return got
+	}
+	for _, s := range []*Source{checked, unchecked} {
+		read(s, "bureau_score") // now in L1 for an hour
+	}
+	rt := &roundTrips{}
+	rdbA.AddHook(rt)
+	if got := read(checked, "bureau_score"); got != int64(700) {
+		t.Fatalf("checked instance reads %v, want 700", got)
+	}
+	if p, c := rt.pipelines.Load(), rt.commands.Load(); p != 1 || c != 0 {
+		t.Errorf("an L1 hit took %d pipelines and %d single commands, want 1 (the versions) and 0", p, c)
+	}
+
+	if err := b.Write(ctx, Write{Key: key, Values: map[string]any{"bureau_score": 550}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(checked, "bureau_score"); got != int64(550) {
+		t.Errorf("checked instance reads %v right after another instance wrote 550, want 550", got)
+	}
+	if got := read(unchecked, "bureau_score"); got != int64(700) {
+		t.Errorf("unchecked instance reads %v, want 700 (its L1, unannounced): the test would not tell", got)
+	}
+
+	read(checked, "apps_1h")
+	if err := b.Apply(ctx, ev(key.ID+"/app", "loan_application", time.Now(), map[string]string{"customer": key.ID}, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(checked, "apps_1h"); got != int64(1) {
+		t.Errorf("checked instance reads apps_1h = %v right after another instance counted an application, want 1", got)
+	}
+	// A second look at the same values is again one round trip.
+	before := rt.pipelines.Load()
+	read(checked, "apps_1h")
+	if p := rt.pipelines.Load() - before; p != 1 {
+		t.Errorf("an L1 hit after the refill took %d pipelines, want 1", p)
+	}
+}

@@ -37,6 +37,17 @@ type announcer interface {
 	applyAnnounced(ctx context.Context, events []Event) error
 }
 
+// versioned is a store whose entity keys carry a version that every
+// announced change replaces (RedisStore): readVersioned is Read with each
+// key's version as it was before its values were read, versions the
+// current ones. L1 checks its hits against them, so a decision sees what
+// a request answered on another instance wrote, whether or not the
+// announcement has arrived yet.
+type versioned interface {
+	readVersioned(ctx context.Context, keys []EntityKey, now time.Time) ([][]Entry, []string, error)
+	versions(ctx context.Context, keys []EntityKey) ([]string, error)
+}
+
 // subscriber is a store that announces writes made by other instances.
 type subscriber interface {
 	Subscribe(ctx context.Context, onKey func(EntityKey), onReset func())
@@ -98,6 +109,7 @@ type Source struct {
 	b        *Builder
 	cat      *rules.Catalog
 	store    Store
+	vstore   versioned // store, when it is versioned and L1 is on
 	history  Store
 	es       entitySlots
 	aggs     *aggregates
@@ -177,6 +189,7 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 			return nil, fmt.Errorf("features: L1 cache: %w", err)
 		}
 		s.cache = c
+		s.vstore, _ = cfg.Store.(versioned)
 	}
 	if sub, ok := cfg.Store.(subscriber); ok && s.cache != nil {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -281,8 +294,9 @@ func (s *Source) Vector(ctx context.Context, req Request) (*Vector, error) {
 	}
 	clockNow := s.clock().UnixNano()
 	mkey, keys, ids := s.keysOf(req)
+	cur := current{s: s, ctx: ctx, keys: &keys, ids: &ids}
 	if s.cache != nil && mkey != "" {
-		if m := s.cache.getMerged(mkey, &keys, clockNow); m != nil {
+		if m := s.cache.getMerged(mkey, &keys, clockNow); m != nil && cur.all(&m.vers) {
 			s.m.l1Hit.Inc()
 			return s.forRequest(m.vec, req, now)
 		}
@@ -299,7 +313,7 @@ func (s *Source) Vector(ctx context.Context, req Request) (*Vector, error) {
 		}
 		if s.cache != nil {
 			gens[i] = s.cache.gen(k)
-			if p := s.cache.getPart(k, clockNow); p != nil {
+			if p := s.cache.getPart(k, clockNow); p != nil && cur.is(i, p.ver) {
 				s.m.l1Hit.Inc()
 				parts[i] = p
 				expires = min(expires, p.expires)
@@ -312,7 +326,7 @@ func (s *Source) Vector(ctx context.Context, req Request) (*Vector, error) {
 	}
 	fromMemory := false
 	if len(missKeys) > 0 {
-		got := s.read(ctx, missKeys, now)
+		got, vers := s.read(ctx, missKeys, now)
 		if got == nil {
 			// The store could not be read: fall back on the values last held
 			// in memory, which still count only within their max_age.
@@ -330,6 +344,9 @@ func (s *Source) Vector(ctx context.Context, req Request) (*Vector, error) {
 		for j, entries := range got {
 			i := missAt[j]
 			p := &part{entries: entries}
+			if vers != nil {
+				p.ver = vers[j]
+			}
 			parts[i] = p
 			if s.cache != nil {
 				s.cache.putPart(keys[i], p, gens[i], clockNow)
@@ -340,9 +357,68 @@ func (s *Source) Vector(ctx context.Context, req Request) (*Vector, error) {
 	v := s.merge(parts, now)
 	v.fromMemory = fromMemory
 	if complete && s.cache != nil && mkey != "" {
-		s.cache.putMerged(mkey, &merged{gens: gens, vec: v, expires: expires}, s.cat.Len())
+		m := &merged{gens: gens, vec: v, expires: expires}
+		for i, p := range parts {
+			if p != nil {
+				m.vers[i] = p.ver
+			}
+		}
+		s.cache.putMerged(mkey, m, s.cat.Len())
 	}
 	return s.forRequest(v, req, now)
+}
+
+// current is the versions of a decision's entity keys in a versioned
+// store, read at most once, when L1 first has a value to check. Without a
+// versioned store, or when the versions cannot be read, every L1 value
+// counts as current (within its TTL, as the announcements keep it).
+type current struct {
+	s       *Source
+	ctx     context.Context
+	keys    *[numEntities]string
+	ids     *[numEntities]string
+	fetched bool
+	ok      bool
+	vers    [numEntities]string
+}
+
+func (c *current) load() bool {
+	if c.fetched {
+		return c.ok
+	}
+	c.fetched = true
+	var ks []EntityKey
+	var at []int
+	for i, k := range c.keys {
+		if k != "" {
+			ks = append(ks, EntityKey{Entity: decisionEntities[i], ID: c.ids[i]})
+			at = append(at, i)
+		}
+	}
+	var vers []string
+	c.ok = c.s.guarded(c.ctx, len(ks), func(ctx context.Context) (err error) {
+		vers, err = c.s.vstore.versions(ctx, ks)
+		if err == nil && len(vers) != len(ks) {
+			err = fmt.Errorf("the store returned %d versions for %d keys", len(vers), len(ks))
+		}
+		return err
+	})
+	if c.ok {
+		for j, i := range at {
+			c.vers[i] = vers[j]
+		}
+	}
+	return c.ok
+}
+
+// is reports whether ver is the current version of key i.
+func (c *current) is(i int, ver string) bool {
+	return c.s.vstore == nil || !c.load() || c.vers[i] == ver
+}
+
+// all reports whether vers are the current versions of every key.
+func (c *current) all(vers *[numEntities]string) bool {
+	return c.s.vstore == nil || !c.load() || c.vers == *vers
 }
 
 // stalePart is the part of key last held in L1, expired or not; nil
@@ -363,59 +439,78 @@ func (s *Source) forRequest(v *Vector, req Request, now time.Time) (*Vector, err
 }
 
 // read reads keys from the store within the deadline, through the
-// breaker. It returns nil when the values could not be read.
-func (s *Source) read(ctx context.Context, keys []EntityKey, now time.Time) [][]Entry {
+// breaker, with their versions when the store is versioned. It returns
+// nil when the values could not be read.
+func (s *Source) read(ctx context.Context, keys []EntityKey, now time.Time) ([][]Entry, []string) {
+	var entries [][]Entry
+	var vers []string
+	ok := s.guarded(ctx, len(keys), func(ctx context.Context) (err error) {
+		if s.vstore != nil {
+			entries, vers, err = s.vstore.readVersioned(ctx, keys, now)
+		} else {
+			entries, err = s.store.Read(ctx, keys, now)
+		}
+		if err == nil && len(entries) != len(keys) {
+			err = fmt.Errorf("the store returned %d entities for %d keys", len(entries), len(keys))
+		}
+		return err
+	})
+	if !ok {
+		return nil, nil
+	}
+	return entries, vers
+}
+
+// guarded runs one read of n entities' keys from the store within the
+// deadline, through the breaker, and reports whether it succeeded. What fn
+// sets may be read only when it did.
+func (s *Source) guarded(ctx context.Context, n int, fn func(ctx context.Context) error) bool {
 	if !s.breaker.Allow() {
 		s.m.readSkip.Inc()
-		return nil
+		return false
 	}
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.deadline)
 	defer cancel()
-	type result struct {
-		entries [][]Entry
-		err     error
-	}
-	ch := make(chan result, 1)
+	ch := make(chan error, 1)
 	start := time.Now()
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				ch <- result{err: fmt.Errorf("feature store read panicked: %v", r)}
+				ch <- fmt.Errorf("feature store read panicked: %v", r)
 			}
 		}()
-		e, err := s.store.Read(ctx, keys, now)
-		ch <- result{e, err}
+		ch <- fn(ctx)
 	}()
 	select {
-	case r := <-ch:
+	case err := <-ch:
 		s.m.latency.Observe(time.Since(start).Seconds())
-		if r.err != nil && errors.Is(parent.Err(), context.Canceled) {
+		if err != nil && errors.Is(parent.Err(), context.Canceled) {
 			s.breaker.Cancel() // the caller gave up: no verdict on the store
 			s.m.readErr.Inc()
-			return nil
+			return false
 		}
-		if r.err != nil || len(r.entries) != len(keys) {
+		if err != nil {
 			s.breaker.Done(false)
 			s.m.readErr.Inc()
-			s.log.Warn("feature store read failed; features missing", "entities", len(keys), "err", r.err)
-			return nil
+			s.log.Warn("feature store read failed; features missing", "entities", n, "err", err)
+			return false
 		}
 		s.breaker.Done(true)
 		s.m.readOK.Inc()
-		return r.entries
+		return true
 	case <-ctx.Done():
 		s.m.latency.Observe(time.Since(start).Seconds())
 		if errors.Is(parent.Err(), context.Canceled) {
 			// The caller gave up: no verdict on the store.
 			s.breaker.Cancel()
 			s.m.readErr.Inc()
-			return nil
+			return false
 		}
 		s.breaker.Done(false)
 		s.m.readTime.Inc()
-		s.log.Warn("feature store read timed out; features missing", "entities", len(keys), "deadline", s.deadline)
-		return nil
+		s.log.Warn("feature store read timed out; features missing", "entities", n, "deadline", s.deadline)
+		return false
 	}
 }
 
