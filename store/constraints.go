@@ -139,6 +139,16 @@ var ConstraintRules = map[string]string{
 	"cases_decided_whole":           "a case is decided exactly when it has an outcome, a resolution, a verdict decision and a time",
 	"case_events_case_fk":           "a case event belongs to a stored case",
 	"case_events_action_known":      "a case event is opened, claimed, released, reassigned, reviewed or decided",
+	// kyc
+	"kyc_evidence_check_known":        "a KYC check is pan, aadhaar-offline, ckyc, bank-account, video or screening",
+	"kyc_evidence_status_known":       "KYC evidence is verified, failed, pending or error",
+	"kyc_evidence_verified_dated":     "KYC evidence has a verification time exactly when it is verified",
+	"kyc_evidence_reason_when_failed": "failed KYC evidence says why",
+	"kyc_evidence_expiry_after":       "KYC evidence expires after it was recorded",
+	"kyc_evidence_result_object":      "KYC evidence's result is a JSON object",
+	"kyc_evidence_scores_object":      "KYC evidence's scores are a JSON object",
+	"kyc_evidence_completes_fk":       "KYC evidence completes a stored pending record",
+	"kyc_evidence_completed_once":     "a pending KYC record is completed once",
 	// lists
 	"lists_revision_non_negative":          "a list's revision is not negative",
 	"lists_entries_non_negative":           "a list's entry count is not negative",
