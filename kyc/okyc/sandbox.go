@@ -63,6 +63,7 @@ var sandboxSigner = sync.OnceValues(func() (*rsa.PrivateKey, *x509.Certificate) 
 // certificate (valid 2020–2099). SANDBOX ONLY: the key is public, so a file
 // it signs proves nothing; trust SandboxCertificates only in tests and in
 // demo mode, never beside UIDAI's certificates in production.
+// The values are shared: do not modify them.
 func SandboxKey() (*rsa.PrivateKey, *x509.Certificate) { return sandboxSigner() }
 
 // SandboxCertificates returns the certificates that verify sandbox files:
@@ -115,10 +116,14 @@ type signer struct {
 	hash    crypto.Hash               // SHA256 or SHA1 (rsa-sha1, as older UIDAI files)
 	keyInfo bool                      // embed the certificate in KeyInfo
 	edit    func(root *etree.Element) // before signing
-	tamper  func(xml []byte) []byte   // after signing
+	reshape func(sig *etree.Element)  // the Signature, after signing
+	tamper  func(xml []byte) []byte   // after serializing
 }
 
 func writeSigned(w io.Writer, p SandboxParams, s signer) error {
+	if p.GeneratedAt.IsZero() {
+		p.GeneratedAt = time.Now()
+	}
 	xmlBytes, name, err := sandboxXML(p, s)
 	if err != nil {
 		return err
@@ -171,7 +176,7 @@ func sandboxXML(p SandboxParams, s signer) ([]byte, string, error) {
 		return nil, "", fail(CodeBadSandboxParams, "last4 must be four digits")
 	}
 	if p.GeneratedAt.IsZero() {
-		p.GeneratedAt = time.Now()
+		return nil, "", fail(CodeBadSandboxParams, "the time is required")
 	}
 	ref := formatReferenceID(last4, p.GeneratedAt)
 	lastDigit := int(last4[3] - '0')
@@ -233,6 +238,9 @@ func sandboxXML(p SandboxParams, s signer) ([]byte, string, error) {
 				sig.RemoveChild(ki)
 			}
 		}
+	}
+	if s.reshape != nil {
+		s.reshape(signatureElement(signed))
 	}
 	doc.SetRoot(signed)
 	out, err := doc.WriteToBytes()

@@ -89,7 +89,13 @@ func verifySignature(root *etree.Element, trusted []*x509.Certificate, now time.
 	if sig == nil {
 		return nil, fail(CodeBadSignature, "the XML is not signed")
 	}
-	candidates := trusted
+	candidates := make([]*x509.Certificate, 0, len(trusted))
+	for _, c := range trusted {
+		if c != nil {
+			candidates = append(candidates, c)
+		}
+	}
+	trusted = candidates
 	if embedded, present, err := embeddedCertificate(sig); present {
 		if err != nil {
 			return nil, failWith(CodeUntrustedCertificate, "the signature's certificate cannot be read", err)

@@ -4,8 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto"
+	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"strings"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/nirnay/nirnay"
+	dsig "github.com/russellhaering/goxmldsig"
 )
 
 func TestVerifySandboxRoundTrip(t *testing.T) {
@@ -233,6 +237,17 @@ func TestVerifyAgeBoundaries(t *testing.T) {
 	}
 }
 
+func TestVerifySkipsNilCertificates(t *testing.T) {
+	opts := testOptions()
+	opts.Certificates = append([]*x509.Certificate{nil}, opts.Certificates...)
+	if _, err := Verify(sandboxFile(t, testParams(), sandboxSigning()), testCode, opts); err != nil {
+		t.Fatalf("Verify with a nil certificate in the list: %v", err)
+	}
+	opts.Certificates = []*x509.Certificate{nil}
+	res, err := Verify(sandboxFile(t, testParams(), sandboxSigning()), testCode, opts)
+	wantCode(t, res, err, CodeUntrustedCertificate)
+}
+
 func TestVerifyNeedsTrustedCertificates(t *testing.T) {
 	opts := testOptions()
 	opts.Certificates = nil
@@ -288,4 +303,60 @@ func TestErrorUnwrapsToKinds(t *testing.T) {
 	if strings.Contains(err.Error(), "234567890124") || !errors.Is(err, cause) {
 		t.Errorf("failWith: %q (Is cause %v), want the number masked and the cause kept", err, errors.Is(err, cause))
 	}
+}
+
+// TestVerifyUIDAIShapedSignature verifies a signature laid out as UIDAI's
+// files have been described: the reference's only transform the enveloped
+// signature (so the document is digested in the default canonical form),
+// an rsa-sha1 signature over a SHA-256 digest, and no KeyInfo. goxmldsig
+// signs otherwise, so the test reshapes its signature and signs the new
+// SignedInfo again itself.
+func TestVerifyUIDAIShapedSignature(t *testing.T) {
+	key, _ := SandboxKey()
+	s := sandboxSigning()
+	s.keyInfo = false
+	s.reshape = func(sig *etree.Element) {
+		si := sig.SelectElement("SignedInfo")
+		transforms := si.FindElement("Reference/Transforms")
+		for _, tr := range transforms.SelectElements("Transform") {
+			if tr.SelectAttrValue("Algorithm", "") != string(dsig.EnvelopedSignatureAltorithmId) {
+				transforms.RemoveChild(tr)
+			}
+		}
+		si.SelectElement("SignatureMethod").CreateAttr("Algorithm", dsig.RSASHA1SignatureMethod)
+		detached := si.Copy()
+		detached.CreateAttr("xmlns", dsig.Namespace)
+		canonical, err := dsig.MakeC14N10RecCanonicalizer().Canonicalize(detached)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha1.Sum(canonical)
+		value, err := rsa.SignPKCS1v15(nil, key, crypto.SHA1, sum[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig.SelectElement("SignatureValue").SetText(base64.StdEncoding.EncodeToString(value))
+	}
+	file := sandboxFile(t, testParams(), s)
+	xmlBytes, _, _ := sandboxXML(testParams(), s)
+	for _, want := range []string{
+		`<Transforms><Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/></Transforms>`,
+		`<SignatureMethod Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1"/>`,
+		`<DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>`,
+	} {
+		if !bytes.Contains(xmlBytes, []byte(want)) {
+			t.Fatalf("reshaped XML lacks %s", want)
+		}
+	}
+	if bytes.Contains(xmlBytes, []byte("KeyInfo")) {
+		t.Fatal("reshaped XML has a KeyInfo")
+	}
+	res, err := Verify(file, testCode, testOptions())
+	if err != nil || res.Name != "Asha Rao" {
+		t.Fatalf("Verify: %+v, %v; want Asha Rao's result", res, err)
+	}
+	tampered := s
+	tampered.tamper = func(b []byte) []byte { return bytes.Replace(b, []byte("Jayanagar"), []byte("Jayanagarr"), 1) }
+	res, err = Verify(sandboxFile(t, testParams(), tampered), testCode, testOptions())
+	wantCode(t, res, err, CodeBadSignature)
 }
