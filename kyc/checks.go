@@ -34,6 +34,23 @@ func checkDOB(field, dob string) error {
 	return nil
 }
 
+// ageOn is the age in completed years on now (India's date) of a date
+// of birth YYYY-MM-DD; -1 when it does not parse.
+func ageOn(dob string, now time.Time) int64 {
+	d, err := time.Parse(time.DateOnly, dob)
+	if err != nil {
+		return -1
+	}
+	y, m, day := now.In(india).Date()
+	age := y - d.Year()
+	if m < d.Month() || (m == d.Month() && day < d.Day()) {
+		age--
+	}
+	return int64(age)
+}
+
+var india = time.FixedZone("IST", 5*3600+1800)
+
 func checkConsent(ref string) error {
 	if len(ref) > 128 {
 		return nirnay.FieldError("consent_ref", "at most 128 characters")
@@ -98,9 +115,13 @@ func (s *Service) CheckPAN(ctx context.Context, customerID string, in PANInput) 
 		return nil, err
 	}
 	panKey := features.EntityKey{Entity: "pan", ID: hash}
+	cust := map[string]any{"pan_name_match_score": percent(score), "pan_dob_match": res.DOBMatch == "Y"}
+	if res.DOBMatch == "Y" {
+		cust["age"] = ageOn(in.DOB, s.now())
+	}
 	return s.record(ctx, e, []features.Write{
 		{Key: panKey, Values: map[string]any{"pan_status": res.Status.Feature(), "pan_aadhaar_linked": linked, "customers_per_pan": customers}},
-		customerWrite(customerID, map[string]any{"pan_name_match_score": percent(score), "pan_dob_match": res.DOBMatch == "Y"}),
+		customerWrite(customerID, cust),
 	})
 }
 

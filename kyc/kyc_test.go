@@ -1,6 +1,7 @@
 package kyc_test
 
 import (
+	"bytes"
 	"context"
 	"io/fs"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/kyc"
+	"github.com/nirnay/nirnay/kyc/okyc"
 	"github.com/nirnay/nirnay/policies"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/store"
@@ -285,6 +287,83 @@ func TestVideoKYCSession(t *testing.T) {
 		bad.EndedAt = bad.StartedAt.Add(-time.Second)
 		if _, err := e.svc.CheckVideo(e.ctx, "C-video", bad); !nirnay.IsKind(err, nirnay.KindInvalid) {
 			t.Errorf("a session ending before it started: %v, want invalid", err)
+		}
+	})
+}
+
+func TestSeedAccountsOnceEach(t *testing.T) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		accts := []kyc.SeededAccount{{CustomerID: "C1", AccountHash: "BA1"}, {CustomerID: "C2", AccountHash: "BA2"}}
+		for range 2 {
+			if err := e.svc.SeedAccounts(e.ctx, accts); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, a := range accts {
+			if ok, err := e.svc.VerifiedAccount(e.ctx, a.CustomerID, a.AccountHash); !ok || err != nil {
+				t.Errorf("%+v: verified %v %v, want true", a, ok, err)
+			}
+			if got, _ := e.svc.List(e.ctx, a.CustomerID); len(got) != 1 {
+				t.Errorf("%s: %d records after seeding twice, want 1", a.CustomerID, len(got))
+			}
+		}
+		if ok, _ := e.svc.VerifiedAccount(e.ctx, "C1", "BA2"); ok {
+			t.Errorf("C1 verified for C2's account")
+		}
+	})
+}
+
+func TestAadhaarOfflineKeepsOnlyTheLastFour(t *testing.T) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		cust := "C-okyc"
+		if _, err := e.svc.CheckPAN(e.ctx, cust, kyc.PANInput{PAN: "ABCPE1234F", Name: "Asha Rao", DOB: "1990-04-01"}); err != nil {
+			t.Fatal(err)
+		}
+		var zip bytes.Buffer
+		if err := okyc.WriteSandbox(&zip, okyc.SandboxParams{Name: "Asha Rao", DOB: "1990-04-01", ShareCode: "4821", Last4: "7311",
+			Mobile: "9876543210", GeneratedAt: t0.Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		ev, err := e.svc.CheckAadhaarOffline(e.ctx, cust, kyc.AadhaarInput{ZIP: zip.Bytes(), ShareCode: "4821", Mobile: "9876543210"})
+		if err != nil || ev.Status != kyc.StatusVerified {
+			t.Fatalf("offline e-KYC: %+v %v, want verified", ev, err)
+		}
+		if ev.Result["last4"] != "7311" || ev.Scores["name_match"] != 1 || ev.PayloadSHA256 == "" {
+			t.Errorf("evidence %+v: want last four 7311, name match 1 and the XML's hash", ev)
+		}
+		if got := e.feature(t, "customer", cust, "aadhaar_okyc_status"); got != "success" {
+			t.Errorf("aadhaar_okyc_status %v, want success", got)
+		}
+		if got := e.feature(t, "customer", cust, "age"); got != int64(36) {
+			t.Errorf("age %v, want 36", got)
+		}
+		if _, ok := e.feature(t, "customer", cust, "kyc_completed_at").(time.Time); !ok {
+			t.Errorf("kyc_completed_at not written after PAN and offline e-KYC")
+		}
+		for _, c := range []struct {
+			name, code string
+			zip        []byte
+			mobile     string
+			want       okyc.Code
+		}{
+			{"wrong share code", "1111", zip.Bytes(), "", okyc.CodeWrongShareCode},
+			{"not a zip", "4821", []byte("PK? no"), "", okyc.CodeNotAZip},
+			{"another mobile", "4821", zip.Bytes(), "9999999999", okyc.CodeMobileMismatch},
+		} {
+			ev, err := e.svc.CheckAadhaarOffline(e.ctx, cust, kyc.AadhaarInput{ZIP: c.zip, ShareCode: c.code, Mobile: c.mobile})
+			if err != nil || ev.Status != kyc.StatusFailed || ev.Reason != string(c.want) || len(ev.Result) != 0 {
+				t.Errorf("%s: %+v %v, want failed %s with nothing from the file", c.name, ev, err, c.want)
+			}
+		}
+		if _, err := e.svc.CheckAadhaarOffline(e.ctx, cust, kyc.AadhaarInput{ZIP: zip.Bytes(), ShareCode: "48"}); !nirnay.IsKind(err, nirnay.KindInvalid) {
+			t.Errorf("a share code of two characters: %v, want invalid", err)
+		}
+		// Three days and an hour later the file is too old.
+		e.clk.Add(72 * time.Hour)
+		if ev, err := e.svc.CheckAadhaarOffline(e.ctx, cust, kyc.AadhaarInput{ZIP: zip.Bytes(), ShareCode: "4821"}); err != nil || ev.Reason != string(okyc.CodeTooOld) {
+			t.Errorf("a file 73 hours old: %+v %v, want failed too_old", ev, err)
 		}
 	})
 }

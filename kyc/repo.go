@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
+	"time"
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/store"
@@ -139,4 +142,33 @@ WHERE check_type = $1 AND subject_hash = $2 AND customer_id <> $3`, string(check
 		return 0, store.Translate(err)
 	}
 	return n + 1, nil
+}
+
+// journeyEvidence is the customer's evidence in [from, to), the most
+// recent limit records, oldest first.
+func journeyEvidence(ctx context.Context, db *store.DB, customerID string, from, to time.Time, limit int) ([]*Evidence, error) {
+	w := store.Where{}
+	w.Eq("customer_id", customerID)
+	if !from.IsZero() {
+		w.Add("created_at >= ?", store.Instant(from))
+	}
+	if !to.IsZero() {
+		w.Add("created_at < ?", store.Instant(to))
+	}
+	rows, err := db.Reader().QueryContext(ctx, `SELECT `+evidenceCols+` FROM kyc_evidence`+w.String()+
+		` ORDER BY created_at DESC, id DESC LIMIT `+strconv.Itoa(limit), w.Args...)
+	if err != nil {
+		return nil, store.Translate(err)
+	}
+	defer rows.Close()
+	var out []*Evidence
+	for rows.Next() {
+		e, err := scanEvidence(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	slices.Reverse(out)
+	return out, store.Translate(rows.Err())
 }

@@ -2,6 +2,7 @@ package kyc
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"log/slog"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/internal/ids"
+	"github.com/nirnay/nirnay/kyc/okyc"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -29,6 +31,12 @@ type Config struct {
 	PAN      *PANBatcher   // default: the sandbox, batched
 	Bank     BankProvider  // default: SandboxBank
 	CKYC     CKYCProvider  // default: SandboxCKYC
+	// UIDAICerts are the certificates offline e-KYC files must be signed
+	// with (NIRNAY_KYC_UIDAI_CERTS); default the sandbox's own
+	// (okyc.SandboxCertificates), which only sandbox files carry.
+	UIDAICerts []*x509.Certificate
+	// OKYCMaxAge is how old an offline e-KYC file may be; default 72 h.
+	OKYCMaxAge time.Duration
 	// Validity is how long evidence of each check stays current (its
 	// expires_at); defaults: PAN, CKYC, bank account and video 365 days,
 	// Aadhaar offline e-KYC 365 days, screening 30 days.
@@ -41,16 +49,18 @@ type Config struct {
 // features. It is safe for concurrent use; every instance on one database
 // sees the same evidence.
 type Service struct {
-	db       *store.DB
-	features FeatureWriter
-	match    NameMatcher
-	pan      *PANBatcher
-	bank     BankProvider
-	ckyc     CKYCProvider
-	validity map[Check]time.Duration
-	now      func() time.Time
-	ids      *ids.Generator
-	log      *slog.Logger
+	db         *store.DB
+	features   FeatureWriter
+	match      NameMatcher
+	pan        *PANBatcher
+	bank       BankProvider
+	ckyc       CKYCProvider
+	uidaiCerts []*x509.Certificate
+	okycMaxAge time.Duration
+	validity   map[Check]time.Duration
+	now        func() time.Time
+	ids        *ids.Generator
+	log        *slog.Logger
 }
 
 // DefaultValidity is how long each check's evidence stays current.
@@ -79,6 +89,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.CKYC == nil {
 		cfg.CKYC = SandboxCKYC{}
 	}
+	if len(cfg.UIDAICerts) == 0 {
+		cfg.UIDAICerts = okyc.SandboxCertificates()
+	}
+	if cfg.OKYCMaxAge <= 0 {
+		cfg.OKYCMaxAge = okyc.DefaultMaxAge
+	}
 	validity := map[Check]time.Duration{}
 	for c, d := range DefaultValidity {
 		validity[c] = d
@@ -87,7 +103,7 @@ func New(cfg Config) (*Service, error) {
 		validity[c] = d
 	}
 	return &Service{db: cfg.DB, features: cfg.Features, match: cfg.Match, pan: cfg.PAN, bank: cfg.Bank, ckyc: cfg.CKYC,
-		validity: validity, now: cfg.Now, ids: ids.New(cfg.Now), log: cfg.Logger}, nil
+		uidaiCerts: cfg.UIDAICerts, okycMaxAge: cfg.OKYCMaxAge, validity: validity, now: cfg.Now, ids: ids.New(cfg.Now), log: cfg.Logger}, nil
 }
 
 // List returns the customer's evidence, oldest first (at most 1,000).
@@ -210,3 +226,9 @@ func customerWrite(id string, vals map[string]any) features.Write {
 // percent is a [0, 1] score as the 0–100 integer the catalog's
 // *_name_match features hold.
 func percent(score float64) int64 { return int64(math.Round(score * 100)) }
+
+// Journey returns the customer's evidence recorded in [from, to) (zero
+// times leave that end open), the most recent limit of them, oldest first.
+func (s *Service) Journey(ctx context.Context, customerID string, from, to time.Time, limit int) ([]*Evidence, error) {
+	return journeyEvidence(ctx, s.db, customerID, from, to, limit)
+}

@@ -154,7 +154,10 @@ func (s *Service) AcceptLine(ctx context.Context, lineID string, c Consent) (*Cr
 		}
 		return nil, conflict("credit line %s is %s; only an offered line can be accepted", line.ID, line.Status)
 	}
-	if err := c.check(""); err != nil {
+	if err := c.check("", s.accounts != nil); err != nil {
+		return nil, err
+	}
+	if err := s.verifiedAccount(ctx, line.CustomerID, c.AccountHash); err != nil {
 		return nil, err
 	}
 	// A line has no KFS of its own: each draw's KFS is acknowledged before
@@ -301,6 +304,9 @@ func (s *Service) Draw(ctx context.Context, lineID string, req DrawRequest) (*Lo
 		return nil, unprocessable("the borrower must acknowledge this draw's Key Fact Statement (kfs_digest %s) with agreed: true", dig)
 	case req.AccountHash != line.AccountHash:
 		return nil, unprocessable("a draw goes only to the borrower's own verified account recorded at acceptance")
+	}
+	if err := s.verifiedAccount(ctx, line.CustomerID, req.AccountHash); err != nil {
+		return nil, err
 	}
 	v, err := s.decide(ctx, StepDisbursal, line.CustomerID, attempt,
 		map[string]any{"amount": rupees(req.Amount), "credit_line_id": lineID, "account_hash": req.AccountHash, "account_verified": true,

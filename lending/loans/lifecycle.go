@@ -309,7 +309,10 @@ type Consent struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
-func (c Consent) check(kfsDigest string) error {
+// check checks the consent; evidenced says the account's verification is
+// checked against KYC evidence (Options.Accounts) instead of the client's
+// account_verified.
+func (c Consent) check(kfsDigest string, evidenced bool) error {
 	switch {
 	case !c.Agreed:
 		return unprocessable("the borrower's consent (agreed: true) is required")
@@ -317,7 +320,7 @@ func (c Consent) check(kfsDigest string) error {
 		return unprocessable("kfs_digest does not match the Key Fact Statement of this offer: show the KFS before signing")
 	case c.AccountHash == "":
 		return invalid("account_hash", "is required: the borrower's own bank account")
-	case !c.AccountVerified:
+	case !c.AccountVerified && !evidenced:
 		return unprocessable("the account is not verified as the borrower's own; disbursal goes only to a verified account of the borrower")
 	}
 	return errors.Join(maxLen("account_hash", c.AccountHash, 128), maxLen("request_id", c.RequestID, maxAttemptKey))
@@ -355,7 +358,10 @@ func (s *Service) Accept(ctx context.Context, loanID string, c Consent) (*Loan, 
 		}
 		return nil, conflict("loan %s is %s; only an offered loan can be accepted", l.ID, l.Status)
 	}
-	if err := c.check(l.KFSDigest); err != nil {
+	if err := c.check(l.KFSDigest, s.accounts != nil); err != nil {
+		return nil, err
+	}
+	if err := s.verifiedAccount(ctx, l.CustomerID, c.AccountHash); err != nil {
 		return nil, err
 	}
 	input := offerFacts(l.Amount, l.Offer, l.CreatedAt)
@@ -475,6 +481,9 @@ func (s *Service) DisburseWith(ctx context.Context, loanID string, req DisburseR
 	}
 	if accountHash != l.AccountHash {
 		return nil, unprocessable("disbursal goes only to the borrower's own verified account recorded at acceptance")
+	}
+	if err := s.verifiedAccount(ctx, l.CustomerID, accountHash); err != nil {
+		return nil, err
 	}
 	v, err := s.decide(ctx, StepDisbursal, l.CustomerID, s.attemptID(StepDisbursal, l.ID, req.RequestID),
 		map[string]any{"amount": rupees(l.Amount), "loan_id": l.ID, "account_hash": accountHash, "account_verified": true})

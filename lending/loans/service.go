@@ -97,6 +97,18 @@ type Options struct {
 	// (Resume). Set it where the case_decided events reach Resume (the
 	// service does); without it a review stops the step as a decline does.
 	Referrals bool
+	// Accounts, when set, is where the borrower's bank accounts are
+	// verified (KYC evidence of a penny drop): accepting a loan or line,
+	// disbursing and drawing require current verified evidence for the
+	// account, and the client's account_verified is not needed. Without
+	// it the client's account_verified is trusted.
+	Accounts AccountVerifier
+}
+
+// AccountVerifier says whether a customer's bank account (its
+// account_hash) has current verified evidence; *kyc.Service satisfies it.
+type AccountVerifier interface {
+	VerifiedAccount(ctx context.Context, customerID, accountHash string) (bool, error)
 }
 
 // Service runs the loan book on a store.DB.
@@ -109,6 +121,23 @@ type Service struct {
 	after        func()
 	countPayment func(ctx context.Context, eventID, customerID string, at time.Time)
 	referrals    bool
+	accounts     AccountVerifier
+}
+
+// verifiedAccount refuses an account without current verified evidence
+// (KindUnprocessable) when Options.Accounts is set.
+func (s *Service) verifiedAccount(ctx context.Context, customerID, accountHash string) error {
+	if s.accounts == nil {
+		return nil
+	}
+	ok, err := s.accounts.VerifiedAccount(ctx, customerID, accountHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return unprocessable("the account is not verified as the borrower's own: verify it with the bank-account KYC check (POST /v1/customers/%s/kyc/bank-account) and use the account_hash it answers; disbursal goes only to a verified account of the borrower", customerID)
+	}
+	return nil
 }
 
 // inTx runs fn in one transaction and, once it has committed, tells
@@ -130,7 +159,7 @@ func New(db *store.DB, products *product.Catalog, d Decider, opts Options) *Serv
 		opts.Now = time.Now
 	}
 	return &Service{db: db, products: products, decider: d, now: opts.Now, ids: ids.New(opts.Now), after: opts.AfterCommit, countPayment: opts.CountPayment,
-		referrals: opts.Referrals}
+		referrals: opts.Referrals, accounts: opts.Accounts}
 }
 
 var ist = time.FixedZone("IST", 5*3600+30*60)

@@ -1,0 +1,132 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/kyc"
+)
+
+// KYCService runs a customer's KYC checks and lists their evidence;
+// *kyc.Service satisfies it.
+type KYCService interface {
+	CheckPAN(ctx context.Context, customerID string, in kyc.PANInput) (*kyc.Evidence, error)
+	CheckBankAccount(ctx context.Context, customerID string, in kyc.BankInput) (*kyc.Evidence, error)
+	CheckCKYC(ctx context.Context, customerID string, in kyc.CKYCInput) (*kyc.Evidence, error)
+	CheckVideo(ctx context.Context, customerID string, in kyc.VideoInput) (*kyc.Evidence, error)
+	CheckAadhaarOffline(ctx context.Context, customerID string, in kyc.AadhaarInput) (*kyc.Evidence, error)
+	List(ctx context.Context, customerID string) ([]*kyc.Evidence, error)
+	Journey(ctx context.Context, customerID string, from, to time.Time, limit int) ([]*kyc.Evidence, error)
+}
+
+type kycHandlers struct{ svc KYCService }
+
+// maxAadhaarZip is the body limit of an offline e-KYC upload (the ZIP and
+// the form around it).
+const maxAadhaarZip = 6 << 20
+
+// MountKYC adds the KYC routes (DESIGN §16; docs/kyc.md) and the KYC
+// journey source:
+//
+//	POST /v1/customers/{id}/kyc/{check}   a check's body (JSON; aadhaar-offline multipart/form-data with file and share_code) → evidence; service (its own customer), admin
+//	GET  /v1/customers/{id}/kyc           {"items": [evidence]}, oldest first; ops, analyst, approver, service (its own customer), admin
+func (s *Server) MountKYC(svc KYCService) {
+	h := &kycHandlers{svc: svc}
+	s.AddJourneySource(h.journey)
+	g := s.v1
+	g.POST("/customers/:id/kyc/:check", allow(RoleService), h.check)
+	s.routeBodyLimit("/v1/customers/:id/kyc/:check", maxAadhaarZip)
+	g.GET("/customers/:id/kyc", allow(RoleOps, RoleAnalyst, RoleApprover, RoleService), h.list)
+}
+
+func (h *kycHandlers) check(c *gin.Context) {
+	id, ok := customerParam(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	switch kyc.Check(c.Param("check")) {
+	case kyc.CheckPAN:
+		bindReply(c, http.StatusCreated, func(in kyc.PANInput) (any, error) { return h.svc.CheckPAN(ctx, id, in) })
+	case kyc.CheckBank:
+		bindReply(c, http.StatusCreated, func(in kyc.BankInput) (any, error) { return h.svc.CheckBankAccount(ctx, id, in) })
+	case kyc.CheckCKYC:
+		bindReply(c, http.StatusCreated, func(in kyc.CKYCInput) (any, error) { return h.svc.CheckCKYC(ctx, id, in) })
+	case kyc.CheckVideo:
+		bindReply(c, http.StatusCreated, func(in kyc.VideoInput) (any, error) { return h.svc.CheckVideo(ctx, id, in) })
+	case kyc.CheckAadhaar:
+		in, err := aadhaarForm(c)
+		if err != nil {
+			abort(c, err)
+			return
+		}
+		e, err := h.svc.CheckAadhaarOffline(ctx, id, in)
+		reply(c, http.StatusCreated, e, err)
+	default:
+		abort(c, &nirnay.Error{Kind: nirnay.KindNotFound, Field: "check",
+			Message: "no such KYC check: one of pan, aadhaar-offline, ckyc, bank-account, video, screening"})
+	}
+}
+
+// aadhaarForm reads the offline e-KYC upload: the ZIP as the form's file,
+// its share_code, and optionally the mobile and email to check against
+// the XML's hashes and a consent_ref.
+func aadhaarForm(c *gin.Context) (kyc.AadhaarInput, error) {
+	var in kyc.AadhaarInput
+	if err := c.Request.ParseMultipartForm(maxAadhaarZip); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return in, nirnay.Errorf(nirnay.KindTooLarge, "request body is larger than %d bytes", mbe.Limit)
+		}
+		return in, nirnay.FieldError("file", "send multipart/form-data with the offline e-KYC ZIP as file and its share_code")
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return in, nirnay.FieldError("file", "is required: the offline e-KYC ZIP")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return in, nirnay.FieldError("file", "could not be read")
+	}
+	defer f.Close()
+	if in.ZIP, err = io.ReadAll(io.LimitReader(f, maxAadhaarZip)); err != nil {
+		return in, nirnay.FieldError("file", "could not be read")
+	}
+	in.ShareCode = c.Request.FormValue("share_code")
+	in.Mobile = c.Request.FormValue("mobile")
+	in.Email = c.Request.FormValue("email")
+	in.ConsentRef = c.Request.FormValue("consent_ref")
+	return in, nil
+}
+
+func (h *kycHandlers) list(c *gin.Context) {
+	if err := checkCustomerToken(c, "KYC evidence"); err != nil {
+		abort(c, err)
+		return
+	}
+	id, ok := customerParam(c)
+	if !ok {
+		return
+	}
+	items, err := h.svc.List(c.Request.Context(), id)
+	reply(c, http.StatusOK, gin.H{"customer_id": id, "items": orEmpty(items)}, err)
+}
+
+// journey shows each check as it was recorded: kind kyc, the check as
+// type, its status, reason and scores as the summary.
+func (h *kycHandlers) journey(ctx context.Context, customerID string, from, to time.Time, limit int) ([]JourneyItem, error) {
+	es, err := h.svc.Journey(ctx, customerID, from, to, limit)
+	return journeyItems(es, err, func(e *kyc.Evidence) JourneyItem {
+		sum := map[string]any{"status": e.Status, "provider": e.Provider, "scores": e.Scores}
+		if e.Reason != "" {
+			sum["reason"] = e.Reason
+		}
+		return JourneyItem{At: e.CreatedAt, Kind: "kyc", Type: string(e.Check), ID: e.ID, Summary: sum}
+	})
+}
