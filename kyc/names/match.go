@@ -147,42 +147,53 @@ func assess(x, y []token) assessment {
 			bestS &^= 1 << j
 		}
 	}
-	var yPaired [maxTokens]bool
+	var xState, yState [maxTokens]pairState
 	for i := range n {
 		if j := a.pairOf[i]; j >= 0 {
-			yPaired[j] = true
+			st := pairedInitial
+			if a.kind[i] == simFull {
+				st = pairedFull
+			}
+			xState[i], yState[j] = st, st
 		}
 	}
 	for i := range n {
 		for j := range m {
-			if a.pairOf[i] < 0 && !yPaired[j] && kind[i][j] == simContrast && !x[i].optional && !y[j].optional {
+			if xState[i] == unpaired && yState[j] == unpaired && kind[i][j] == simContrast && !x[i].optional && !y[j].optional {
 				a.contrast = [2]int8{int8(i), int8(j)}
 			}
 		}
 	}
-	a.value = a.score(yPaired[:m])
+	a.value = a.score(xState[:n], yState[:m])
 	return a
 }
 
+// pairState is how a token took part in a pairing.
+type pairState uint8
+
+const (
+	unpaired      pairState = iota
+	pairedInitial           // paired with or as an initial
+	pairedFull              // paired as a full token with a full token
+)
+
 // score computes the formula of the package comment for a pairing.
-func (a *assessment) score(yPaired []bool) float64 {
-	xPaired := make([]bool, len(a.x))
+func (a *assessment) score(xState, yState []pairState) float64 {
 	num, den := 0.0, 0.0
 	fullPair := false
 	for i, j := range a.pairOf[:len(a.x)] {
 		if j < 0 {
 			continue
 		}
-		xPaired[i] = true
 		w := a.x[i].weight + a.y[j].weight
 		num += a.sim[i] * w
 		den += w
-		if a.kind[i] == simFull && !a.x[i].initial {
+		if xState[i] == pairedFull && !a.x[i].initial {
 			fullPair = true
 		}
 	}
-	den += unpairedPenalty(a.x, xPaired, a.y, yPaired)
-	den += unpairedPenalty(a.y, yPaired, a.x, xPaired)
+	den += unpairedPenalty(a.x, xState, a.y, yState)
+	den += unpairedPenalty(a.y, yState, a.x, xState)
 	v := 0.0
 	if den > 0 {
 		v = num / den
@@ -197,24 +208,25 @@ func (a *assessment) score(yPaired []bool) float64 {
 }
 
 // unpairedPenalty sums the penalty of the unpaired tokens of t, given how
-// the other name o is covered.
-func unpairedPenalty(t []token, tPaired []bool, o []token, oPaired []bool) float64 {
+// the other name o is covered: a quarter of the weight for a token after
+// t's first when every token of o is paired, two or more as full tokens.
+func unpairedPenalty(t []token, tState []pairState, o []token, oState []pairState) float64 {
 	covered, fullPaired := true, 0
-	for j, p := range oPaired {
+	for j, st := range oState {
 		switch {
-		case p && !o[j].initial:
+		case st == pairedFull && !o[j].initial:
 			fullPaired++
-		case !p && !o[j].optional:
+		case st == unpaired && !o[j].optional:
 			covered = false
 		}
 	}
 	first := true
 	pen := 0.0
-	for i, p := range tPaired {
+	for i, st := range tState {
 		if t[i].optional {
 			continue
 		}
-		if !p {
+		if st == unpaired {
 			f := 1.0
 			if covered && fullPaired >= 2 && !first {
 				f = middleFactor
