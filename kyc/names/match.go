@@ -30,7 +30,8 @@ type Score struct {
 	// Value is in [0, 1]; 1 is the same name.
 	Value float64
 	// Reason says briefly how the tokens were paired ("rajesh=rajesh,
-	// r~rajesh (initial); unpaired: prasad"). It is for people reading a
+	// r~rajesh (initial); unpaired: prasad"), the two names in a fixed
+	// order whichever was passed first. It is for people reading a
 	// decision; its wording is not a stable format.
 	Reason string
 }

@@ -77,6 +77,12 @@
 // name. Patronymic pairs that differ only in order (Kerala "Joseph Mathew",
 // son of "Mathew Joseph") cannot be told apart by an order-free matcher and
 // score as the same name; neither set holds them.
+//
+// Cost, medians of ten runs on a shared two-core machine under load
+// (go test -run '^$' -bench . -benchmem -cpu 1 -count 10 ./kyc/names/):
+// Match 5.9 µs (1.2 KB, 26 allocations), of which Normalize is 2.0 µs a
+// name; MatchNames on names normalised beforehand 1.9 µs (0.5 KB, 9
+// allocations).
 package names
 
 import (

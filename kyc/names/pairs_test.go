@@ -46,6 +46,9 @@ func measure(t *testing.T, pairs []labelledPair) (precision, recall float64) {
 	var tp, fp, fn, tn int
 	for _, p := range pairs {
 		s := Match(p.a, p.b)
+		if r := Match(p.b, p.a); r != s {
+			t.Errorf("line %d: Match(a, b) = %v, Match(b, a) = %v, want equal", p.line, s, r)
+		}
 		switch got := s.Same(); {
 		case got && p.same:
 			tp++
