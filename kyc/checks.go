@@ -7,6 +7,7 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/kyc/names"
 )
 
 // PANInput is a PAN check's body: the PAN, and the holder's name and date
@@ -140,7 +141,8 @@ type BankInput struct {
 // disbursing); the result keeps the number masked, the IFSC and the name
 // at the bank; its scores the match of that name against the PAN's name
 // on record (or the declared one before a PAN check). Verified when the
-// account exists and the name matches (score at least 0.8). Features of
+// account exists and the name matches (score at least
+// names.DefaultThreshold, 0.85). Features of
 // the bank_account: penny_drop_status (success | failed),
 // penny_drop_name_match (0–100), bank_ifsc.
 func (s *Service) CheckBankAccount(ctx context.Context, customerID string, in BankInput) (*Evidence, error) {
@@ -182,7 +184,7 @@ func (s *Service) CheckBankAccount(ctx context.Context, customerID string, in Ba
 	switch {
 	case !res.Exists:
 		e.Status, e.Reason, status = StatusFailed, res.Reason, "failed"
-	case score < 0.8:
+	case score < names.DefaultThreshold:
 		e.Status, e.Reason, status = StatusFailed, "name_mismatch", "failed"
 	default:
 		e.Status = StatusVerified

@@ -98,7 +98,7 @@ func TestPANSandboxOutcomesAndFeatures(t *testing.T) {
 			{"ABCPE1234F", "Asha Rao", kyc.StatusVerified, "", "valid", true, true, 100},
 			{"ABCPE1234X", "Asha Rao", kyc.StatusFailed, "pan_deactivated", "deactivated", true, true, 100},
 			{"ABCPE1234Z", "Asha Rao", kyc.StatusFailed, "pan_fake", "fake", true, true, 100},
-			{"ABCPE1237F", "Asha Rao", kyc.StatusVerified, "", "valid", true, true, 0},   // name on record differs
+			{"ABCPE1237F", "Asha Rao", kyc.StatusVerified, "", "valid", true, true, 0},    // name on record differs
 			{"ABCPE1236F", "Asha Rao", kyc.StatusVerified, "", "valid", true, false, 100}, // DOB differs
 			{"ABCPE1239F", "Asha Rao", kyc.StatusVerified, "", "valid", false, true, 100}, // not seeded with Aadhaar
 		} {
@@ -366,4 +366,25 @@ func TestAadhaarOfflineKeepsOnlyTheLastFour(t *testing.T) {
 			t.Errorf("a file 73 hours old: %+v %v, want failed too_old", ev, err)
 		}
 	})
+}
+
+// TestShippedCatalogKeepsNoResultPastItsEvidence: every feature a check
+// writes is in the shipped catalog, online, with a max_age no longer than
+// its evidence stays current.
+func TestShippedCatalogKeepsNoResultPastItsEvidence(t *testing.T) {
+	data, err := fs.ReadFile(policies.FS, "features.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := rules.ParseCatalog("features.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kyc.CheckCatalog(cat, nil); err != nil {
+		t.Errorf("the shipped catalog:\n%v", err)
+	}
+	short := map[kyc.Check]time.Duration{kyc.CheckPAN: time.Hour}
+	if err := kyc.CheckCatalog(cat, short); err == nil || !strings.Contains(err.Error(), "pan_status") {
+		t.Errorf("PAN evidence current for an hour: %v, want pan_status's max_age of 720h refused", err)
+	}
 }

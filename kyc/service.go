@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"time"
@@ -11,7 +12,9 @@ import (
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/internal/ids"
+	"github.com/nirnay/nirnay/kyc/names"
 	"github.com/nirnay/nirnay/kyc/okyc"
+	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -27,7 +30,7 @@ type NameMatcher func(a, b string) float64
 type Config struct {
 	DB       *store.DB     // required
 	Features FeatureWriter // required: where each result is written as features
-	Match    NameMatcher   // required: the name matcher of every check
+	Match    NameMatcher   // default: kyc/names (Match(a, b).Value)
 	PAN      *PANBatcher   // default: the sandbox, batched
 	Bank     BankProvider  // default: SandboxBank
 	CKYC     CKYCProvider  // default: SandboxCKYC
@@ -63,16 +66,62 @@ type Service struct {
 	log        *slog.Logger
 }
 
+// Written lists the features each check writes, so that a catalog can be
+// checked against them (CheckCatalog). kyc_completed_at is written on
+// completion and is the re-KYC clock, not an expiring result.
+var Written = map[Check][]string{
+	CheckPAN:       {"pan_status", "pan_aadhaar_linked", "customers_per_pan", "pan_name_match_score", "pan_dob_match", "age"},
+	CheckAadhaar:   {"aadhaar_okyc_status", "aadhaar_name_match_score", "age"},
+	CheckCKYC:      {"ckyc_found"},
+	CheckBank:      {"penny_drop_status", "penny_drop_name_match", "bank_ifsc"},
+	CheckVideo:     {"video_kyc_status", "liveness_score", "face_match_score"},
+	CheckScreening: {"pep_sanctions_hit"},
+}
+
+// CheckCatalog reports, for a feature catalog, every feature a check
+// writes that the catalog lacks or declares under another source, and
+// every one whose max_age is unset or longer than the check's validity
+// (so a result never outlives its evidence: once evidence expires, the
+// policy reads its features as missing). age, customers_per_pan and
+// bank_ifsc are facts, not results, and may be kept longer.
+func CheckCatalog(cat *rules.Catalog, validity map[Check]time.Duration) error {
+	var errs []error
+	for _, c := range Checks {
+		v := validity[c]
+		if v == 0 {
+			v = DefaultValidity[c]
+		}
+		for _, name := range Written[c] {
+			f, ok := cat.Lookup(name)
+			switch {
+			case !ok:
+				errs = append(errs, fmt.Errorf("kyc check %s writes %s, which the catalog does not have", c, name))
+			case f.Source != rules.SourceOnline:
+				errs = append(errs, fmt.Errorf("kyc check %s writes %s, which the catalog declares source %s, not online", c, name, f.Source))
+			case name == "age" || name == "customers_per_pan" || name == "bank_ifsc":
+			case f.MaxAge == 0:
+				errs = append(errs, fmt.Errorf("feature %s: no max_age, so it outlives the %s evidence it comes from (current for %s); set max_age to at most that", name, c, v))
+			case f.MaxAge > v:
+				errs = append(errs, fmt.Errorf("feature %s: max_age %s is longer than the %s evidence it comes from stays current (%s); set max_age to at most that", name, f.MaxAge, c, v))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // DefaultValidity is how long each check's evidence stays current.
 var DefaultValidity = map[Check]time.Duration{
 	CheckPAN: 365 * 24 * time.Hour, CheckAadhaar: 365 * 24 * time.Hour, CheckCKYC: 365 * 24 * time.Hour,
 	CheckBank: 365 * 24 * time.Hour, CheckVideo: 365 * 24 * time.Hour, CheckScreening: 30 * 24 * time.Hour,
 }
 
-// New returns a service; it fails without a database, features or matcher.
+// New returns a service; it fails without a database or features.
 func New(cfg Config) (*Service, error) {
-	if cfg.DB == nil || cfg.Features == nil || cfg.Match == nil {
-		return nil, errors.New("kyc: New needs a DB, a FeatureWriter and a NameMatcher")
+	if cfg.DB == nil || cfg.Features == nil {
+		return nil, errors.New("kyc: New needs a DB and a FeatureWriter")
+	}
+	if cfg.Match == nil {
+		cfg.Match = func(a, b string) float64 { return names.Match(a, b).Value }
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

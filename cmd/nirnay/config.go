@@ -35,6 +35,7 @@ type config struct {
 	DecisionHotAge  time.Duration // NIRNAY_DECISION_HOT_AGE; default 720h: older decisions move to the cold tier
 	DebugAddr       string        // NIRNAY_DEBUG_ADDR; default "" = no profiling endpoint
 	MemoryLimit     int64         // NIRNAY_MEMORY_LIMIT; default 1 GiB: see tuneRuntime
+	UIDAICerts      string        // NIRNAY_KYC_UIDAI_CERTS; default "" = the KYC sandbox's certificate
 
 	redisPrefix string // not a setting: the Redis key prefix, "" for "nirnay:" (tests give each service its own)
 }
@@ -79,6 +80,8 @@ func (c *config) settings() []setting {
 			help: "decisions older than this move from the database to compressed daily files at day end"},
 		{flag: "memory-limit", env: "NIRNAY_MEMORY_LIMIT", def: "1073741824", i64: &c.MemoryLimit,
 			help: "soft limit in bytes on the service's heap; below it garbage is collected rarely (at 11× the live heap), which keeps the decision latency tail short; 0 leaves Go's defaults (GOGC and GOMEMLIMIT in the environment always win)"},
+		{flag: "kyc-uidai-certs", env: "NIRNAY_KYC_UIDAI_CERTS", def: "", str: &c.UIDAICerts,
+			help: "comma-separated PEM files of the certificates Aadhaar offline e-KYC files must be signed with; empty trusts only the KYC sandbox's own"},
 		{flag: "debug-addr", env: "NIRNAY_DEBUG_ADDR", def: "", str: &c.DebugAddr,
 			help: "when set (e.g. 127.0.0.1:6060), serve Go profiling (/debug/pprof/) there; keep it off public interfaces"},
 	}

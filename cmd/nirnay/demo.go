@@ -10,6 +10,7 @@ import (
 
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/internal/ids"
+	"github.com/nirnay/nirnay/kyc"
 	"github.com/nirnay/nirnay/lists"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/simulator"
@@ -68,7 +69,11 @@ func (s *service) seedDemoCustomers(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	var first simulator.Record
+	var accounts []kyc.SeededAccount
 	for rec := range simulator.Customers(demoCustomers, demoSeed) {
+		if a := rec.Entities["bank_account"]; a != "" {
+			accounts = append(accounts, kyc.SeededAccount{CustomerID: rec.CustomerID, AccountHash: a})
+		}
 		if first.CustomerID == "" {
 			first = rec
 		}
@@ -104,6 +109,10 @@ func (s *service) seedDemoCustomers(ctx context.Context, w io.Writer) error {
 	}
 	if err := flush(); err != nil {
 		return err
+	}
+	// Their bank accounts are verified, as a penny drop would have done.
+	if err := s.kyc.SeedAccounts(ctx, accounts); err != nil {
+		return fmt.Errorf("demo bank accounts: %w", err)
 	}
 	input := map[string]any{"amount": first.Input["amount"], "tenure_months": first.Input["tenure_months"]}
 	for ent, key := range features.EntityInputKeys {

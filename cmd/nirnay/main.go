@@ -59,6 +59,7 @@ func newRootCmd() *cobra.Command {
 		newEventsCmd(),
 		newLoadtestCmd(),
 		newListsCmd(),
+		newKYCCmd(),
 	)
 	return root
 }

@@ -323,7 +323,7 @@ cold tier under <data dir>/decisions/cold. See docs/simulator.md.`,
 	}
 	cfg.bind(cmd.Flags())
 	f := cmd.Flags()
-	for _, name := range []string{"redis-url", "http-addr", "admin-key", "log-level", "log-format", "shutdown-timeout", "max-body-bytes", "decision-hot-age", "debug-addr", "memory-limit"} {
+	for _, name := range []string{"redis-url", "http-addr", "admin-key", "log-level", "log-format", "shutdown-timeout", "max-body-bytes", "decision-hot-age", "debug-addr", "memory-limit", "kyc-uidai-certs"} {
 		_ = f.MarkHidden(name) // the service's settings; compare reads only the database and the data dir
 	}
 	f.StringVar(&step, "step", "", "journey step (required)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -19,6 +20,8 @@ import (
 	"github.com/nirnay/nirnay/events/outbox"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/governance"
+	"github.com/nirnay/nirnay/kyc"
+	"github.com/nirnay/nirnay/kyc/okyc"
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/lists"
@@ -45,6 +48,7 @@ type service struct {
 	engine   *engine.Engine
 	loans    *loans.Service
 	cases    *cases.Service
+	kyc      *kyc.Service
 	relay    *outbox.Relay
 	consume  consume.Config
 	declog   *decisionlog.Log
@@ -157,7 +161,24 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 		Keys: db, AfterCommit: s.relay.Notify})
 	s.declog.OnShip(s.cases.Opener().Hook)
 	srv.MountCases(s.cases)
-	s.loans = loans.New(db, products, lendingDecider{s.decide}, loans.Options{AfterCommit: s.relay.Notify, Referrals: true,
+	// Each KYC result's feature must expire with its evidence.
+	if err := kyc.CheckCatalog(s.catalog, nil); err != nil {
+		return nil, fmt.Errorf("feature catalog: %w", err)
+	}
+	var certs []*x509.Certificate
+	if cfg.UIDAICerts != "" {
+		if certs, err = okyc.LoadCertificates(cfg.UIDAICerts); err != nil {
+			return nil, fmt.Errorf("NIRNAY_KYC_UIDAI_CERTS: %w", err)
+		}
+	} else if cfg.DatabaseURL != "" {
+		log.Warn("NIRNAY_KYC_UIDAI_CERTS is not set: Aadhaar offline e-KYC trusts only sandbox files")
+	}
+	if s.kyc, err = kyc.New(kyc.Config{DB: db, Features: s.features, UIDAICerts: certs, Logger: log}); err != nil {
+		return nil, fmt.Errorf("kyc: %w", err)
+	}
+	srv.MountKYC(s.kyc)
+	// Loans are paid out only to accounts with verified KYC evidence.
+	s.loans = loans.New(db, products, lendingDecider{s.decide}, loans.Options{AfterCommit: s.relay.Notify, Referrals: true, Accounts: s.kyc,
 		CountPayment: func(ctx context.Context, eventID, customerID string, at time.Time) {
 			countPayment(ctx, decisions.Occurrence{ID: eventID, CustomerID: customerID, At: at})
 		}})
