@@ -11,6 +11,7 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/kyc"
+	"github.com/nirnay/nirnay/pii"
 )
 
 // KYCService runs a customer's KYC checks and lists their evidence;
@@ -53,20 +54,20 @@ func (h *kycHandlers) check(c *gin.Context) {
 	ctx := c.Request.Context()
 	switch kyc.Check(c.Param("check")) {
 	case kyc.CheckPAN:
-		bindReply(c, http.StatusCreated, func(in kyc.PANInput) (any, error) { return h.svc.CheckPAN(ctx, id, in) })
+		bindReply(c, http.StatusCreated, func(in kyc.PANInput) (any, error) { return view(h.svc.CheckPAN(ctx, id, in)) })
 	case kyc.CheckBank:
-		bindReply(c, http.StatusCreated, func(in kyc.BankInput) (any, error) { return h.svc.CheckBankAccount(ctx, id, in) })
+		bindReply(c, http.StatusCreated, func(in kyc.BankInput) (any, error) { return view(h.svc.CheckBankAccount(ctx, id, in)) })
 	case kyc.CheckCKYC:
-		bindReply(c, http.StatusCreated, func(in kyc.CKYCInput) (any, error) { return h.svc.CheckCKYC(ctx, id, in) })
+		bindReply(c, http.StatusCreated, func(in kyc.CKYCInput) (any, error) { return view(h.svc.CheckCKYC(ctx, id, in)) })
 	case kyc.CheckVideo:
-		bindReply(c, http.StatusCreated, func(in kyc.VideoInput) (any, error) { return h.svc.CheckVideo(ctx, id, in) })
+		bindReply(c, http.StatusCreated, func(in kyc.VideoInput) (any, error) { return view(h.svc.CheckVideo(ctx, id, in)) })
 	case kyc.CheckAadhaar:
 		in, err := aadhaarForm(c)
 		if err != nil {
 			abort(c, err)
 			return
 		}
-		e, err := h.svc.CheckAadhaarOffline(ctx, id, in)
+		e, err := view(h.svc.CheckAadhaarOffline(ctx, id, in))
 		reply(c, http.StatusCreated, e, err)
 	default:
 		abort(c, &nirnay.Error{Kind: nirnay.KindNotFound, Field: "check",
@@ -105,6 +106,19 @@ func aadhaarForm(c *gin.Context) (kyc.AadhaarInput, error) {
 	return in, nil
 }
 
+// view is the evidence as every reader sees it: its result masked by
+// key and by value (names, dates of birth, addresses, numbers), as the
+// decision log shows inputs. The database keeps the KYC record as the
+// provider answered it, masked identifiers aside.
+func view(e *kyc.Evidence, err error) (*kyc.Evidence, error) {
+	if e == nil {
+		return nil, err
+	}
+	v := *e
+	v.Result = pii.Map(e.Result)
+	return &v, err
+}
+
 func (h *kycHandlers) list(c *gin.Context) {
 	if err := checkCustomerToken(c, "KYC evidence"); err != nil {
 		abort(c, err)
@@ -115,6 +129,9 @@ func (h *kycHandlers) list(c *gin.Context) {
 		return
 	}
 	items, err := h.svc.List(c.Request.Context(), id)
+	for i, e := range items {
+		items[i], _ = view(e, nil)
+	}
 	reply(c, http.StatusOK, gin.H{"customer_id": id, "items": orEmpty(items)}, err)
 }
 

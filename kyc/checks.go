@@ -104,7 +104,7 @@ func (s *Service) CheckPAN(ctx context.Context, customerID string, in PANInput) 
 	e.Result["status_code"], e.Result["pan_status"] = string(res.Status), res.Status.Feature()
 	e.Result["seeding_status"], e.Result["dob_match"] = string(res.Seeding), res.DOBMatch == "Y"
 	if res.NameOnRecord != "" {
-		e.Result["name_on_record"] = res.NameOnRecord
+		e.Result["holder_name"] = res.NameOnRecord
 	}
 	e.Scores = map[string]float64{"name_match": score}
 	e.Status = StatusVerified
@@ -177,7 +177,7 @@ func (s *Service) CheckBankAccount(ctx context.Context, customerID string, in Ba
 	score := 0.0
 	if res.Exists {
 		score = s.match(ref, res.NameAtBank)
-		e.Result["name_at_bank"] = res.NameAtBank
+		e.Result["account_holder_name"] = res.NameAtBank
 	}
 	e.Scores = map[string]float64{"name_match": score}
 	status := "success"

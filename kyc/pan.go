@@ -189,8 +189,10 @@ func NewPANBatcher(p PANProvider, wait time.Duration) *PANBatcher {
 // Name is the provider's name.
 func (b *PANBatcher) Name() string { return b.p.Name() }
 
-// Verify verifies one PAN in a shared provider call. The call runs under
-// the context of the verification that opened the batch.
+// Verify verifies one PAN in a shared provider call. The call keeps the
+// values and deadline of the verification that opened the batch but not
+// its cancellation (a caller that gives up does not fail the others of
+// its batch); each caller stops waiting when its own context ends.
 func (b *PANBatcher) Verify(ctx context.Context, r PANRequest) (PANResult, error) {
 	b.mu.Lock()
 	bt := b.cur
@@ -219,7 +221,13 @@ func (b *PANBatcher) Verify(ctx context.Context, r PANRequest) (PANResult, error
 			b.cur = nil
 		}
 		b.mu.Unlock()
-		bt.res, bt.err = b.p.VerifyPANs(ctx, bt.reqs)
+		callCtx := context.WithoutCancel(ctx)
+		if dl, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			callCtx, cancel = context.WithDeadline(callCtx, dl)
+			defer cancel()
+		}
+		bt.res, bt.err = b.p.VerifyPANs(callCtx, bt.reqs)
 		if bt.err == nil && len(bt.res) != len(bt.reqs) {
 			bt.err = fmt.Errorf("PAN provider %s answered %d results for %d PANs", b.p.Name(), len(bt.res), len(bt.reqs))
 		}

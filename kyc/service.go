@@ -260,7 +260,7 @@ func (s *Service) latestVerifiedName(ctx context.Context, customerID string) (st
 	now := s.now()
 	for i := len(all) - 1; i >= 0; i-- {
 		if e := all[i]; e.Check == CheckPAN && e.Current(now) {
-			if n, _ := e.Result["name_on_record"].(string); n != "" {
+			if n, _ := e.Result["holder_name"].(string); n != "" {
 				return n, nil
 			}
 		}
