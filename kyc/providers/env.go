@@ -11,14 +11,14 @@ import (
 
 // The configuration FromEnv reads.
 const (
-	EnvPANURL        = "NIRNAY_KYC_PAN_URL"         // Protean's verification endpoint; empty: the sandbox
-	EnvPANUser       = "NIRNAY_KYC_PAN_USER"        // Protean's user id (User_ID)
-	EnvPANKey        = "NIRNAY_KYC_PAN_KEY"         // API key (X-API-Key), for a gateway in front of Protean
-	EnvPANToken      = "NIRNAY_KYC_PAN_TOKEN"       // bearer token, for a gateway in front of Protean
-	EnvPANVersion    = "NIRNAY_KYC_PAN_VERSION"     // the Version header; default 4
-	EnvBankURL       = "NIRNAY_KYC_BANK_URL"        // Cashfree's bank-account/sync endpoint; empty: the sandbox
-	EnvBankClientID  = "NIRNAY_KYC_BANK_CLIENT_ID"  // x-client-id
-	EnvBankKey       = "NIRNAY_KYC_BANK_KEY"        // x-client-secret
+	EnvPANURL        = "NIRNAY_KYC_PAN_URL"          // Protean's verification endpoint; empty: the sandbox
+	EnvPANUser       = "NIRNAY_KYC_PAN_USER"         // Protean's user id (User_ID)
+	EnvPANKey        = "NIRNAY_KYC_PAN_KEY"          // API key (X-API-Key), for a gateway in front of Protean
+	EnvPANToken      = "NIRNAY_KYC_PAN_TOKEN"        // bearer token, for a gateway in front of Protean
+	EnvPANVersion    = "NIRNAY_KYC_PAN_VERSION"      // the Version header; default 4
+	EnvBankURL       = "NIRNAY_KYC_BANK_URL"         // Cashfree's bank-account/sync endpoint; empty: the sandbox
+	EnvBankClientID  = "NIRNAY_KYC_BANK_CLIENT_ID"   // x-client-id
+	EnvBankKey       = "NIRNAY_KYC_BANK_KEY"         // x-client-secret
 	envPANCredential = EnvPANUser + ", " + EnvPANKey // named in errors
 )
 

@@ -253,7 +253,9 @@ func (f *fakeBank) serve(w http.ResponseWriter, r *http.Request) {
 	resp := map[string]any{"reference_id": n, "name_at_bank": strings.ToUpper(req.Name), "bank_name": "YES BANK",
 		"utr": "404223241811", "name_match_score": "100.00", "name_match_result": "DIRECT_MATCH",
 		"account_status": "VALID", "account_status_code": "ACCOUNT_IS_VALID"}
-	set := func(status, code string) { resp["account_status"], resp["account_status_code"], resp["name_at_bank"] = status, code, "" }
+	set := func(status, code string) {
+		resp["account_status"], resp["account_status_code"], resp["name_at_bank"] = status, code, ""
+	}
 	switch a := req.BankAccount; {
 	case strings.HasSuffix(a, "000"):
 		set("INVALID", "INVALID_ACCOUNT_FAIL")
