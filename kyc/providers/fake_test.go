@@ -29,12 +29,12 @@ type fakeProtean struct {
 	token    string // required bearer token, when set
 
 	mu       sync.Mutex
-	failHTTP []int         // statuses of the next requests, in turn (0: hang up without answering)
-	codes    []string      // response codes of the next requests, in turn, before the above is consulted
-	delay    time.Duration // before answering
-	drop     string        // a PAN left out of the answers
-	headers  http.Header   // of the last request
-	bodies   []map[string]any
+	failHTTP []int          // statuses of the next requests, in turn (0: hang up without answering)
+	codes    []string       // response codes of the next requests failHTTP leaves, in turn
+	delay    time.Duration  // before answering
+	drop     string         // a PAN left out of the answers
+	headers  http.Header    // of the last request
+	body     map[string]any // of the last request
 }
 
 func newFakeProtean(t testing.TB) *fakeProtean {
@@ -96,7 +96,7 @@ func (f *fakeProtean) serve(w http.ResponseWriter, r *http.Request) {
 	_ = json.Unmarshal(data, &raw)
 	f.mu.Lock()
 	f.headers = r.Header.Clone()
-	f.bodies = append(f.bodies, raw)
+	f.body = raw
 	f.mu.Unlock()
 	answer := func(v any) {
 		w.Header().Set("Content-Type", "application/json")

@@ -16,10 +16,10 @@ import (
 // PennyDropConfig configures a PennyDrop adapter. URL, ClientID and
 // ClientSecret are required.
 type PennyDropConfig struct {
-	URL          string // the sync verification endpoint, e.g. https://api.cashfree.com/verification/bank-account/sync
-	ClientID     string // the x-client-id header
-	ClientSecret string // the x-client-secret header
-	Client       *http.Client
+	URL          string       // the sync verification endpoint, e.g. https://api.cashfree.com/verification/bank-account/sync
+	ClientID     string       // the x-client-id header
+	ClientSecret string       // the x-client-secret header
+	Client       *http.Client // default: as ProteanConfig's
 	// Attempts per call (default DefaultAttempts): transport errors, 429
 	// and 5xx answers are tried again after RetryDelay (default
 	// DefaultRetryDelay), doubling with jitter. A retried drop whose first

@@ -87,12 +87,12 @@ func TestProteanBatchesOfOneToFive(t *testing.T) {
 					t.Errorf("header %s: got %q, want %q", k, got, want)
 				}
 			}
-			in := f.bodies[0]["inputData"].([]any)
+			in := f.body["inputData"].([]any)
 			first := in[0].(map[string]any)
 			if first["dob"] != "01/04/1990" || first["pan"] != "ABCPE1234F" || first["name"] != "Asha Rao" {
 				t.Errorf("first input %v, want pan ABCPE1234F, name Asha Rao, dob 01/04/1990", first)
 			}
-			if _, ok := f.bodies[0]["signature"]; ok {
+			if _, ok := f.body["signature"]; ok {
 				t.Errorf("a signature was sent without a signer")
 			}
 		})
@@ -263,7 +263,7 @@ func TestProteanSigner(t *testing.T) {
 	if _, err := protean(t, f, func(c *providers.ProteanConfig) { c.Signer = signer{} }).VerifyPANs(context.Background(), pans[:2]); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := f.bodies[0]["signature"].(string); !strings.HasPrefix(got, "signed:") {
+	if got, _ := f.body["signature"].(string); !strings.HasPrefix(got, "signed:") {
 		t.Errorf("signature %q, want the signer's", got)
 	}
 	_, err := protean(t, f, func(c *providers.ProteanConfig) { c.Signer = signer{errors.New("token absent")} }).VerifyPANs(context.Background(), pans[:2])

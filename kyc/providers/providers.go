@@ -33,7 +33,10 @@ const (
 	DefaultAttempts   = 3                      // attempts per call, the first included
 	DefaultRetryDelay = 200 * time.Millisecond // first delay between attempts, doubling to 2 s
 	maxRetryDelay     = 2 * time.Second
-	maxResponseBytes  = 1 << 20 // a provider answer larger than this is an error
+	// DefaultIdleConnsPerHost is how many idle connections the default
+	// client keeps to a provider.
+	DefaultIdleConnsPerHost = 32
+	maxResponseBytes        = 1 << 20 // a provider answer larger than this is an error
 )
 
 // errRetry marks a failure handle found worth another attempt.
@@ -53,7 +56,7 @@ type poster struct {
 
 func newPoster(name string, client *http.Client, attempts int, delay time.Duration, log *slog.Logger) *poster {
 	if client == nil {
-		client = &http.Client{Timeout: DefaultTimeout}
+		client = defaultClient()
 	}
 	if attempts <= 0 {
 		attempts = DefaultAttempts
@@ -128,6 +131,16 @@ func (p *poster) once(ctx context.Context, url string, hdr http.Header, body []b
 		return errRetry{fmt.Errorf("%s: HTTP %d", p.name, resp.StatusCode)}
 	}
 	return handle(resp.StatusCode, data)
+}
+
+// defaultClient is an http.Client with DefaultTimeout per attempt on a
+// transport like http.DefaultTransport but keeping up to
+// DefaultIdleConnsPerHost idle connections to the provider (the default
+// two would make concurrent batches open new TLS connections).
+func defaultClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = DefaultIdleConnsPerHost
+	return &http.Client{Timeout: DefaultTimeout, Transport: t}
 }
 
 // mask keeps the last four characters of an identifier.
