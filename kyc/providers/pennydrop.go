@@ -43,10 +43,13 @@ type PennyDropConfig struct {
 //     NRE_ACCOUNT_FAIL nre_account, FRAUD_ACCOUNT account_flagged_fraud,
 //     and any other code lower-cased without its _FAIL (ACCOUNT_CLOSED
 //     account_closed); account_invalid when there is none;
-//   - any other status (RECEIVED, IN_PROCESS, FAILED …) or a code saying
-//     the bank or the rails did not answer (FAILED_AT_BANK,
-//     NPCI_UNAVAILABLE, CONNECTION_TIMEOUT, BENEFICIARY_BANK_OFFLINE …):
-//     an error, not retried (the check can be repeated).
+//   - any other status (RECEIVED, IN_PROCESS, FAILED …), or a code saying
+//     the drop did not complete (the bank or the rails did not answer:
+//     FAILED_AT_BANK, NPCI_UNAVAILABLE, CONNECTION_TIMEOUT,
+//     BENEFICIARY_BANK_OFFLINE, BENE_BANK_DECLINED, SOURCE_BANK_DECLINED,
+//     IMPS_MODE_FAIL; or the merchant's side: INSUFFICIENT_BALANCE,
+//     BAV_BLOCKED, VERIFICATION_ALREADY_UNDER_PROCESS): an error, not
+//     retried (the check can be repeated).
 //
 // Ref is reference_id. Other HTTP statuses are a *BankError (400 the
 // request refused, 401 bad credentials, 403 the caller's IP not allowed,
@@ -176,7 +179,7 @@ func bankResult(resp bankResponse) (kyc.BankResult, error) {
 	code := strings.ToUpper(strings.TrimSpace(resp.StatusCode))
 	switch {
 	case unanswered[code]:
-		return kyc.BankResult{}, fmt.Errorf("cashfree: no answer from the bank: %s (reference %s)", redact(code), redact(ref))
+		return kyc.BankResult{}, fmt.Errorf("cashfree: verification did not complete: %s (reference %s)", redact(code), redact(ref))
 	case status == "VALID":
 		return kyc.BankResult{Exists: true, NameAtBank: strings.TrimSpace(resp.NameAtBank), Ref: ref}, nil
 	case status == "INVALID":

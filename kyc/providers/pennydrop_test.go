@@ -40,7 +40,7 @@ func TestPennyDropOutcomes(t *testing.T) {
 		{"026291800001111", "Asha Rao", kyc.BankResult{Reason: "account_closed"}, ""},
 		{"026291800001222", "Asha Rao", kyc.BankResult{Reason: "account_blocked"}, ""},
 		{"026291800001333", "Asha Rao", kyc.BankResult{Reason: "ifsc_invalid"}, ""},
-		{"026291800001444", "Asha Rao", kyc.BankResult{}, "no answer from the bank: FAILED_AT_BANK"},
+		{"026291800001444", "Asha Rao", kyc.BankResult{}, "did not complete: FAILED_AT_BANK"},
 		{"026291800001555", "Asha Rao", kyc.BankResult{}, `not final: account_status "RECEIVED"`},
 	} {
 		calls := f.calls.Load()

@@ -57,7 +57,8 @@ type ProteanConfig struct {
 // e-Gov) online PAN verification API in its JSON shape: one POST of
 // {"inputData": [{"pan", "name", "fathername", "dob": "DD/MM/YYYY"}, …]}
 // with up to kyc.MaxPANsPerCall PANs and the headers User_ID,
-// Records_count, Request_time, Transaction_ID and Version, answered by
+// Records_count, Request_time (IST, 2006-01-02T15:04:05), Transaction_ID
+// (user id:pan_ULID) and Version, answered by
 // {"response_Code": "1", "outputData": [{"pan", "pan_status", "name",
 // "fathername", "dob", "seeding_status"}, …]} where name, fathername and
 // dob are Y or N (match or not; fathername empty when none was sent),

@@ -348,3 +348,12 @@ func TestPANBatcherWithProtean(t *testing.T) {
 		t.Errorf("largest call %d PANs, want %d", got, kyc.MaxPANsPerCall)
 	}
 }
+
+func TestProteanTransportErrorsHideTheQuery(t *testing.T) {
+	f := newFakeProtean(t)
+	f.failHTTP = []int{0}
+	_, err := protean(t, f, func(c *providers.ProteanConfig) { c.URL += "?key=s3cret"; c.Attempts = 1 }).VerifyPANs(context.Background(), pans[:1])
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "/TIN/PanInquiryAPIBackEnd") {
+		t.Errorf("hang-up: %v, want an error naming the path and not the query", err)
+	}
+}

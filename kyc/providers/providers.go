@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	neturl "net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -87,7 +88,9 @@ func (p *poster) post(ctx context.Context, url string, hdr http.Header, body []b
 			break
 		}
 		if attempt == p.attempts {
-			err = fmt.Errorf("%w (after %d attempts)", r.err, attempt)
+			if attempt > 1 {
+				err = fmt.Errorf("%w (after %d attempts)", r.err, attempt)
+			}
 			break
 		}
 		if b == nil {
@@ -118,7 +121,12 @@ func (p *poster) once(ctx context.Context, url string, hdr http.Header, body []b
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return errRetry{fmt.Errorf("%s: %w", p.name, err)}
+		// The *url.Error would quote the whole URL, query included.
+		var uerr *neturl.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return errRetry{fmt.Errorf("%s: POST %s%s: %w", p.name, req.URL.Host, req.URL.Path, err)}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
