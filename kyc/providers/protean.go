@@ -43,7 +43,7 @@ type ProteanConfig struct {
 	// names.
 	Version string
 	Signer  Signer       // optional: adds "signature" to the body
-	Client  *http.Client // default: DefaultTimeout per attempt, DefaultIdleConnsPerHost idle connections
+	Client  *http.Client // default: DefaultTimeout per attempt, at most DefaultConnsPerHost connections
 	// Attempts per call (default DefaultAttempts); transport errors, 429,
 	// 5xx and response code 2 (system error) are tried again after
 	// RetryDelay (default DefaultRetryDelay), doubling with jitter.

@@ -34,10 +34,11 @@ const (
 	DefaultAttempts   = 3                      // attempts per call, the first included
 	DefaultRetryDelay = 200 * time.Millisecond // first delay between attempts, doubling to 2 s
 	maxRetryDelay     = 2 * time.Second
-	// DefaultIdleConnsPerHost is how many idle connections the default
-	// client keeps to a provider.
-	DefaultIdleConnsPerHost = 32
-	maxResponseBytes        = 1 << 20 // a provider answer larger than this is an error
+	// DefaultConnsPerHost is how many connections the default client
+	// opens to a provider at most, and keeps idle: further calls wait for
+	// one (within the attempt's timeout).
+	DefaultConnsPerHost = 32
+	maxResponseBytes    = 1 << 20 // a provider answer larger than this is an error
 )
 
 // errRetry marks a failure handle found worth another attempt.
@@ -142,12 +143,15 @@ func (p *poster) once(ctx context.Context, url string, hdr http.Header, body []b
 }
 
 // defaultClient is an http.Client with DefaultTimeout per attempt on a
-// transport like http.DefaultTransport but keeping up to
-// DefaultIdleConnsPerHost idle connections to the provider (the default
-// two would make concurrent batches open new TLS connections).
+// transport like http.DefaultTransport but with at most
+// DefaultConnsPerHost connections to the provider, all kept idle between
+// calls: with http.DefaultTransport's two idle ones, concurrent batches
+// open and close a connection per call (docs/kyc.md, Providers, has the
+// figures of BenchmarkPANBatcherProtean for each).
 func defaultClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = DefaultIdleConnsPerHost
+	t.MaxIdleConnsPerHost = DefaultConnsPerHost
+	t.MaxConnsPerHost = DefaultConnsPerHost
 	return &http.Client{Timeout: DefaultTimeout, Transport: t}
 }
 
