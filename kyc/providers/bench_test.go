@@ -3,6 +3,7 @@ package providers_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -79,6 +80,29 @@ func BenchmarkPANBatcherProtean(b *testing.B) {
 			f := newFakeProtean(b)
 			p := protean(b, f, func(c *providers.ProteanConfig) { c.Client = nil })
 			verifyConcurrently(b, p, g)
+		})
+	}
+}
+
+// BenchmarkPANBatcherProteanTransports: 500 goroutines through the Protean
+// adapter against the local fake on http.DefaultTransport (two idle
+// connections), on 32 idle connections without a bound, and on the
+// adapter's default client (at most 32, kept idle).
+func BenchmarkPANBatcherProteanTransports(b *testing.B) {
+	idle32 := http.DefaultTransport.(*http.Transport).Clone()
+	idle32.MaxIdleConnsPerHost = 32
+	for _, c := range []struct {
+		name   string
+		client *http.Client
+	}{
+		{"default-transport", &http.Client{Timeout: providers.DefaultTimeout}},
+		{"idle32-unbounded", &http.Client{Timeout: providers.DefaultTimeout, Transport: idle32}},
+		{"adapter-default", nil},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			f := newFakeProtean(b)
+			p := protean(b, f, func(cfg *providers.ProteanConfig) { cfg.Client = c.client })
+			verifyConcurrently(b, p, 500)
 		})
 	}
 }

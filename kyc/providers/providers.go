@@ -102,7 +102,7 @@ func (p *poster) post(ctx context.Context, url string, hdr http.Header, body []b
 			break
 		}
 	}
-	if ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil {
 		return fmt.Errorf("%s: %w", p.name, ctx.Err())
 	}
 	if r := (errRetry{}); errors.As(err, &r) {
