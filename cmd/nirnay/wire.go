@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/nirnay/nirnay/governance"
 	"github.com/nirnay/nirnay/kyc"
 	"github.com/nirnay/nirnay/kyc/okyc"
+	"github.com/nirnay/nirnay/kyc/providers"
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/lists"
@@ -173,7 +175,14 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	} else if cfg.DatabaseURL != "" {
 		log.Warn("NIRNAY_KYC_UIDAI_CERTS is not set: Aadhaar offline e-KYC trusts only sandbox files")
 	}
-	if s.kyc, err = kyc.New(kyc.Config{DB: db, Features: s.features, UIDAICerts: certs, Logger: log}); err != nil {
+	// The PAN and bank providers are the sandbox unless NIRNAY_KYC_PAN_URL
+	// and NIRNAY_KYC_BANK_URL name production ones (docs/kyc.md).
+	pan, bank, err := providers.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if s.kyc, err = kyc.New(kyc.Config{DB: db, Features: s.features, UIDAICerts: certs, Logger: log,
+		PAN: kyc.NewPANBatcher(pan, 0), Bank: bank}); err != nil {
 		return nil, fmt.Errorf("kyc: %w", err)
 	}
 	srv.MountKYC(s.kyc)
