@@ -24,6 +24,8 @@ type KYCService interface {
 	CheckAadhaarOffline(ctx context.Context, customerID string, in kyc.AadhaarInput) (*kyc.Evidence, error)
 	List(ctx context.Context, customerID string) ([]*kyc.Evidence, error)
 	Journey(ctx context.Context, customerID string, from, to time.Time, limit int) ([]*kyc.Evidence, error)
+	SetRisk(ctx context.Context, customerID string, risk kyc.Risk) error
+	Tasks(ctx context.Context, status string, limit int) ([]kyc.Task, error)
 }
 
 type kycHandlers struct{ svc KYCService }
@@ -37,6 +39,8 @@ const maxAadhaarZip = 6 << 20
 //
 //	POST /v1/customers/{id}/kyc/{check}   a check's body (JSON; aadhaar-offline multipart/form-data with file and share_code) → evidence; service (its own customer), admin
 //	GET  /v1/customers/{id}/kyc           {"items": [evidence]}, oldest first; ops, analyst, approver, service (its own customer), admin
+//	PUT  /v1/customers/{id}/kyc/risk      {"risk_category": "low" | "medium" | "high"}: when re-KYC is due; ops, admin
+//	GET  /v1/kyc/tasks?status=&limit=     re-KYC tasks the day end raised, oldest due first; ops, admin
 func (s *Server) MountKYC(svc KYCService) {
 	h := &kycHandlers{svc: svc}
 	s.AddJourneySource(h.journey)
@@ -44,6 +48,8 @@ func (s *Server) MountKYC(svc KYCService) {
 	g.POST("/customers/:id/kyc/:check", allow(RoleService), h.check)
 	s.routeBodyLimit("/v1/customers/:id/kyc/:check", maxAadhaarZip)
 	g.GET("/customers/:id/kyc", allow(RoleOps, RoleAnalyst, RoleApprover, RoleService), h.list)
+	g.PUT("/customers/:id/kyc/risk", allow(RoleOps), h.setRisk)
+	g.GET("/kyc/tasks", allow(RoleOps), h.tasks)
 }
 
 func (h *kycHandlers) check(c *gin.Context) {
@@ -146,4 +152,35 @@ func (h *kycHandlers) journey(ctx context.Context, customerID string, from, to t
 		}
 		return JourneyItem{At: e.CreatedAt, Kind: "kyc", Type: string(e.Check), ID: e.ID, Summary: sum}
 	})
+}
+
+func (h *kycHandlers) setRisk(c *gin.Context) {
+	id, ok := customerParam(c)
+	if !ok {
+		return
+	}
+	bindReply(c, http.StatusOK, func(b struct {
+		RiskCategory kyc.Risk `json:"risk_category"`
+	}) (any, error) {
+		return gin.H{"customer_id": id, "risk_category": b.RiskCategory}, h.svc.SetRisk(c.Request.Context(), id, b.RiskCategory)
+	})
+}
+
+func (h *kycHandlers) tasks(c *gin.Context) {
+	q := c.Request.URL.Query()
+	status := q.Get("status")
+	if status != "" && status != "open" && status != "done" {
+		abort(c, nirnay.FieldError("status", "must be open or done"))
+		return
+	}
+	limit, err := intParam(q.Get("limit"), "limit")
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	items, err := h.svc.Tasks(c.Request.Context(), status, limit)
+	reply(c, http.StatusOK, gin.H{"items": orEmpty(items)}, err)
 }

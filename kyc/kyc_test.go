@@ -388,3 +388,57 @@ func TestShippedCatalogKeepsNoResultPastItsEvidence(t *testing.T) {
 		t.Errorf("PAN evidence current for an hour: %v, want pan_status's max_age of 720h refused", err)
 	}
 }
+
+func TestReKYCTasksByRiskCategory(t *testing.T) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		complete := func(cust string) {
+			t.Helper()
+			if _, err := e.svc.CheckPAN(e.ctx, cust, kyc.PANInput{PAN: "ABCPE1234F", Name: "Asha Rao", DOB: "1990-04-01"}); err != nil {
+				t.Fatal(err)
+			}
+			p, err := e.svc.CheckCKYC(e.ctx, cust, kyc.CKYCInput{PAN: "ABCPE1234F"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.CheckCKYC(e.ctx, cust, kyc.CKYCInput{Completes: p.ID, OTP: "123456"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := e.svc.SetRisk(e.ctx, "C-high", kyc.RiskHigh); err != nil {
+			t.Fatal(err)
+		}
+		complete("C-high")
+		complete("C-medium")
+		if err := e.svc.SetRisk(e.ctx, "C-x", "extreme"); !nirnay.IsKind(err, nirnay.KindInvalid) {
+			t.Errorf("an unknown risk category: %v, want invalid", err)
+		}
+		day := func(d time.Duration) string { return t0.Add(d).In(time.FixedZone("IST", 19800)).Format(time.DateOnly) }
+		if n, err := e.svc.RaiseReKYC(e.ctx, day(365*24*time.Hour)); err != nil || n != 0 {
+			t.Errorf("a year on: %d tasks %v, want none", n, err)
+		}
+		twoYears := 2*365*24*time.Hour + 24*time.Hour
+		for i, want := range []int{1, 0} { // raised once, then nothing new
+			if n, err := e.svc.RaiseReKYC(e.ctx, day(twoYears)); err != nil || n != want {
+				t.Errorf("two years and a day on, call %d: %d tasks %v, want %d", i+1, n, err, want)
+			}
+		}
+		open, err := e.svc.Tasks(e.ctx, "open", 10)
+		if err != nil || len(open) != 1 || open[0].CustomerID != "C-high" {
+			t.Fatalf("open tasks %+v %v, want C-high's", open, err)
+		}
+		// Lowering the category moves the due date: medium is due after 8 years.
+		if err := e.svc.SetRisk(e.ctx, "C-medium", kyc.RiskLow); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := e.svc.RaiseReKYC(e.ctx, day(9*365*24*time.Hour)); n != 0 {
+			t.Errorf("nine years on, a low-risk customer has %d tasks, want 0 (due after ten)", n)
+		}
+		// KYC done again closes the task.
+		e.clk.Add(twoYears)
+		complete("C-high")
+		if open, _ := e.svc.Tasks(e.ctx, "open", 10); len(open) != 0 {
+			t.Errorf("after re-KYC: open tasks %+v, want none", open)
+		}
+	})
+}

@@ -40,6 +40,10 @@ type Config struct {
 	UIDAICerts []*x509.Certificate
 	// OKYCMaxAge is how old an offline e-KYC file may be; default 72 h.
 	OKYCMaxAge time.Duration
+	// ReKYC is how long after completion KYC is due again, by risk
+	// category; defaults DefaultReKYC (each category missing takes its
+	// default).
+	ReKYC map[Risk]time.Duration
 	// Validity is how long evidence of each check stays current (its
 	// expires_at); defaults: PAN, CKYC, bank account and video 365 days,
 	// Aadhaar offline e-KYC 365 days, screening 30 days.
@@ -60,6 +64,7 @@ type Service struct {
 	ckyc       CKYCProvider
 	uidaiCerts []*x509.Certificate
 	okycMaxAge time.Duration
+	rekyc      map[Risk]time.Duration
 	validity   map[Check]time.Duration
 	now        func() time.Time
 	ids        *ids.Generator
@@ -144,6 +149,16 @@ func New(cfg Config) (*Service, error) {
 	if cfg.OKYCMaxAge <= 0 {
 		cfg.OKYCMaxAge = okyc.DefaultMaxAge
 	}
+	rekyc := map[Risk]time.Duration{}
+	for r, d := range DefaultReKYC {
+		rekyc[r] = d
+	}
+	for r, d := range cfg.ReKYC {
+		if _, ok := rekyc[r]; !ok || d <= 0 {
+			return nil, fmt.Errorf("kyc: re-KYC period %q %s: want low, medium or high and a positive period", r, d)
+		}
+		rekyc[r] = d
+	}
 	validity := map[Check]time.Duration{}
 	for c, d := range DefaultValidity {
 		validity[c] = d
@@ -152,7 +167,7 @@ func New(cfg Config) (*Service, error) {
 		validity[c] = d
 	}
 	return &Service{db: cfg.DB, features: cfg.Features, match: cfg.Match, pan: cfg.PAN, bank: cfg.Bank, ckyc: cfg.CKYC,
-		uidaiCerts: cfg.UIDAICerts, okycMaxAge: cfg.OKYCMaxAge, validity: validity, now: cfg.Now, ids: ids.New(cfg.Now), log: cfg.Logger}, nil
+		uidaiCerts: cfg.UIDAICerts, okycMaxAge: cfg.OKYCMaxAge, rekyc: rekyc, validity: validity, now: cfg.Now, ids: ids.New(cfg.Now), log: cfg.Logger}, nil
 }
 
 // List returns the customer's evidence, oldest first (at most 1,000).
@@ -204,10 +219,16 @@ func (s *Service) record(ctx context.Context, e *Evidence, feats []features.Writ
 	if err := insertEvidence(ctx, s.db, e); err != nil {
 		return nil, err
 	}
-	if e.Status == StatusVerified {
+	if e.Status == StatusVerified && e.Check != CheckBank && e.Check != CheckScreening {
+		// A PAN or a proof of identity may complete (or renew) the KYC.
 		done, err := s.completion(ctx, e.CustomerID, now)
 		if err != nil {
 			return nil, err
+		}
+		if len(done) > 0 {
+			if err := s.completed(ctx, e.CustomerID, now); err != nil {
+				return nil, err
+			}
 		}
 		feats = append(feats, done...)
 	}

@@ -14,7 +14,8 @@ import (
 // midnight IST it makes sure the decision log has its month partitions for
 // this month and the next decisionlog.PartitionsAhead (PostgreSQL), runs
 // the lending day-end for the business day just ended (DPD, asset classes,
-// DPD-change events — idempotent per loan and date) and moves decisions
+// DPD-change events — idempotent per loan and date), raises the re-KYC
+// tasks of customers whose KYC is due (once per customer and due time) and moves decisions
 // older than the hot age to the cold tier (on PostgreSQL, the months that
 // ended before it). One instance of those sharing the database does it for
 // each date (store.DB.Once); the others, and later starts, skip a date that
@@ -39,6 +40,9 @@ func (s *service) dayEnd(ctx context.Context) {
 				return fmt.Errorf("lending day-end: %w", err)
 			}
 			s.log.Info("day end: lending", "date", ended.String(), "report", rep)
+			if _, err := s.kyc.RaiseReKYC(ctx, ended.String()); err != nil {
+				return fmt.Errorf("re-KYC tasks: %w", err)
+			}
 			cutoff := time.Now().Add(-s.cfg.DecisionHotAge)
 			n, err := s.declog.Archive(ctx, cutoff)
 			if err != nil {
