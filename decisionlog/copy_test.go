@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,5 +133,41 @@ func TestShipBeforeMigration16(t *testing.T) {
 	var rules int
 	if err := db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM decision_rules WHERE decided_at = $1`, a.DecidedAt.UnixMicro()).Scan(&rules); err != nil || rules != 1 {
 		t.Fatalf("%d rule rows (%v); want 1, at the decision's microsecond", rules, err)
+	}
+}
+
+// TestBodiesCompressedWithLz4: on PostgreSQL a body large enough to be
+// compressed is compressed with lz4 (migration 19), in a month partition
+// the migrations made and in one the shipper made on demand, and reads
+// back with its bytes.
+func TestBodiesCompressedWithLz4(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.Backend{URL: testenv.Postgres(t)}.Open(t)
+	if _, err := db.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	var lz4 bool
+	if err := db.Reader().QueryRowContext(ctx, `SELECT 'lz4' = ANY (enumvals) FROM pg_settings WHERE name = 'default_toast_compression'`).Scan(&lz4); err != nil || !lz4 {
+		t.Skipf("this PostgreSQL has no lz4 (%v)", err)
+	}
+	body := []byte(`{"features":[` + strings.Repeat(`{"name":"bureau_score","value":643,"age_ms":2781,"state":"present"},`, 45) + `{}]}`)
+	now := rec(time.Now().UTC(), "C-1", "application", nirnay.Decline)
+	far := rec(time.Date(2036, 7, 4, 0, 0, 0, 0, time.UTC), "C-1", "application", nirnay.Decline)
+	for _, r := range []*Record{now, far} {
+		r.Body = body
+	}
+	if err := insertRecords(ctx, db, []*Record{now, far}, false); err != nil {
+		t.Fatal(err)
+	}
+	l := &Log{db: db}
+	for _, r := range []*Record{now, far} {
+		var method string
+		if err := db.Reader().QueryRowContext(ctx, `SELECT coalesce(pg_column_compression(body), 'none') FROM decisions WHERE id = $1`, r.ID).Scan(&method); err != nil || method != "lz4" {
+			t.Errorf("body of %s (decided %s) compressed with %q (%v); want lz4", r.ID, r.DecidedAt.Format("2006-01"), method, err)
+		}
+		if got, err := l.getHot(ctx, r.ID); err != nil || string(got.Body) != string(body) {
+			t.Errorf("get %s: %v; want its body as shipped", r.ID, err)
+		}
 	}
 }
