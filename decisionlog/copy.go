@@ -12,10 +12,10 @@ import (
 
 // insertCopy is insertRecords on PostgreSQL: the batch's decisions and
 // then their rule rows, each with one COPY into the partitioned parent
-// (PostgreSQL routes each row to its month). It ships twice the decisions
-// a second of the multi-row inserts it replaced (docs/data-model.md,
-// Shipping): one stream of binary rows and no 2,400-parameter statement
-// to bind, and PostgreSQL's batched heap inserts. COPY skips no row: when
+// (PostgreSQL routes each row to its month). It ships about twice as many
+// decisions a second as the multi-row inserts it replaced
+// (docs/data-model.md, Shipping): one stream of binary rows, no statement
+// of 2,400 parameters to bind, and PostgreSQL's batched heap inserts. COPY skips no row: when
 // any row of the batch is there already the copy fails with
 // errShippedBefore and writes nothing, and insertRecords writes the batch
 // with insertMultiRow instead. The columns are named, the instants bound
