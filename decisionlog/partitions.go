@@ -99,13 +99,15 @@ func (l *Log) EnsurePartitions(ctx context.Context, now time.Time, ahead int) ([
 }
 
 // ensureMonths creates the partitions of months that do not exist yet, in
-// one transaction. A partition is made as a table like its parent, then
-// attached: attaching locks the parent SHARE UPDATE EXCLUSIVE, so reads
-// and shipping go on meanwhile (CREATE TABLE … PARTITION OF would lock it
-// ACCESS EXCLUSIVE). A lock wait over lockWait gives up (and the caller
-// retries) rather than queue every reader of the table behind it. A month
-// whose partition exists but is detached (an archive run is exporting it)
-// is an error: its rows wait until the archive run has dropped it.
+// one transaction. A partition is made as a table like its parent (its
+// defaults, constraints and the body's compression, lz4 from migration
+// 19), then attached: attaching locks the parent SHARE UPDATE EXCLUSIVE,
+// so reads and shipping go on meanwhile (CREATE TABLE … PARTITION OF
+// would lock it ACCESS EXCLUSIVE). A lock wait over lockWait gives up (and
+// the caller retries) rather than queue every reader of the table behind
+// it. A month whose partition exists but is detached (an archive run is
+// exporting it) is an error: its rows wait until the archive run has
+// dropped it.
 func ensureMonths(ctx context.Context, db *store.DB, months []time.Time) (created []string, err error) {
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
 		created = created[:0]
@@ -132,7 +134,7 @@ func ensureMonths(ctx context.Context, db *store.DB, months []time.Time) (create
 					return fmt.Errorf("partition %s.%s is detached (being archived); its rows ship once the archive run has dropped it", schema, name)
 				}
 				part, parent := qualified(schema, name), qualified(schema, table)
-				if _, err := tx.ExecContext(ctx, `CREATE TABLE `+part+` (LIKE `+parent+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
+				if _, err := tx.ExecContext(ctx, `CREATE TABLE `+part+` (LIKE `+parent+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING COMPRESSION)`); err != nil {
 					return fmt.Errorf("create %s: %w", name, err)
 				}
 				if _, err := tx.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s')`,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -24,39 +25,51 @@ import (
 type ShipHook func(ctx context.Context, tx *sql.Tx, recs []*Record) error
 
 // insertRecords writes a batch in one transaction: row by row through
-// prepared statements on SQLite (insertPrepared), with multi-row inserts on
-// PostgreSQL (insertMultiRow); records already present (by id) are left as
-// they are, so shipping the same record twice is harmless. On PostgreSQL a
-// batch holding a month that has no partition yet creates it and is
-// written again, so the shipper never stops for a missing partition. The
-// hooks run in the same transaction, after the rows.
+// prepared statements on SQLite (insertPrepared); on PostgreSQL with COPY
+// (insertCopy), and with multi-row inserts (insertMultiRow) for a batch
+// some of whose rows are there already. Records already present (by id)
+// are left as they are, so shipping the same record twice is harmless. On
+// PostgreSQL a batch holding a month that has no partition yet creates it
+// and is written again, so the shipper never stops for a missing
+// partition. The hooks run in the same transaction, after the rows.
 func insertRecords(ctx context.Context, db *store.DB, recs []*Record, pace bool, hooks ...ShipHook) error {
 	if db.Dialect == store.SQLite {
 		// A local file cannot hang; without a cancellable context the
 		// driver does not start a watcher goroutine for every statement.
 		return insertPrepared(context.WithoutCancel(ctx), db, recs, pace, hooks)
 	}
-	err := insertMultiRow(ctx, db, recs, hooks)
-	if !isNoPartition(err) {
-		return err
-	}
-	months := make([]time.Time, 0, 1)
-	for _, r := range recs {
-		if m := monthOf(r.DecidedAt); !slices.Contains(months, m) {
-			months = append(months, m)
+	write, created := insertCopy, false
+	for {
+		err := write(ctx, db, recs, hooks)
+		switch {
+		case errors.Is(err, errShippedBefore):
+			// Some of the batch is in already (shipped before a crash
+			// lost the checkpoint, or by another instance): COPY refused
+			// the batch; the inserts skip what is there.
+			write = insertMultiRow
+		case isNoPartition(err) && !created:
+			months := make([]time.Time, 0, 1)
+			for _, r := range recs {
+				if m := monthOf(r.DecidedAt); !slices.Contains(months, m) {
+					months = append(months, m)
+				}
+			}
+			if _, err := ensureMonths(ctx, db, months); err != nil {
+				return fmt.Errorf("create decision partitions: %w", err)
+			}
+			created = true
+		default:
+			return err
 		}
 	}
-	if _, err := ensureMonths(ctx, db, months); err != nil {
-		return fmt.Errorf("create decision partitions: %w", err)
-	}
-	return insertMultiRow(ctx, db, recs, hooks)
 }
 
-// insertMultiRow is insertRecords on PostgreSQL: a statement per chunk of
-// decisions and per 500 rule rows. A row that is there already (the key:
-// (id, decided_at) for a decision, (rule_id, decided_at, decision_id) for a
-// rule row) is skipped; the statements name no key, so they also run on a
-// database a release before migration 16 left (keyed by id).
+// insertMultiRow is insertRecords on PostgreSQL for a batch some of whose
+// rows are there already: a statement per chunk of decisions and per 500
+// rule rows. A row that is there already (the key: (id, decided_at) for a
+// decision, (rule_id, decided_at, decision_id) for a rule row) is skipped;
+// the statements name no key, so they also run on a database a release
+// before migration 16 left (keyed by id).
 func insertMultiRow(ctx context.Context, db *store.DB, recs []*Record, hooks []ShipHook) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		if err := insertTx(ctx, tx, db.Dialect, recs); err != nil {

@@ -191,7 +191,13 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return Translate(err)
 	}
-	if err := fn(tx); err != nil {
+	return finish(tx, fn(tx))
+}
+
+// finish ends tx after fn returned err: rolled back with err's domain
+// error (a broken constraint), or committed when err is nil.
+func finish(tx *sql.Tx, err error) error {
+	if err != nil {
 		_ = tx.Rollback()
 		if v := violation(err); v != nil && !hasKind(err) {
 			return v
