@@ -137,7 +137,7 @@ func TestShipBeforeMigration16(t *testing.T) {
 }
 
 // TestBodiesCompressedWithLz4: on PostgreSQL a body large enough to be
-// compressed is compressed with lz4 (migration 19), in a month partition
+// compressed is compressed with lz4 (migration 20), in a month partition
 // the migrations made and in one the shipper made on demand, and reads
 // back with its bytes.
 func TestBodiesCompressedWithLz4(t *testing.T) {
