@@ -96,7 +96,7 @@ func TestPANSandboxOutcomesAndFeatures(t *testing.T) {
 			{"ABCPE1234F", "Asha Rao", kyc.StatusVerified, "", "valid", true, true, 100},
 			{"ABCPE1234X", "Asha Rao", kyc.StatusFailed, "pan_deactivated", "deactivated", true, true, 100},
 			{"ABCPE1234Z", "Asha Rao", kyc.StatusFailed, "pan_fake", "fake", true, true, 100},
-			{"ABCPE1237F", "Asha Rao", kyc.StatusVerified, "", "valid", true, true, 0},   // name on record differs
+			{"ABCPE1237F", "Asha Rao", kyc.StatusVerified, "", "valid", true, true, 0},    // name on record differs
 			{"ABCPE1236F", "Asha Rao", kyc.StatusVerified, "", "valid", true, false, 100}, // DOB differs
 			{"ABCPE1239F", "Asha Rao", kyc.StatusVerified, "", "valid", false, true, 100}, // not seeded with Aadhaar
 		} {
