@@ -44,7 +44,9 @@ type listedName struct {
 
 // NewIndex builds an index of entries scored by match, a hit being a score
 // of threshold or more. An entry's date of birth that does not parse
-// counts as unknown (Import keeps only ones that do).
+// counts as unknown (Import keeps only ones that do). The index holds each
+// list at the highest Revision among its entries (Service.Index sets the
+// lists' own revisions).
 func NewIndex(match MatchFunc, threshold float64, entries []Listed) *Index {
 	ix := &Index{match: match, threshold: threshold, revisions: map[string]int64{},
 		entries: make([]indexed, 0, len(entries)), postings: map[string][]int32{}}

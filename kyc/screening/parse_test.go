@@ -31,6 +31,7 @@ func TestParseUNSample(t *testing.T) {
 			Note: "UN Testland; listed 2020-09-30; nationality Testland, Otherland"},
 		{Ref: "TSi.003", Kind: screening.KindIndividual, Name: "PRIYAMVADA TELANGKAR", Aliases: []string{}, DOB: "1980/1983",
 			Note: "UN Testland; listed 2022-01-05"},
+		// One of its dates of birth cannot be read: it matches on its name alone.
 		{Ref: "TSi.004", Kind: screening.KindIndividual, Name: "Anaïs Quellard-Moreau", Aliases: []string{},
 			Note: "UN Otherland; listed 2023-07-19"},
 		{Ref: "TSe.001", Kind: screening.KindEntity, Name: "NORTHERN CRESCENT TRADING COMPANY",
@@ -71,6 +72,9 @@ func TestParseUNErrors(t *testing.T) {
 		{"nested too deep", head + "<INDIVIDUAL>" + strings.Repeat("<X>", 40) + strings.Repeat("</X>", 40) + "</INDIVIDUAL>" + tail,
 			nirnay.KindInvalid, "line 4, column 103", "nested more than 32 deep"},
 		{"text too long", head + person("TSi.1", strings.Repeat("A", 70<<10)) + tail, nirnay.KindInvalid, "line 4, column 71747", "more than 65536 bytes of text"},
+		{"too many aliases", head + "<INDIVIDUAL><REFERENCE_NUMBER>TSi.1</REFERENCE_NUMBER><FIRST_NAME>A</FIRST_NAME>" +
+			strings.Repeat("<INDIVIDUAL_ALIAS><ALIAS_NAME>B C</ALIAS_NAME></INDIVIDUAL_ALIAS>", 201) + "</INDIVIDUAL>" + tail,
+			nirnay.KindInvalid, "line 4, column 13099", "more than 200 aliases"},
 		{"name too long", head + person("TSi.1", strings.Repeat("A", 600)) + tail, nirnay.KindInvalid, "line 4 (TSi.1).name", "at most 512"},
 		{"a second root", head + person("TSi.1", "ASHA") + tail + "<CONSOLIDATED_LIST/>", nirnay.KindInvalid, "line 7, column 21", "a second element"},
 		{"undeclared entity", head + person("TSi.1", "A&nbsp;B") + tail, nirnay.KindInvalid, "line 4 (byte 146)", "invalid character entity &nbsp;"},

@@ -24,15 +24,15 @@ import (
 //     one-word alias of QUALITY Low (a nickname that would match every
 //     customer of that given name);
 //   - DOB: every INDIVIDUAL_DATE_OF_BIRTH as a day (DATE), a year (YEAR)
-//     or a range (FROM_YEAR/TO_YEAR), whatever its TYPE_OF_DATE; one
-//     that is none of those is left out, and the entry then matches on
-//     its name alone;
+//     or a range (FROM_YEAR/TO_YEAR), whatever its TYPE_OF_DATE; when one
+//     is none of those the whole date of birth is unknown, and the entry
+//     matches on its name alone;
 //   - Note: UN_LIST_TYPE, LISTED_ON and NATIONALITY/VALUE.
 //
 // Other elements (DATAID, VERSIONNUM, COMMENTS1, addresses, documents …)
 // are read past. Limits: MaxListBytes of input, MaxEntries records, 32
-// levels of nesting, 64 KiB of text in one element, and the limits of an
-// Entry. Errors are KindInvalid naming the line (and for malformed XML the
+// levels of nesting, 64 KiB of text in one element, MaxAliases aliases an
+// entry, and the limits of an Entry. Errors are KindInvalid naming the line (and for malformed XML the
 // byte offset), KindTooLarge past MaxListBytes; a list with no record at
 // all is an error too (a truncated download must not empty the list).
 func ParseUN(r io.Reader) ([]Entry, error) { return parseUN(r, MaxListBytes) }
@@ -286,13 +286,16 @@ func (p *unParser) field(rec *record, f xml.StartElement) error {
 			rec.nationality = append(rec.nationality, g["VALUE"]...)
 		}
 	case "INDIVIDUAL_ALIAS", "ENTITY_ALIAS":
+		if len(rec.aliases) == MaxAliases {
+			return p.at("more than %d aliases in one entry", MaxAliases)
+		}
 		var g map[string][]string
-		if g, err = p.group(); err == nil && len(rec.aliases) <= MaxAliases {
+		if g, err = p.group(); err == nil {
 			rec.aliases = append(rec.aliases, g)
 		}
 	case "INDIVIDUAL_DATE_OF_BIRTH":
 		var g map[string][]string
-		if g, err = p.group(); err == nil && len(rec.dobs) < maxDOBParts {
+		if g, err = p.group(); err == nil && len(rec.dobs) <= maxDOBParts {
 			rec.dobs = append(rec.dobs, g)
 		}
 	default:
@@ -327,18 +330,7 @@ func (rec *record) entry() (Entry, error) {
 		}
 		e.Aliases = append(e.Aliases, name)
 	}
-	var dobs []string
-	for _, d := range rec.dobs {
-		for _, part := range []string{dayOf10(first(d["DATE"])), first(d["YEAR"]), yearRange(first(d["FROM_YEAR"]), first(d["TO_YEAR"]))} {
-			if _, ok := parseDOBPart(part); ok && part != "" {
-				if !slices.Contains(dobs, part) {
-					dobs = append(dobs, part)
-				}
-				break
-			}
-		}
-	}
-	e.DOB = strings.Join(dobs, ";")
+	e.DOB = rec.dob()
 	var note []string
 	if v := rec.fields["UN_LIST_TYPE"]; v != "" {
 		note = append(note, "UN "+v)
@@ -351,6 +343,37 @@ func (rec *record) entry() (Entry, error) {
 	}
 	e.Note = truncate(strings.Join(note, "; "), MaxNoteBytes)
 	return canonical(e, fmt.Sprintf("%s (%s)", where, clip(e.Ref)))
+}
+
+// dob is the record's date of birth: every INDIVIDUAL_DATE_OF_BIRTH as a
+// day, a year or a range of years. When one of them gives a date that is
+// none of these, or there are more than maxDOBParts, the date of birth is
+// unknown ("") — the entry then matches on its name alone, rather than
+// being cleared by the parts that could be read.
+func (rec *record) dob() string {
+	if len(rec.dobs) > maxDOBParts {
+		return ""
+	}
+	var parts []string
+	for _, d := range rec.dobs {
+		if len(d["DATE"])+len(d["YEAR"])+len(d["FROM_YEAR"])+len(d["TO_YEAR"]) == 0 {
+			continue // an empty element
+		}
+		part := ""
+		for _, p := range []string{dayOf10(first(d["DATE"])), first(d["YEAR"]), yearRange(first(d["FROM_YEAR"]), first(d["TO_YEAR"]))} {
+			if _, ok := parseDOBPart(p); ok && p != "" {
+				part = p
+				break
+			}
+		}
+		if part == "" {
+			return ""
+		}
+		if !slices.Contains(parts, part) {
+			parts = append(parts, part)
+		}
+	}
+	return strings.Join(parts, ";")
 }
 
 func first(s []string) string {
