@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/kyc"
+	"github.com/nirnay/nirnay/kyc/screening"
 	"github.com/nirnay/nirnay/pii"
 )
 
@@ -24,6 +26,9 @@ type KYCService interface {
 	CheckAadhaarOffline(ctx context.Context, customerID string, in kyc.AadhaarInput) (*kyc.Evidence, error)
 	List(ctx context.Context, customerID string) ([]*kyc.Evidence, error)
 	Journey(ctx context.Context, customerID string, from, to time.Time, limit int) ([]*kyc.Evidence, error)
+	CheckScreening(ctx context.Context, customerID string, in kyc.ScreeningInput) (*kyc.Evidence, error)
+	ImportScreeningList(ctx context.Context, list, format string, body io.Reader) (screening.ImportResult, error)
+	ScreeningLists(ctx context.Context) ([]screening.List, error)
 	SetRisk(ctx context.Context, customerID string, risk kyc.Risk) error
 	Tasks(ctx context.Context, status string, limit int) ([]kyc.Task, error)
 }
@@ -41,6 +46,8 @@ const maxAadhaarZip = 6 << 20
 //	GET  /v1/customers/{id}/kyc           {"items": [evidence]}, oldest first; ops, analyst, approver, service (its own customer), admin
 //	PUT  /v1/customers/{id}/kyc/risk      {"risk_category": "low" | "medium" | "high"}: when re-KYC is due; ops, admin
 //	GET  /v1/kyc/tasks?status=&limit=     re-KYC tasks the day end raised, oldest due first; ops, admin
+//	PUT  /v1/kyc/screening-lists/{name}?format=un|local   the list's whole content (UN XML or CSV); every customer is re-screened against what it added; analyst, ops, admin
+//	GET  /v1/kyc/screening-lists          the lists with their revisions; analyst, ops, admin
 func (s *Server) MountKYC(svc KYCService) {
 	h := &kycHandlers{svc: svc}
 	s.AddJourneySource(h.journey)
@@ -50,6 +57,9 @@ func (s *Server) MountKYC(svc KYCService) {
 	g.GET("/customers/:id/kyc", allow(RoleOps, RoleAnalyst, RoleApprover, RoleService), h.list)
 	g.PUT("/customers/:id/kyc/risk", allow(RoleOps), h.setRisk)
 	g.GET("/kyc/tasks", allow(RoleOps), h.tasks)
+	g.PUT("/kyc/screening-lists/:name", allow(RoleAnalyst, RoleOps), h.importList)
+	s.routeBodyLimit("/v1/kyc/screening-lists/:name", screening.MaxListBytes)
+	g.GET("/kyc/screening-lists", allow(RoleAnalyst, RoleOps), h.lists)
 }
 
 func (h *kycHandlers) check(c *gin.Context) {
@@ -67,6 +77,8 @@ func (h *kycHandlers) check(c *gin.Context) {
 		bindReply(c, http.StatusCreated, func(in kyc.CKYCInput) (any, error) { return view(h.svc.CheckCKYC(ctx, id, in)) })
 	case kyc.CheckVideo:
 		bindReply(c, http.StatusCreated, func(in kyc.VideoInput) (any, error) { return view(h.svc.CheckVideo(ctx, id, in)) })
+	case kyc.CheckScreening:
+		bindReply(c, http.StatusCreated, func(in kyc.ScreeningInput) (any, error) { return view(h.svc.CheckScreening(ctx, id, in)) })
 	case kyc.CheckAadhaar:
 		in, err := aadhaarForm(c)
 		if err != nil {
@@ -183,4 +195,24 @@ func (h *kycHandlers) tasks(c *gin.Context) {
 	}
 	items, err := h.svc.Tasks(c.Request.Context(), status, limit)
 	reply(c, http.StatusOK, gin.H{"items": orEmpty(items)}, err)
+}
+
+func (h *kycHandlers) importList(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	res, err := h.svc.ImportScreeningList(c.Request.Context(), c.Param("name"), c.Query("format"), bytes.NewReader(body))
+	reply(c, http.StatusOK, gin.H{"list": c.Param("name"), "revision": res.Revision, "added": res.Added, "changed": res.Changed,
+		"removed": res.Removed, "unchanged": res.Unchanged}, err)
+}
+
+func (h *kycHandlers) lists(c *gin.Context) {
+	ls, err := h.svc.ScreeningLists(c.Request.Context())
+	items := make([]gin.H, 0, len(ls))
+	for _, l := range ls {
+		items = append(items, gin.H{"name": l.Name, "revision": l.Revision, "entries": l.Entries, "rescreened_revision": l.RescreenedRevision})
+	}
+	reply(c, http.StatusOK, gin.H{"items": items}, err)
 }

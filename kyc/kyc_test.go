@@ -13,7 +13,9 @@ import (
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/kyc"
+	"github.com/nirnay/nirnay/kyc/names"
 	"github.com/nirnay/nirnay/kyc/okyc"
+	"github.com/nirnay/nirnay/kyc/screening"
 	"github.com/nirnay/nirnay/policies"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/store"
@@ -439,6 +441,63 @@ func TestReKYCTasksByRiskCategory(t *testing.T) {
 		complete("C-high")
 		if open, _ := e.svc.Tasks(e.ctx, "open", 10); len(open) != 0 {
 			t.Errorf("after re-KYC: open tasks %+v, want none", open)
+		}
+	})
+}
+
+func TestScreeningAndRescreeningRaiseEachHitOnce(t *testing.T) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		scr, err := screening.New(db, screening.Options{Match: kyc.NameScore, Threshold: names.DefaultThreshold, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var raised []string
+		svc, err := kyc.New(kyc.Config{DB: db, Features: e.src, Now: e.clk.Now, Logger: slog.New(slog.DiscardHandler), Screening: scr,
+			OnScreeningHit: func(_ context.Context, customerID, panHash string, h screening.Hit) error {
+				raised = append(raised, customerID+"/"+h.Ref+"/"+panHash[:8])
+				return nil
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.ImportScreeningList(e.ctx, "local", "local", strings.NewReader("ref,name,aliases,dob,note\nL-1,Suresh Kumar Verma,,1970,\n")); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ cust, pan, name string }{{"C-asha", "ABCPE1234F", "Asha Rao"}, {"C-other", "ABCPE1235F", "Meera Nair"}} {
+			if _, err := svc.CheckPAN(e.ctx, c.cust, kyc.PANInput{PAN: c.pan, Name: c.name, DOB: "1990-04-01"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ev, err := svc.CheckScreening(e.ctx, "C-asha", kyc.ScreeningInput{})
+		if err != nil || ev.Status != kyc.StatusVerified || len(ev.Result["hits"].([]map[string]any)) != 0 {
+			t.Fatalf("screening Asha Rao: %+v %v, want verified with no hits", ev, err)
+		}
+		if got := e.feature(t, "customer", "C-asha", "pep_sanctions_hit"); got != false {
+			t.Errorf("pep_sanctions_hit %v, want false", got)
+		}
+		// The list gains "Asha Rao" born 1990: re-screening finds her, not Meera.
+		svc.Rescreens(e.ctx) // nothing pending yet
+		if len(raised) != 0 {
+			t.Fatalf("raised %v before any change", raised)
+		}
+		if _, err := scr.Import(e.ctx, "local", []screening.Entry{{Ref: "L-1", Name: "Suresh Kumar Verma", DOB: "1970"}, {Ref: "L-2", Name: "ASHA RAO", DOB: "1990"}}); err != nil {
+			t.Fatal(err)
+		}
+		svc.Rescreens(e.ctx)
+		svc.Rescreens(e.ctx) // again: nothing new
+		if len(raised) != 1 || !strings.HasPrefix(raised[0], "C-asha/L-2/"+kyc.SubjectHash("pan", "ABCPE1234F")[:8]) {
+			t.Fatalf("raised %v, want one hit of C-asha on L-2 with her pan_hash", raised)
+		}
+		if got := e.feature(t, "customer", "C-asha", "pep_sanctions_hit"); got != true {
+			t.Errorf("pep_sanctions_hit after the hit %v, want true", got)
+		}
+		all, _ := svc.List(e.ctx, "C-asha")
+		if last := all[len(all)-1]; last.Check != kyc.CheckScreening || last.Result["trigger"] != "rescreening" {
+			t.Errorf("last evidence %+v, want the re-screening's", last)
+		}
+		if _, err := svc.CheckScreening(e.ctx, "C-nobody", kyc.ScreeningInput{}); !nirnay.IsKind(err, nirnay.KindUnprocessable) {
+			t.Errorf("screening a customer without a name: %v, want unprocessable", err)
 		}
 	})
 }

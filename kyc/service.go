@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/nirnay/nirnay"
@@ -14,6 +15,7 @@ import (
 	"github.com/nirnay/nirnay/internal/ids"
 	"github.com/nirnay/nirnay/kyc/names"
 	"github.com/nirnay/nirnay/kyc/okyc"
+	"github.com/nirnay/nirnay/kyc/screening"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/store"
 )
@@ -25,6 +27,10 @@ type FeatureWriter interface {
 
 // NameMatcher scores two renderings of a person's name in [0, 1].
 type NameMatcher func(a, b string) float64
+
+// NameScore is the default NameMatcher, package names' score; names match
+// at names.DefaultThreshold or above.
+func NameScore(a, b string) float64 { return names.Match(a, b).Value }
 
 // Config configures a Service. Zero values take the defaults.
 type Config struct {
@@ -40,6 +46,11 @@ type Config struct {
 	UIDAICerts []*x509.Certificate
 	// OKYCMaxAge is how old an offline e-KYC file may be; default 72 h.
 	OKYCMaxAge time.Duration
+	// Screening, when set, is the sanctions lists the screening check and
+	// the re-screenings use (package screening).
+	Screening *screening.Service
+	// OnScreeningHit raises the review case of a hit a re-screening found.
+	OnScreeningHit ScreeningHit
 	// ReKYC is how long after completion KYC is due again, by risk
 	// category; defaults DefaultReKYC (each category missing takes its
 	// default).
@@ -65,6 +76,10 @@ type Service struct {
 	uidaiCerts []*x509.Certificate
 	okycMaxAge time.Duration
 	rekyc      map[Risk]time.Duration
+	screen     *screening.Service
+	onHit      ScreeningHit
+	rescreenMu sync.Mutex
+	wake       chan struct{} // an import asks RunRescreens to run
 	validity   map[Check]time.Duration
 	now        func() time.Time
 	ids        *ids.Generator
@@ -126,7 +141,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("kyc: New needs a DB and a FeatureWriter")
 	}
 	if cfg.Match == nil {
-		cfg.Match = func(a, b string) float64 { return names.Match(a, b).Value }
+		cfg.Match = NameScore
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -167,7 +182,7 @@ func New(cfg Config) (*Service, error) {
 		validity[c] = d
 	}
 	return &Service{db: cfg.DB, features: cfg.Features, match: cfg.Match, pan: cfg.PAN, bank: cfg.Bank, ckyc: cfg.CKYC,
-		uidaiCerts: cfg.UIDAICerts, okycMaxAge: cfg.OKYCMaxAge, rekyc: rekyc, validity: validity, now: cfg.Now, ids: ids.New(cfg.Now), log: cfg.Logger}, nil
+		uidaiCerts: cfg.UIDAICerts, okycMaxAge: cfg.OKYCMaxAge, rekyc: rekyc, screen: cfg.Screening, onHit: cfg.OnScreeningHit, wake: make(chan struct{}, 1), validity: validity, now: cfg.Now, ids: ids.New(cfg.Now), log: cfg.Logger}, nil
 }
 
 // List returns the customer's evidence, oldest first (at most 1,000).

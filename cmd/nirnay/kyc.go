@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/kyc/okyc"
+	"github.com/nirnay/nirnay/kyc/screening"
 )
 
 func newKYCCmd() *cobra.Command {
@@ -61,4 +64,23 @@ fictitious: only its last four digits (--last4) are in the file.`,
 	f.StringVar(&at, "generated-at", "", "the file's time, RFC 3339 (default now)")
 	f.StringVar(&out, "out", "", "ZIP file to write (required)")
 	return cmd
+}
+
+// screeningHit raises the review case of a sanctions hit a re-screening
+// found: it decides the customer's kyc step again (request id
+// rescreen/<hit id>, so a retry is the same decision), whose policy refers
+// a customer with pep_sanctions_hit to review; the referred decision's
+// case is opened as it ships (package cases).
+func (s *service) screeningHit(ctx context.Context, customerID, panHash string, h screening.Hit) error {
+	input := map[string]any{"trigger": "rescreening", "screening_list": h.List, "screening_ref": h.Ref}
+	if panHash != "" {
+		input["pan_hash"] = panHash
+	}
+	res, err := s.decide.Decide(ctx, engine.Request{RequestID: "rescreen/" + h.ID, CustomerID: customerID, Step: "kyc", Input: input})
+	if err != nil {
+		return err
+	}
+	s.log.Info("kyc: re-screening hit decided", "customer_id", customerID, "list", h.List, "ref", h.Ref,
+		"decision_id", res.Decision.DecisionID, "outcome", res.Decision.Outcome)
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nirnay/nirnay/kyc/okyc"
 )
@@ -137,9 +138,38 @@ func TestDemoKYCJourney(t *testing.T) {
 		t.Fatalf("kyc step after PAN, offline e-KYC, selfie and bank account: %v, want approve", dec)
 	}
 
+	// The lender's own list gains her name: the re-screening finds her,
+	// records the hit and decides her kyc step again, which refers it to a
+	// review case.
+	req, _ := http.NewRequest("PUT", d.url+"/v1/kyc/screening-lists/local?format=local", strings.NewReader("ref,name,aliases,dob,note\nL-9,ASHA RAO,,1990,planted\n"))
+	req.Header.Set("Authorization", "Bearer demo-analyst-key")
+	req.Header.Set("Content-Type", "text/csv")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("import a local screening list: status %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		cases := d.must(http.StatusOK, "GET", "/v1/cases?customer_id="+cust, "ops", "", nil)["items"].([]any)
+		if len(cases) == 1 {
+			if r := cases[0].(map[string]any)["reasons"].([]any); len(r) == 0 || r[0] != "SANCTIONS_SCREENING_HIT" {
+				t.Errorf("the re-screening's case has reasons %v, want SANCTIONS_SCREENING_HIT", r)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("20 s after the list import, %d cases for %s, want one from the re-screening", len(cases), cust)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	items := d.must(http.StatusOK, "GET", "/v1/customers/"+cust+"/kyc", "ops", "", nil)["items"].([]any)
-	if len(items) != 6 {
-		t.Errorf("%d evidence records, want 6 (PAN, three failed uploads, the verified one, bank)", len(items))
+	if len(items) != 7 {
+		t.Errorf("%d evidence records, want 7 (PAN, three failed uploads, the verified one, bank, the re-screening)", len(items))
 	}
 	journey := d.must(http.StatusOK, "GET", "/v1/customers/"+cust+"/journey", "ops", "", nil)["items"].([]any)
 	kycItems := 0

@@ -22,8 +22,10 @@ import (
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/governance"
 	"github.com/nirnay/nirnay/kyc"
+	"github.com/nirnay/nirnay/kyc/names"
 	"github.com/nirnay/nirnay/kyc/okyc"
 	"github.com/nirnay/nirnay/kyc/providers"
+	"github.com/nirnay/nirnay/kyc/screening"
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/lists"
@@ -181,8 +183,12 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	if err != nil {
 		return nil, err
 	}
+	scr, err := screening.New(db, screening.Options{Match: kyc.NameScore, Threshold: names.DefaultThreshold, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("screening: %w", err)
+	}
 	if s.kyc, err = kyc.New(kyc.Config{DB: db, Features: s.features, UIDAICerts: certs, Logger: log,
-		PAN: kyc.NewPANBatcher(pan, 0), Bank: bank}); err != nil {
+		PAN: kyc.NewPANBatcher(pan, 0), Bank: bank, Screening: scr, OnScreeningHit: s.screeningHit}); err != nil {
 		return nil, fmt.Errorf("kyc: %w", err)
 	}
 	srv.MountKYC(s.kyc)
@@ -222,6 +228,7 @@ func (s *service) run(ctx context.Context) (stop func()) {
 		func() { s.velocity.Run(ctx) },
 		func() { consume.Run(ctx, s.consume) },
 		func() { s.declog.Run(ctx) },
+		func() { s.kyc.RunRescreens(ctx) },
 		func() {
 			// PostgreSQL LISTEN: policy changes made on other instances apply here at once.
 			if err := s.gov.Listen(ctx); err != nil && ctx.Err() == nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nirnay/nirnay/kyc/names"
 	"github.com/nirnay/nirnay/kyc/screening"
 )
 
@@ -77,7 +78,17 @@ func TestIndexScoresOnlyTheBlockedNames(t *testing.T) {
 // TestBlockingKeepsTheMatchersHits screens spelling variants of listed
 // names and checks that the index finds every entry that scoring every
 // listed name (no blocking) finds: blocking loses no hit of this matcher.
+// TestBlockingKeepsTheMatchersHits: for the tests' matcher and for the
+// production one (kyc/names at its default threshold), screening through
+// the index finds exactly what scoring every listed name finds.
 func TestBlockingKeepsTheMatchersHits(t *testing.T) {
+	t.Run("test-matcher", func(t *testing.T) { blockingKeepsHits(t, testMatch, threshold, 900) })
+	t.Run("kyc-names", func(t *testing.T) {
+		blockingKeepsHits(t, func(a, b string) float64 { return names.Match(a, b).Value }, names.DefaultThreshold, 500)
+	})
+}
+
+func blockingKeepsHits(t *testing.T, testMatch screening.MatchFunc, threshold float64, minHits int) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	entries := syntheticList(rng, 300, "SYN")
 	ix := screening.NewIndex(testMatch, threshold, listedOn("un", 1, entries))
@@ -113,7 +124,7 @@ func TestBlockingKeepsTheMatchersHits(t *testing.T) {
 		}
 	}
 	t.Logf("%d screens with a hit, %d differ from scoring every name", hits, missed)
-	if hits < 900 {
+	if hits < minHits {
 		t.Errorf("only %d of the screens had a hit; the variants are too far to test blocking", hits)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay/internal/testenv"
+	"github.com/nirnay/nirnay/kyc/names"
 	"github.com/nirnay/nirnay/kyc/screening"
 )
 
@@ -95,8 +96,9 @@ func BenchmarkRescreen(b *testing.B) {
 				be = testenv.Backend{URL: testenv.Postgres(b)}
 			}
 			db := be.Migrated(b)
-			c := &counting{match: testMatch}
-			s := newService(b, db, func(o *screening.Options) { o.Match, o.Now = c.Match, time.Now })
+			// The production matcher (kyc/names) at its threshold.
+			c := &counting{match: func(a, b string) float64 { return names.Match(a, b).Value }}
+			s := newService(b, db, func(o *screening.Options) { o.Match, o.Threshold, o.Now = c.Match, names.DefaultThreshold, time.Now })
 			ctx := context.Background()
 			rng := rand.New(rand.NewPCG(1, 2))
 			list := benchList(rng, listSize, "UN")
