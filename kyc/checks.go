@@ -127,13 +127,23 @@ func (s *Service) CheckPAN(ctx context.Context, customerID string, in PANInput) 
 }
 
 // BankInput is a bank-account check's body: the account number and IFSC
-// and the holder's name as the customer declared it.
+// and the holder's name as the customer declared it (a penny drop). A
+// reverse penny drop (mode "reverse") takes two calls: the first, without
+// an account, answers pending evidence with the UPI intent the customer
+// pays one rupee through; the second (completes: its id) relays the
+// payment provider's report of the account that paid: its number, IFSC and
+// the payer's name at the bank.
 type BankInput struct {
+	Mode          string `json:"mode,omitempty"` // penny_drop (default) | reverse
+	Completes     string `json:"completes,omitempty"`
 	AccountNumber string `json:"account_number"`
 	IFSC          string `json:"ifsc"`
 	Name          string `json:"name"`
 	ConsentRef    string `json:"consent_ref,omitempty"`
 }
+
+// ReverseVPA is the UPI address a sandbox reverse penny drop collects to.
+const ReverseVPA = "verify@nirnay.sandbox"
 
 // CheckBankAccount verifies the account by penny drop. The evidence's
 // subject is the account's account_hash (AccountHash; the result carries
@@ -146,6 +156,16 @@ type BankInput struct {
 // the bank_account: penny_drop_status (success | failed),
 // penny_drop_name_match (0–100), bank_ifsc.
 func (s *Service) CheckBankAccount(ctx context.Context, customerID string, in BankInput) (*Evidence, error) {
+	switch in.Mode {
+	case "", "penny_drop":
+	case "reverse":
+		return s.reversePennyDrop(ctx, customerID, in)
+	default:
+		return nil, nirnay.FieldError("mode", "must be penny_drop or reverse")
+	}
+	if in.Completes != "" {
+		return nil, nirnay.FieldError("completes", "only a reverse penny drop completes an earlier check")
+	}
 	number, ifsc, err := normalizeAccount(in.AccountNumber, in.IFSC)
 	if err != nil {
 		return nil, err
@@ -167,28 +187,71 @@ func (s *Service) CheckBankAccount(ctx context.Context, customerID string, in Ba
 		return s.record(ctx, e, nil)
 	}
 	e.ProviderRef = res.Ref
-	ref, err := s.latestVerifiedName(ctx, customerID)
+	return s.accountVerdict(ctx, e, name, res.Exists, res.Reason, res.NameAtBank, ifsc)
+}
+
+// accountVerdict scores the name at the bank against the PAN's name on
+// record (declared before a PAN check), decides the account evidence e
+// and records it with the bank_account's features.
+func (s *Service) accountVerdict(ctx context.Context, e *Evidence, declared string, exists bool, reason, atBank, ifsc string) (*Evidence, error) {
+	ref, err := s.latestVerifiedName(ctx, e.CustomerID)
 	if err != nil {
 		return nil, err
 	}
 	if ref == "" {
-		ref = name
+		ref = declared
 	}
 	score := 0.0
-	if res.Exists {
-		score = s.match(ref, res.NameAtBank)
-		e.Result["account_holder_name"] = res.NameAtBank
+	if exists {
+		score = s.match(ref, atBank)
+		e.Result["account_holder_name"] = atBank
 	}
 	e.Scores = map[string]float64{"name_match": score}
 	status := "success"
 	switch {
-	case !res.Exists:
-		e.Status, e.Reason, status = StatusFailed, res.Reason, "failed"
+	case !exists:
+		e.Status, e.Reason, status = StatusFailed, reason, "failed"
 	case score < names.DefaultThreshold:
 		e.Status, e.Reason, status = StatusFailed, "name_mismatch", "failed"
 	default:
 		e.Status = StatusVerified
 	}
-	return s.record(ctx, e, []features.Write{{Key: features.EntityKey{Entity: "bank_account", ID: hash},
+	return s.record(ctx, e, []features.Write{{Key: features.EntityKey{Entity: "bank_account", ID: e.SubjectHash},
 		Values: map[string]any{"penny_drop_status": status, "penny_drop_name_match": percent(score), "bank_ifsc": ifsc}}})
+}
+
+// reversePennyDrop is the two calls of a reverse penny drop (BankInput).
+func (s *Service) reversePennyDrop(ctx context.Context, customerID string, in BankInput) (*Evidence, error) {
+	if err := checkConsent(in.ConsentRef); err != nil {
+		return nil, err
+	}
+	if in.Completes == "" {
+		if in.AccountNumber != "" || in.IFSC != "" {
+			return nil, nirnay.FieldError("account_number", "a reverse penny drop learns the account from the payment: start it without one")
+		}
+		ref := s.ids.New("rpd")
+		intent := "upi://pay?pa=" + ReverseVPA + "&pn=Nirnay&am=1.00&cu=INR&tr=" + ref + "&tn=Account%20verification"
+		return s.record(ctx, &Evidence{CustomerID: customerID, Check: CheckBank, Provider: "upi-collect", ProviderRef: ref,
+			Status: StatusPending, ConsentRef: in.ConsentRef, Result: map[string]any{"method": "reverse_penny_drop", "upi_intent": intent}}, nil)
+	}
+	pending, err := s.Get(ctx, customerID, in.Completes)
+	if err != nil {
+		return nil, err
+	}
+	if pending.Check != CheckBank || pending.Status != StatusPending {
+		return nil, nirnay.Errorf(nirnay.KindConflict, "evidence %s is not a pending reverse penny drop", pending.ID)
+	}
+	number, ifsc, err := normalizeAccount(in.AccountNumber, in.IFSC)
+	if err != nil {
+		return nil, err
+	}
+	atBank, err := checkName("name", in.Name)
+	if err != nil {
+		return nil, err
+	}
+	hash := AccountHash(number, ifsc)
+	e := &Evidence{CustomerID: customerID, Check: CheckBank, Provider: pending.Provider, ProviderRef: pending.ProviderRef,
+		SubjectHash: hash, Completes: pending.ID, ConsentRef: in.ConsentRef,
+		Result: map[string]any{"account_number": maskTail(number, 4), "ifsc": ifsc, "account_hash": hash, "method": "reverse_penny_drop"}}
+	return s.accountVerdict(ctx, e, atBank, true, "", atBank, ifsc)
 }

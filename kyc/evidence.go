@@ -18,6 +18,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+
+	"github.com/nirnay/nirnay/pii"
 )
 
 // Check is a kind of KYC check (the {check} of the API path).
@@ -107,4 +109,33 @@ func maskTail(s string, n int) string {
 		return s
 	}
 	return strings.Repeat("X", len(s)-n) + s[len(s)-n:]
+}
+
+// withoutAadhaar is v with every Aadhaar number in its strings masked to
+// the last four digits (pii.TextOf), however deep: what is stored never
+// holds one, whatever a client or a provider put in a name or a note.
+func withoutAadhaar(v any) any {
+	switch x := v.(type) {
+	case string:
+		return pii.TextOf(x, pii.Aadhaar)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = withoutAadhaar(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = withoutAadhaar(e)
+		}
+		return out
+	case []map[string]any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = withoutAadhaar(e)
+		}
+		return out
+	}
+	return v
 }

@@ -470,7 +470,7 @@ func TestScreeningAndRescreeningRaiseEachHitOnce(t *testing.T) {
 			}
 		}
 		ev, err := svc.CheckScreening(e.ctx, "C-asha", kyc.ScreeningInput{})
-		if err != nil || ev.Status != kyc.StatusVerified || len(ev.Result["hits"].([]map[string]any)) != 0 {
+		if err != nil || ev.Status != kyc.StatusVerified || len(ev.Result["hits"].([]any)) != 0 {
 			t.Fatalf("screening Asha Rao: %+v %v, want verified with no hits", ev, err)
 		}
 		if got := e.feature(t, "customer", "C-asha", "pep_sanctions_hit"); got != false {
@@ -498,6 +498,64 @@ func TestScreeningAndRescreeningRaiseEachHitOnce(t *testing.T) {
 		}
 		if _, err := svc.CheckScreening(e.ctx, "C-nobody", kyc.ScreeningInput{}); !nirnay.IsKind(err, nirnay.KindUnprocessable) {
 			t.Errorf("screening a customer without a name: %v, want unprocessable", err)
+		}
+	})
+}
+
+// TestNoAadhaarNumberIsStored: an Aadhaar number a client writes into a
+// name (here one that passes the Verhoeff check) is stored masked to its
+// last four digits.
+func TestNoAadhaarNumberIsStored(t *testing.T) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ev, err := e.svc.CheckPAN(e.ctx, "C-aadhaar", kyc.PANInput{PAN: "ABCPE1234F", Name: "Asha 4918 2736 5013 Rao", DOB: "1990-04-01",
+			ConsentRef: "consent-491827365013"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored string
+		if err := db.Reader().QueryRowContext(e.ctx, `SELECT CAST(result AS TEXT) || coalesce(consent_ref, '') FROM kyc_evidence WHERE id = $1`, ev.ID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(stored, "4918 2736 5013") || strings.Contains(stored, "491827365013") || !strings.Contains(stored, "5013") {
+			t.Errorf("stored %s: want the Aadhaar number masked to its last four digits", stored)
+		}
+	})
+}
+
+func TestReversePennyDropLearnsTheAccountFromThePayment(t *testing.T) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		cust := "C-rpd"
+		if _, err := e.svc.CheckPAN(e.ctx, cust, kyc.PANInput{PAN: "ABCPE1234F", Name: "Asha Rao", DOB: "1990-04-01"}); err != nil {
+			t.Fatal(err)
+		}
+		start, err := e.svc.CheckBankAccount(e.ctx, cust, kyc.BankInput{Mode: "reverse"})
+		if err != nil || start.Status != kyc.StatusPending || !strings.HasPrefix(start.Result["upi_intent"].(string), "upi://pay?pa="+kyc.ReverseVPA) {
+			t.Fatalf("start: %+v %v, want pending with a UPI intent", start, err)
+		}
+		done, err := e.svc.CheckBankAccount(e.ctx, cust, kyc.BankInput{Mode: "reverse", Completes: start.ID,
+			AccountNumber: "123456789012", IFSC: "SBIN0001234", Name: "ASHA RAO"})
+		hash := kyc.AccountHash("123456789012", "SBIN0001234")
+		if err != nil || done.Status != kyc.StatusVerified || done.SubjectHash != hash || done.Completes != start.ID {
+			t.Fatalf("completion: %+v %v, want verified evidence of the paying account completing %s", done, err, start.ID)
+		}
+		if ok, _ := e.svc.VerifiedAccount(e.ctx, cust, hash); !ok {
+			t.Errorf("the paying account is not verified for disbursal")
+		}
+		if _, err := e.svc.CheckBankAccount(e.ctx, cust, kyc.BankInput{Mode: "reverse", Completes: start.ID,
+			AccountNumber: "123456789012", IFSC: "SBIN0001234", Name: "ASHA RAO"}); !nirnay.IsKind(err, nirnay.KindConflict) {
+			t.Errorf("a second completion: %v, want conflict", err)
+		}
+		// Someone else's account paying fails on the name.
+		start2, _ := e.svc.CheckBankAccount(e.ctx, cust, kyc.BankInput{Mode: "reverse"})
+		other, err := e.svc.CheckBankAccount(e.ctx, cust, kyc.BankInput{Mode: "reverse", Completes: start2.ID,
+			AccountNumber: "999456789012", IFSC: "SBIN0001234", Name: "Ramesh Gupta"})
+		if err != nil || other.Status != kyc.StatusFailed || other.Reason != "name_mismatch" {
+			t.Errorf("a payment from Ramesh Gupta's account: %+v %v, want failed name_mismatch", other, err)
+		}
+		if _, err := e.svc.CheckBankAccount(e.ctx, cust, kyc.BankInput{Mode: "sideways"}); !nirnay.IsKind(err, nirnay.KindInvalid) {
+			t.Errorf("an unknown mode: %v, want invalid", err)
 		}
 	})
 }

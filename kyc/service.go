@@ -16,6 +16,7 @@ import (
 	"github.com/nirnay/nirnay/kyc/names"
 	"github.com/nirnay/nirnay/kyc/okyc"
 	"github.com/nirnay/nirnay/kyc/screening"
+	"github.com/nirnay/nirnay/pii"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/store"
 )
@@ -231,6 +232,9 @@ func (s *Service) record(ctx context.Context, e *Evidence, feats []features.Writ
 	if e.Result == nil {
 		e.Result = map[string]any{}
 	}
+	e.Result, _ = withoutAadhaar(e.Result).(map[string]any)
+	e.ProviderRef, e.Reason = pii.TextOf(e.ProviderRef, pii.Aadhaar), pii.TextOf(e.Reason, pii.Aadhaar)
+	e.ConsentRef = pii.TextOf(e.ConsentRef, pii.Aadhaar)
 	if err := insertEvidence(ctx, s.db, e); err != nil {
 		return nil, err
 	}
