@@ -49,28 +49,31 @@ func (SandboxCKYC) Search(_ context.Context, pan string) (CKYCRecord, error) {
 	if len(pan) != 10 || pan[8] == '5' {
 		return CKYCRecord{Ref: "sandbox-ckyc-none"}, nil
 	}
-	sum := sha256.Sum256([]byte("ckyc/" + pan))
+	ref := "sandbox-ckyc-" + SubjectHash("pan", pan)[:20]
+	return CKYCRecord{Found: true, CKYCNumber: sandboxCKYCNumber(ref), Ref: ref}, nil
+}
+
+// sandboxCKYCNumber is the 14-digit CKYC number of a sandbox record.
+func sandboxCKYCNumber(ref string) string {
+	sum := sha256.Sum256([]byte("ckyc/" + ref))
 	num := ""
 	for _, b := range sum[:7] {
 		num += string(rune('0'+b%10)) + string(rune('0'+(b/10)%10))
 	}
-	return CKYCRecord{Found: true, CKYCNumber: num, Ref: "sandbox-ckyc-" + pan}, nil
+	return num
 }
 
 // RequestOTP always "sends" the OTP to XXXXXX1234.
 func (SandboxCKYC) RequestOTP(context.Context, string) (string, error) { return "XXXXXX1234", nil }
 
 // Download accepts the OTP 123456.
-func (s SandboxCKYC) Download(ctx context.Context, ref, otp string) (CKYCRecord, bool, error) {
+func (SandboxCKYC) Download(_ context.Context, ref, otp string) (CKYCRecord, bool, error) {
 	if otp != "123456" {
 		return CKYCRecord{}, false, nil
 	}
-	pan, ok := strings.CutPrefix(ref, "sandbox-ckyc-")
-	if !ok {
+	if !strings.HasPrefix(ref, "sandbox-ckyc-") {
 		return CKYCRecord{}, false, nil
 	}
-	rec, _ := s.Search(ctx, pan)
-	photo := sha256.Sum256([]byte("ckyc-photo/" + pan))
-	rec.Name, rec.DOB, rec.PhotoHash = "", "", hex.EncodeToString(photo[:])
-	return rec, true, nil
+	photo := sha256.Sum256([]byte("ckyc-photo/" + ref))
+	return CKYCRecord{Found: true, CKYCNumber: sandboxCKYCNumber(ref), Ref: ref, PhotoHash: hex.EncodeToString(photo[:])}, true, nil
 }

@@ -131,7 +131,7 @@ func (SandboxPAN) VerifyPANs(_ context.Context, reqs []PANRequest) ([]PANResult,
 	out := make([]PANResult, len(reqs))
 	for i, r := range reqs {
 		p := strings.ToUpper(r.PAN)
-		res := PANResult{PAN: p, Status: PANNotFound, NameMatch: "N", DOBMatch: "N", Ref: "sandbox-" + p}
+		res := PANResult{PAN: p, Status: PANNotFound, NameMatch: "N", DOBMatch: "N", Ref: "sandbox-" + SubjectHash("pan", p)[:16]}
 		if panPattern.MatchString(p) {
 			digit := p[8]
 			res.Status, res.NameOnRecord, res.NameMatch, res.DOBMatch, res.Seeding = PANValid, r.Name, "Y", "Y", SeedingLinked

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay/internal/testenv"
+	"github.com/nirnay/nirnay/kyc/okyc"
 	"github.com/nirnay/nirnay/simulator"
 )
 
@@ -127,6 +128,22 @@ func TestDemoPrivacy(t *testing.T) {
 		t.Fatalf("events: %v; want 3 accepted and ev-priv-4 dead-lettered", rc)
 	}
 
+	// KYC: a PAN check of the planted PAN under a name holding the Aadhaar
+	// number, and an offline e-KYC file carrying the mobile and e-mail.
+	kycBase := "/v1/customers/" + c + "/kyc/"
+	d.must(http.StatusCreated, "POST", kycBase+"pan", "service", "", map[string]any{"pan": plantedPAN, "name": "Priya 4918 2736 5013 Nair",
+		"dob": "1991-02-03", "consent_ref": "consent " + plantedAadhaar})
+	var zip bytes.Buffer
+	if err := okyc.WriteSandbox(&zip, okyc.SandboxParams{Name: "Priya Nair", DOB: "1991-02-03", ShareCode: "7351", Last4: "5013",
+		Mobile: plantedMobile, Email: plantedEmail}); err != nil {
+		t.Fatal(err)
+	}
+	if status, out := d.upload(kycBase+"aadhaar-offline", zip.Bytes(), "7351"); status != http.StatusCreated || out["status"] != "verified" {
+		t.Fatalf("offline e-KYC: %d %v, want verified", status, out)
+	}
+	d.must(http.StatusCreated, "POST", kycBase+"bank-account", "service", "", map[string]any{"account_number": "5013" + plantedMobile,
+		"ifsc": "HDFC0001234", "name": "Priya Nair"})
+
 	// A feature value holding an Aadhaar number is refused, naming it.
 	if status, out := d.call("PUT", "/v1/features/customer/"+c, "service", "", map[string]any{
 		"features": map[string]any{"employment_type": "salaried " + plantedAadhaar}}); status != http.StatusBadRequest || out["field"] != "features.employment_type" {
@@ -150,7 +167,7 @@ func TestDemoPrivacy(t *testing.T) {
 
 	// The API shows the data masked.
 	views := map[string]string{}
-	for _, path := range []string{"/v1/decisions/" + decisionID, "/v1/events/dead-letters", "/v1/customers/" + c + "/journey"} {
+	for _, path := range []string{"/v1/decisions/" + decisionID, "/v1/events/dead-letters", "/v1/customers/" + c + "/journey", "/v1/customers/" + c + "/kyc"} {
 		status, body := rawCall(t, ts.URL, "GET", path, "ops", "kyc-"+plantedAadhaar+"-"+plantedPAN+"-"+plantedMobile)
 		if status != http.StatusOK {
 			t.Fatalf("GET %s: %d %s", path, status, body)
