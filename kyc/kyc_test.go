@@ -3,6 +3,7 @@ package kyc_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"strings"
@@ -558,4 +559,48 @@ func TestReversePennyDropLearnsTheAccountFromThePayment(t *testing.T) {
 			t.Errorf("an unknown mode: %v, want invalid", err)
 		}
 	})
+}
+
+// TestTwoInstancesCompleteAPendingCheckOnce: two services on one
+// PostgreSQL (each its own connection pool) completing the same pending
+// CKYC download at once: exactly one completes it, the other is told it is
+// already completed; both see the same evidence.
+func TestTwoInstancesCompleteAPendingCheckOnce(t *testing.T) {
+	url := testenv.Postgres(t)
+	dbA := testenv.Backend{URL: url}.Migrated(t)
+	dbB := testenv.Backend{URL: url}.Open(t)
+	a, b := newEnv(t, dbA), newEnv(t, dbB)
+	for round := range 5 {
+		cust := fmt.Sprintf("C-two-%d", round)
+		p, err := a.svc.CheckCKYC(a.ctx, cust, kyc.CKYCInput{PAN: "ABCPE1234F"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		for _, e := range []*env{a, b} {
+			go func() {
+				_, err := e.svc.CheckCKYC(e.ctx, cust, kyc.CKYCInput{Completes: p.ID, OTP: "123456"})
+				errs <- err
+			}()
+		}
+		var ok, conflict int
+		for range 2 {
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case nirnay.IsKind(err, nirnay.KindConflict):
+				conflict++
+			default:
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if ok != 1 || conflict != 1 {
+			t.Errorf("round %d: %d completions and %d conflicts, want 1 and 1", round, ok, conflict)
+		}
+		la, _ := a.svc.List(a.ctx, cust)
+		lb, _ := b.svc.List(b.ctx, cust)
+		if len(la) != 2 || len(lb) != 2 {
+			t.Errorf("round %d: instances list %d and %d records, want 2 each", round, len(la), len(lb))
+		}
+	}
 }
