@@ -138,6 +138,19 @@ func TestDemoKYCJourney(t *testing.T) {
 		t.Fatalf("kyc step after PAN, offline e-KYC, selfie and bank account: %v, want approve", dec)
 	}
 
+	// A fake PAN's evidence fails, and the kyc step declines on it.
+	fake := "C-KYC-FAKE-1"
+	fp := d.must(http.StatusCreated, "POST", "/v1/customers/"+fake+"/kyc/pan", "service", "", map[string]any{"pan": "ABCPE1234Z", "name": "Ravi Kumar", "dob": "1985-01-01"})
+	fres, _ := fp["result"].(map[string]any)
+	if fp["status"] != "failed" || fp["reason"] != "pan_fake" {
+		t.Fatalf("fake PAN: %v, want failed pan_fake", fp)
+	}
+	fdec := d.must(http.StatusOK, "POST", "/v1/decisions", "service", "", map[string]any{"request_id": "kyc-" + fake, "customer_id": fake,
+		"step": "kyc", "input": map[string]any{"pan_hash": fres["pan_hash"]}})
+	if reasons, _ := fdec["reasons"].([]any); fdec["outcome"] != "decline" || len(reasons) == 0 || reasons[0] != "PAN_NOT_VALID" {
+		t.Errorf("kyc step with a fake PAN: %v, want decline with PAN_NOT_VALID", fdec)
+	}
+
 	// The lender's own list gains her name: the re-screening finds her,
 	// records the hit and decides her kyc step again, which refers it to a
 	// review case.
