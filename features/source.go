@@ -294,7 +294,7 @@ func (s *Source) Vector(ctx context.Context, req Request) (*Vector, error) {
 	}
 	clockNow := s.clock().UnixNano()
 	mkey, keys, ids := s.keysOf(req)
-	cur := current{s: s, ctx: ctx, keys: &keys, ids: &ids}
+	cur := current{s: s, ctx: ctx, keys: keys, ids: ids}
 	if s.cache != nil && mkey != "" {
 		if m := s.cache.getMerged(mkey, &keys, clockNow); m != nil && cur.all(&m.vers) {
 			s.m.l1Hit.Inc()
@@ -375,8 +375,8 @@ func (s *Source) Vector(ctx context.Context, req Request) (*Vector, error) {
 type current struct {
 	s       *Source
 	ctx     context.Context
-	keys    *[numEntities]string
-	ids     *[numEntities]string
+	keys    [numEntities]string // copies: pointers to Vector's would move them to the heap
+	ids     [numEntities]string
 	fetched bool
 	ok      bool
 	vers    [numEntities]string
@@ -396,8 +396,9 @@ func (c *current) load() bool {
 		}
 	}
 	var vers []string
+	vs := c.s.vstore // the closure captures no part of c, which stays on the stack
 	c.ok = c.s.guarded(c.ctx, len(ks), func(ctx context.Context) (err error) {
-		vers, err = c.s.vstore.versions(ctx, ks)
+		vers, err = vs.versions(ctx, ks)
 		if err == nil && len(vers) != len(ks) {
 			err = fmt.Errorf("the store returned %d versions for %d keys", len(vers), len(ks))
 		}
