@@ -177,9 +177,10 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	} else if cfg.DatabaseURL != "" {
 		log.Warn("NIRNAY_KYC_UIDAI_CERTS is not set: Aadhaar offline e-KYC trusts only sandbox files")
 	}
-	// The PAN and bank providers are the sandbox unless NIRNAY_KYC_PAN_URL
-	// and NIRNAY_KYC_BANK_URL name production ones (docs/kyc.md).
-	pan, bank, err := providers.FromEnv(os.Getenv)
+	// The PAN, bank and CKYC providers are the sandbox unless
+	// NIRNAY_KYC_PAN_URL, NIRNAY_KYC_BANK_URL and NIRNAY_KYC_CKYC_URL name
+	// production ones (docs/kyc.md).
+	set, err := providers.FromEnv(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +189,7 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 		return nil, fmt.Errorf("screening: %w", err)
 	}
 	if s.kyc, err = kyc.New(kyc.Config{DB: db, Features: s.features, UIDAICerts: certs, Logger: log,
-		PAN: kyc.NewPANBatcher(pan, 0), Bank: bank, Screening: scr, OnScreeningHit: s.screeningHit}); err != nil {
+		PAN: kyc.NewPANBatcher(set.PAN, 0), Bank: set.Bank, CKYC: set.CKYC, Screening: scr, OnScreeningHit: s.screeningHit}); err != nil {
 		return nil, fmt.Errorf("kyc: %w", err)
 	}
 	srv.MountKYC(s.kyc)

@@ -1,15 +1,17 @@
 // Package providers holds the production adapters of the kyc package's
 // provider interfaces: Protean eGov's online PAN verification
-// (kyc.PANProvider) and a penny drop in Cashfree's bank account
-// verification shape (kyc.BankProvider). Each speaks its provider's
-// documented JSON over HTTPS through an injected *http.Client, retries
-// what is worth retrying (transport errors, 429 and 5xx answers) with
-// internal/backoff, and is tested against local fakes of the wire shape.
-// FromEnv builds them from configuration, or the sandboxes when no URL is
-// configured.
+// (kyc.PANProvider), a penny drop in Cashfree's bank account verification
+// shape (kyc.BankProvider) and the Central KYC Registry's search and
+// download in CERSAI's XML shape (kyc.CKYCProvider). Each speaks its
+// provider's documented wire shape over HTTPS through an injected
+// *http.Client, retries what is worth retrying (transport errors, 429 and
+// 5xx answers) with internal/backoff, and is tested against local fakes of
+// the wire shape. FromEnv builds them from configuration, or the sandboxes
+// when no URL is configured.
 //
-// Privacy: no full PAN or account number is logged or put in an error;
-// both are masked to their last four characters.
+// Privacy: no full PAN, account number or CKYC number is logged or put in
+// an error; PANs and account numbers are masked to their last four
+// characters, and the providers' messages have their digit runs masked.
 package providers
 
 import (
@@ -38,7 +40,7 @@ const (
 	// opens to a provider at most, and keeps idle: further calls wait for
 	// one (within the attempt's timeout).
 	DefaultConnsPerHost = 32
-	maxResponseBytes    = 1 << 20 // a provider answer larger than this is an error
+	maxResponseBytes    = 1 << 20 // a provider answer larger than this is an error (CKYC: MaxCKYCAnswerBytes)
 )
 
 // errRetry marks a failure handle found worth another attempt.
@@ -54,6 +56,7 @@ type poster struct {
 	attempts int
 	delay    time.Duration
 	log      *slog.Logger
+	limit    int // the largest answer read, in bytes
 }
 
 func newPoster(name string, client *http.Client, attempts int, delay time.Duration, log *slog.Logger) *poster {
@@ -69,7 +72,7 @@ func newPoster(name string, client *http.Client, attempts int, delay time.Durati
 	if log == nil {
 		log = slog.Default()
 	}
-	return &poster{name: name, client: client, attempts: attempts, delay: delay, log: log}
+	return &poster{name: name, client: client, attempts: attempts, delay: delay, log: log, limit: maxResponseBytes}
 }
 
 // post POSTs body to url with the headers hdr and hands each answer's
@@ -130,12 +133,12 @@ func (p *poster) once(ctx context.Context, url string, hdr http.Header, body []b
 		return errRetry{fmt.Errorf("%s: POST %s%s: %w", p.name, req.URL.Host, req.URL.Path, err)}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, int64(p.limit)+1))
 	switch {
 	case err != nil:
 		return errRetry{fmt.Errorf("%s: read answer: %w", p.name, err)}
-	case len(data) > maxResponseBytes:
-		return fmt.Errorf("%s: answer larger than %d bytes", p.name, maxResponseBytes)
+	case len(data) > p.limit:
+		return fmt.Errorf("%s: answer larger than %d bytes", p.name, p.limit)
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		return errRetry{fmt.Errorf("%s: HTTP %d", p.name, resp.StatusCode)}
 	}

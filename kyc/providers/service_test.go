@@ -17,9 +17,9 @@ import (
 	"github.com/nirnay/nirnay/store"
 )
 
-// service is a kyc.Service on db whose PAN and bank providers are the
-// adapters against fp and fb, with the shipped catalog's features.
-func service(t *testing.T, db *store.DB, fp *fakeProtean, fb *fakeBank) *kyc.Service {
+// service is a kyc.Service on db whose PAN, bank and CKYC providers are
+// the adapters against fp, fb and fc, with the shipped catalog's features.
+func service(t *testing.T, db *store.DB, fp *fakeProtean, fb *fakeBank, fc *fakeCKYC) *kyc.Service {
 	t.Helper()
 	data, err := fs.ReadFile(policies.FS, "features.yaml")
 	if err != nil {
@@ -50,7 +50,7 @@ func service(t *testing.T, db *store.DB, fp *fakeProtean, fb *fakeBank) *kyc.Ser
 		return 0
 	}
 	svc, err := kyc.New(kyc.Config{DB: db, Features: src, Match: exact, Now: clk.Now, Logger: slog.New(slog.DiscardHandler),
-		PAN: kyc.NewPANBatcher(protean(t, fp, nil), time.Millisecond), Bank: pennyDrop(t, fb, nil)})
+		PAN: kyc.NewPANBatcher(protean(t, fp, nil), time.Millisecond), Bank: pennyDrop(t, fb, nil), CKYC: cersai(t, fc, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +59,8 @@ func service(t *testing.T, db *store.DB, fp *fakeProtean, fb *fakeBank) *kyc.Ser
 
 func TestServiceOnTheAdapters(t *testing.T) {
 	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
-		fp, fb := newFakeProtean(t), newFakeBank(t)
-		svc := service(t, db, fp, fb)
+		fp, fb, fc := newFakeProtean(t), newFakeBank(t), newFakeCKYC(t)
+		svc := service(t, db, fp, fb, fc)
 		ctx := context.Background()
 		const cust = "C-wire"
 		for _, c := range []struct {
@@ -107,13 +107,32 @@ func TestServiceOnTheAdapters(t *testing.T) {
 				t.Errorf("%s: %s %s %q, want cashfree %s %q", c.number, ev.Provider, ev.Status, ev.Reason, c.status, c.reason)
 			}
 		}
+		// CKYC: the search sends the OTP; a wrong one fails, the right one downloads.
+		pending, err := svc.CheckCKYC(ctx, cust, kyc.CKYCInput{PAN: "ABCPE1234F"})
+		if err != nil || pending.Provider != "cersai" || pending.Status != kyc.StatusPending || pending.Result["otp_sent_to"] != "XXXXXX3210" {
+			t.Fatalf("CKYC search: %+v %v, want cersai pending, the OTP sent to XXXXXX3210", pending, err)
+		}
+		wrong, err := svc.CheckCKYC(ctx, cust, kyc.CKYCInput{Completes: pending.ID, OTP: "654321"})
+		if err != nil || wrong.Status != kyc.StatusFailed || wrong.Reason != "otp_rejected" {
+			t.Errorf("CKYC wrong OTP: %+v %v, want failed otp_rejected", wrong, err)
+		}
+		done, err := svc.CheckCKYC(ctx, cust, kyc.CKYCInput{Completes: pending.ID, OTP: "123456"})
+		num := ckycNumber("ABCPE1234F")
+		if err != nil || done.Status != kyc.StatusVerified || done.Result["ckyc_number"] != "XXXXXXXXXX"+num[10:] ||
+			done.Result["photo_sha256"] != photoHash("ABCPE1234F") || done.Result["name"] != "MS ASHA RAO" {
+			t.Errorf("CKYC download: %+v %v, want verified with the number masked, the photo hash and the name", done, err)
+		}
+		none, err := svc.CheckCKYC(ctx, cust, kyc.CKYCInput{PAN: "ABCPE1245F"})
+		if err != nil || none.Status != kyc.StatusFailed || none.Reason != "ckyc_not_found" {
+			t.Errorf("CKYC without a record: %+v %v, want failed ckyc_not_found", none, err)
+		}
 		// No full identifier in what is stored.
 		all, err := svc.List(ctx, cust)
 		if err != nil {
 			t.Fatal(err)
 		}
 		stored, _ := json.Marshal(all)
-		for _, id := range []string{"ABCPE1234F", "ABCPE1235F", "026291800001191", "026291800001222"} {
+		for _, id := range []string{"ABCPE1234F", "ABCPE1235F", "ABCPE1245F", "026291800001191", "026291800001222", num} {
 			if strings.Contains(string(stored), id) {
 				t.Errorf("stored evidence holds the full identifier %s", id)
 			}
