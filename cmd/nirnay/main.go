@@ -60,6 +60,7 @@ func newRootCmd() *cobra.Command {
 		newLoadtestCmd(),
 		newListsCmd(),
 		newKYCCmd(),
+		newCommsCmd(),
 	)
 	return root
 }
