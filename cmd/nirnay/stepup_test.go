@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -127,10 +128,45 @@ func TestCustomerTokenLearnsNothingFrom404(t *testing.T) {
 		{"/v1/decisions/" + other["decision_id"].(string), "/v1/decisions/dec_01M8ZA7BHD35SW9S66A9T4MQGT"},
 		{"/v1/customers/C00000005/journey", "/v1/customers/C99999999/journey"},
 		{"/v1/customers/C00000005/loans", "/v1/customers/C99999999/loans"},
+		{"/v1/customers/C00000005/kyc", "/v1/customers/C99999999/kyc"},
 	} {
 		theirs, none := get(pair[0]), get(pair[1])
 		if theirs["status_code"] != http.StatusNotFound || fmt.Sprint(theirs) != fmt.Sprint(none) {
 			t.Errorf("another customer's %s answers %v; one that does not exist %v", pair[0], theirs, none)
 		}
+	}
+	// Its own KYC: a check runs and its evidence lists; another
+	// customer's check is a 404 and stores nothing.
+	post := func(path string, body string) int {
+		req, _ := http.NewRequest("POST", d.url+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok["key"].(string))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	pan := `{"pan": "ABCPE1234F", "name": "Asha Rao", "dob": "1990-04-01"}`
+	if got := post("/v1/customers/C00000004/kyc/pan", pan); got != http.StatusCreated {
+		t.Errorf("a PAN check of its own customer through the token: %d, want 201", got)
+	}
+	if got := post("/v1/customers/C00000005/kyc/pan", pan); got != http.StatusNotFound {
+		t.Errorf("a PAN check of another customer through the token: %d, want 404", got)
+	}
+	pans := func(items []any) (n int) {
+		for _, it := range items {
+			if it.(map[string]any)["check"] == "pan" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := pans(get("/v1/customers/C00000004/kyc")["items"].([]any)); n != 1 {
+		t.Errorf("its own KYC evidence: %d PAN records, want the one it made", n)
+	}
+	if n := pans(d.must(http.StatusOK, "GET", "/v1/customers/C00000005/kyc", "ops", "", nil)["items"].([]any)); n != 0 {
+		t.Errorf("the other customer has %d PAN records, want none", n)
 	}
 }
