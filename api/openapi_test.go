@@ -304,10 +304,10 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 			if len(code) != 3 || code[0] < '2' || code[0] > '5' {
 				t.Errorf("%s: response code %q", name, code)
 			}
-			hasSuccess = hasSuccess || code[0] == '2'
+			hasSuccess = hasSuccess || code[0] == '2' || code[0] == '3' // a redirect is the answer of /l/{token}
 		}
 		if !hasSuccess {
-			t.Errorf("%s: no 2xx response", name)
+			t.Errorf("%s: no 2xx (or 3xx) response", name)
 		}
 
 		roles := oaStrings(op["x-roles"])

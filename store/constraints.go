@@ -173,6 +173,11 @@ var ConstraintRules = map[string]string{
 	"screening_hits_customer_present":       "a screening hit is of a customer",
 	"screening_hits_score_range":            "a screening hit's score is 0 to 1",
 	"screening_hits_revision_positive":      "a screening hit is found at list revision 1 or later",
+	// comms
+	"links_token_shape":   "a tracked link's token is 8 to 32 characters",
+	"links_target_https":  "a tracked link leads to an https address",
+	"links_expiry_after":  "a tracked link expires after it was made",
+	"link_clicks_link_fk": "a click is on a stored tracked link",
 	// lists
 	"lists_revision_non_negative":          "a list's revision is not negative",
 	"lists_entries_non_negative":           "a list's entry count is not negative",

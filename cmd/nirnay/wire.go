@@ -14,6 +14,7 @@ import (
 
 	"github.com/nirnay/nirnay/api"
 	"github.com/nirnay/nirnay/cases"
+	"github.com/nirnay/nirnay/comms/links"
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/decisions"
 	"github.com/nirnay/nirnay/engine"
@@ -53,6 +54,7 @@ type service struct {
 	loans    *loans.Service
 	cases    *cases.Service
 	kyc      *kyc.Service
+	links    *links.Service
 	relay    *outbox.Relay
 	consume  consume.Config
 	declog   *decisionlog.Log
@@ -193,6 +195,20 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 		return nil, fmt.Errorf("kyc: %w", err)
 	}
 	srv.MountKYC(s.kyc)
+	// Personal tracked links: a click counts in the customer's features.
+	lk, err := links.New(links.Config{DB: db, Logger: log, OnClick: func(ctx context.Context, c links.Click) error {
+		if err := s.features.Apply(ctx, features.Event{ID: c.ID, Type: "link_click", At: c.At,
+			Entities: map[string]string{"customer": c.CustomerID}}); err != nil {
+			return err
+		}
+		return s.features.Write(ctx, features.Write{Key: features.EntityKey{Entity: "customer", ID: c.CustomerID},
+			Values: map[string]any{"last_click_at": c.At}, AsOf: c.At, By: "comms"})
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("links: %w", err)
+	}
+	s.links = lk
+	srv.MountLinks(lk)
 	// Loans are paid out only to accounts with verified KYC evidence.
 	s.loans = loans.New(db, products, lendingDecider{s.decide}, loans.Options{AfterCommit: s.relay.Notify, Referrals: true, Accounts: s.kyc,
 		CountPayment: func(ctx context.Context, eventID, customerID string, at time.Time) {
