@@ -14,6 +14,7 @@ import (
 
 	"github.com/nirnay/nirnay/api"
 	"github.com/nirnay/nirnay/cases"
+	"github.com/nirnay/nirnay/comms"
 	"github.com/nirnay/nirnay/comms/links"
 	"github.com/nirnay/nirnay/decisionlog"
 	"github.com/nirnay/nirnay/decisions"
@@ -55,6 +56,7 @@ type service struct {
 	cases    *cases.Service
 	kyc      *kyc.Service
 	links    *links.Service
+	comms    *comms.Service
 	relay    *outbox.Relay
 	consume  consume.Config
 	declog   *decisionlog.Log
@@ -209,6 +211,9 @@ func buildService(ctx context.Context, cfg config, log *slog.Logger, db *store.D
 	}
 	s.links = lk
 	srv.MountLinks(lk)
+	if err := s.buildComms(); err != nil {
+		return nil, err
+	}
 	// Loans are paid out only to accounts with verified KYC evidence.
 	s.loans = loans.New(db, products, lendingDecider{s.decide}, loans.Options{AfterCommit: s.relay.Notify, Referrals: true, Accounts: s.kyc,
 		CountPayment: func(ctx context.Context, eventID, customerID string, at time.Time) {
@@ -246,6 +251,7 @@ func (s *service) run(ctx context.Context) (stop func()) {
 		func() { consume.Run(ctx, s.consume) },
 		func() { s.declog.Run(ctx) },
 		func() { s.kyc.RunRescreens(ctx) },
+		func() { s.comms.Run(ctx) },
 		func() {
 			// PostgreSQL LISTEN: policy changes made on other instances apply here at once.
 			if err := s.gov.Listen(ctx); err != nil && ctx.Err() == nil {
