@@ -63,3 +63,36 @@ func (h *messageHandlers) journey(ctx context.Context, customerID string, from, 
 		return JourneyItem{At: m.CreatedAt, Kind: "message", Type: m.Template, ID: m.ID, Summary: sum}
 	})
 }
+
+// CampaignService runs campaigns; *comms.Service satisfies it.
+type CampaignService interface {
+	CreateCampaign(ctx context.Context, r comms.CampaignRequest, by string) (*comms.Campaign, error)
+	Campaign(ctx context.Context, id string) (*comms.Campaign, error)
+}
+
+type campaignHandlers struct{ svc CampaignService }
+
+// maxCampaignBody is the body limit of a campaign: 5,000,000 customer ids.
+const maxCampaignBody = 100 << 20
+
+// MountCampaigns adds the campaign routes (DESIGN §17):
+//
+//	POST /v1/campaigns        {"template", "audience": {"customer_ids": […]}, "send_at", "vars"} → 201 the campaign; analyst, ops, admin
+//	GET  /v1/campaigns/{id}   the campaign with its counts; analyst, ops, admin
+func (s *Server) MountCampaigns(svc CampaignService) {
+	h := &campaignHandlers{svc: svc}
+	s.v1.POST("/campaigns", allow(RoleAnalyst, RoleOps), h.create)
+	s.routeBodyLimit("/v1/campaigns", maxCampaignBody)
+	s.v1.GET("/campaigns/:id", allow(RoleAnalyst, RoleOps), h.get)
+}
+
+func (h *campaignHandlers) create(c *gin.Context) {
+	bindReply(c, http.StatusCreated, func(r comms.CampaignRequest) (any, error) {
+		return h.svc.CreateCampaign(c.Request.Context(), r, actorOf(c).ID)
+	})
+}
+
+func (h *campaignHandlers) get(c *gin.Context) {
+	cmp, err := h.svc.Campaign(c.Request.Context(), c.Param("id"))
+	reply(c, http.StatusOK, cmp, err)
+}

@@ -164,13 +164,38 @@ func (s *Service) Send(ctx context.Context, r Request) (*Message, error) {
 			return m, err
 		}
 	}
-	cust, err := s.profiles.Profile(ctx, r.CustomerID)
+	m, err := s.prepare(ctx, t, r.CustomerID, r.Vars, "", time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	m.RequestID = r.RequestID
+	if err := insertMessage(ctx, s.db, m); err != nil {
+		if r.RequestID != "" && nirnay.IsKind(err, nirnay.KindConflict) {
+			return s.byRequest(ctx, r.CustomerID, r.RequestID) // another instance made it meanwhile
+		}
+		return nil, err
+	}
+	if m.Status == Queued {
+		s.Notify()
+	}
+	return m, nil
+}
+
+// prepare makes the customer's message of t: suppressed, failed with the
+// rendering's reason, deferred to the quiet-hours window, or queued for
+// notBefore (now when zero).
+func (s *Service) prepare(ctx context.Context, t *templates.Template, customerID string, vars map[string]string, campaignID string, notBefore time.Time) (*Message, error) {
+	cust, err := s.profiles.Profile(ctx, customerID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	m := &Message{ID: s.ids.New("msg"), CustomerID: r.CustomerID, RequestID: r.RequestID, Template: t.ID, Channel: t.Channel,
-		Category: t.Category, Language: cust.Language, SendAt: now, CreatedAt: now}
+	sendAt := now
+	if notBefore.After(now) {
+		sendAt = notBefore.UTC().Truncate(time.Microsecond)
+	}
+	m := &Message{ID: s.ids.New("msg"), CustomerID: customerID, CampaignID: campaignID, Template: t.ID, Channel: t.Channel,
+		Category: t.Category, Language: cust.Language, SendAt: sendAt, CreatedAt: now}
 	if m.Language == "" {
 		m.Language = templates.Required[0]
 	}
@@ -180,34 +205,28 @@ func (s *Service) Send(ctx context.Context, r Request) (*Message, error) {
 	case cust.DND && t.Category == templates.Promotional:
 		m.Status, m.Reason = Suppressed, "dnd_registered"
 	}
-	if m.Status == "" {
-		vals, err := s.values(ctx, t, m, r.Vars, cust)
-		if err != nil {
-			return nil, err
-		}
-		rendered, err := templates.Render(t, m.Language, vals, templates.AllowedHosts)
-		var ne *nirnay.Error
-		switch {
-		case errors.As(err, &ne) && ne.Field != "":
-			m.Status, m.Reason = Failed, ne.Field
-		case err != nil:
-			return nil, err
-		default:
-			m.Language, m.Text, m.Segments = rendered.Language, pii.TextOf(rendered.Text, pii.Aadhaar), rendered.Segments
-			m.Status = Queued
-			if at, deferred := quiet.Next(t.Category, now); deferred {
-				m.Status, m.SendAt = Deferred, at.UTC()
-			}
-		}
+	if m.Status != "" {
+		return m, nil
 	}
-	if err := insertMessage(ctx, s.db, m); err != nil {
-		if r.RequestID != "" && nirnay.IsKind(err, nirnay.KindConflict) {
-			return s.byRequest(ctx, r.CustomerID, r.RequestID) // another instance made it meanwhile
-		}
+	vals, err := s.values(ctx, t, m, vars, cust)
+	if err != nil {
 		return nil, err
 	}
-	if m.Status == Queued {
-		s.Notify()
+	rendered, err := templates.Render(t, m.Language, vals, templates.AllowedHosts)
+	var ne *nirnay.Error
+	switch {
+	case errors.As(err, &ne) && ne.Field != "":
+		m.Status, m.Reason = Failed, ne.Field
+		return m, nil
+	case err != nil:
+		return nil, err
+	}
+	m.Language, m.Text, m.Segments = rendered.Language, pii.TextOf(rendered.Text, pii.Aadhaar), rendered.Segments
+	m.Status = Queued
+	if at, deferred := quiet.Next(t.Category, sendAt); deferred {
+		m.Status, m.SendAt = Deferred, at.UTC()
+	} else if sendAt.After(now) {
+		m.Status = Deferred // scheduled: due at send_at
 	}
 	return m, nil
 }

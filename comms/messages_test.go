@@ -198,3 +198,54 @@ func TestTwoDispatchersSendEachMessageOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestCampaignSnapshotsEachRecipientOnce: a promotional campaign created
+// at night to 40 ids (one repeated, one customer opted out) makes one
+// message per distinct recipient, deferred to 09:00; the counts follow
+// the dispatch and a click.
+func TestCampaignSnapshotsEachRecipientOnce(t *testing.T) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		night := time.Date(2026, 12, 4, 23, 0, 0, 0, quiet.India).UTC()
+		e := newEnv(t, db, t.TempDir(), night)
+		var ids []string
+		for i := range 38 {
+			ids = append(ids, fmt.Sprintf("C-%02d", i))
+		}
+		ids = append(ids, "C-00", "C-out")
+		c, err := e.svc.CreateCampaign(ctx, comms.CampaignRequest{Template: "offer-promo", Audience: comms.Audience{CustomerIDs: ids}, Vars: due}, "key_analyst")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Recipients != 39 || c.Counts["deferred"] != 38 || c.Counts["suppressed"] != 1 || c.Status != "running" {
+			t.Fatalf("campaign %+v: want 39 recipients, 38 deferred, 1 suppressed", c)
+		}
+		if n, _ := e.svc.Dispatch(ctx); n != 0 {
+			t.Errorf("%d sent at 23:00, want none (promotional)", n)
+		}
+		e.clk.Set(time.Date(2026, 12, 5, 9, 0, 1, 0, quiet.India).UTC())
+		if n, err := e.svc.Dispatch(ctx); err != nil || n != 38 {
+			t.Fatalf("dispatch at 09:00: %d %v, want 38", n, err)
+		}
+		if n, _ := e.svc.Dispatch(ctx); n != 0 {
+			t.Errorf("a second dispatch sent %d more", n)
+		}
+		lines := e.lines(t)
+		if len(lines) != 38 || lines[0]["campaign_id"] != c.ID {
+			t.Errorf("outbox: %d lines (first %v), want 38 of %s", len(lines), lines[0], c.ID)
+		}
+		c, _ = e.svc.Campaign(ctx, c.ID)
+		if c.Status != "done" || c.Counts["sent"] != 38 || c.Counts["clicked"] != 0 {
+			t.Errorf("after dispatch: %+v", c)
+		}
+		for _, bad := range []comms.CampaignRequest{
+			{Template: "no-such", Audience: comms.Audience{CustomerIDs: ids}},
+			{Template: "offer-promo", Audience: comms.Audience{Segment: "f.age > 30"}},
+			{Template: "offer-promo"},
+		} {
+			if _, err := e.svc.CreateCampaign(ctx, bad, "key_analyst"); err == nil {
+				t.Errorf("campaign %+v created, want refused", bad)
+			}
+		}
+	})
+}

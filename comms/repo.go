@@ -18,7 +18,16 @@ attempts, send_at, sent_at, provider, created_at`
 func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 func insertMessage(ctx context.Context, db *store.DB, m *Message) error {
-	_, err := db.Writer().ExecContext(ctx, `INSERT INTO messages (`+messageCols+`, updated_at)
+	return insertMessageTx(ctx, db.Writer(), m)
+}
+
+// execer is a *sql.DB or *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func insertMessageTx(ctx context.Context, db execer, m *Message) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO messages (`+messageCols+`, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)`,
 		m.ID, m.CustomerID, nullable(m.RequestID), nullable(m.CampaignID), m.Template, string(m.Channel), string(m.Category), m.Language,
 		m.Text, m.Segments, string(m.Status), nullable(m.Reason), m.Attempts, store.Instant(m.SendAt), store.NullInstant(m.SentAt),

@@ -28,6 +28,7 @@ func (s *service) buildComms() error {
 		return err
 	}
 	s.api.MountMessages(s.comms)
+	s.api.MountCampaigns(s.comms)
 	return nil
 }
 

@@ -68,3 +68,61 @@ func TestDemoMessage(t *testing.T) {
 		t.Errorf("the journey shows no message")
 	}
 }
+
+// TestDemoCampaign: a campaign to three demo customers through the API
+// lands once per customer in the sandbox outbox; a click on one's personal
+// link counts in the campaign.
+func TestDemoCampaign(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t)
+	c := d.must(http.StatusCreated, "POST", "/v1/campaigns", "analyst", "", map[string]any{"template": "payment-reminder",
+		"audience": map[string]any{"customer_ids": []string{"C00000011", "C00000012", "C00000013", "C00000011"}},
+		"vars":     map[string]any{"amount_due": "2,000.00", "due_date": "10-01-2027"}})
+	id := c["id"].(string)
+	var counts map[string]any
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		counts = d.must(http.StatusOK, "GET", "/v1/campaigns/"+id, "ops", "", nil)["counts"].(map[string]any)
+		if counts["sent"] == float64(3) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("campaign counts %v, want 3 sent", counts)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	f, err := os.Open(filepath.Join(d.svc.cfg.DataDir, comms.SandboxOutbox))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	per := map[string]int{}
+	var text string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l map[string]string
+		json.Unmarshal(sc.Bytes(), &l)
+		if l["campaign_id"] == id {
+			per[l["customer_id"]]++
+			text = l["text"]
+		}
+	}
+	if len(per) != 3 || per["C00000011"] != 1 {
+		t.Errorf("outbox lines per customer %v, want one each of three", per)
+	}
+	tok := text[strings.Index(text, "/l/")+3:]
+	tok = tok[:strings.IndexByte(tok, ' ')]
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(d.url + "/l/" + tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("GET /l/%s: %d", tok, resp.StatusCode)
+	}
+	got := d.must(http.StatusOK, "GET", "/v1/campaigns/"+id, "ops", "", nil)
+	if got["status"] != "done" || got["counts"].(map[string]any)["clicked"] != float64(1) {
+		t.Errorf("campaign after a click: %v, want done with 1 clicked", got)
+	}
+}
