@@ -40,7 +40,7 @@ type env struct {
 	outbox string
 }
 
-func newEnv(t *testing.T, db *store.DB, dir string, at time.Time) *env {
+func newEnv(t testing.TB, db *store.DB, dir string, at time.Time) *env {
 	t.Helper()
 	clk := testenv.NewClock(at, time.Millisecond)
 	tmpl, err := templates.Load(policies.FS, templates.Dir, nil)
