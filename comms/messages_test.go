@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -248,4 +249,29 @@ func TestCampaignSnapshotsEachRecipientOnce(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestNotificationsAreChecked(t *testing.T) {
+	tmpl, err := templates.Load(policies.FS, templates.Dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := fs.ReadFile(policies.FS, comms.NotificationsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns, err := comms.ParseNotifications(comms.NotificationsFile, data, tmpl); err != nil || len(ns) == 0 {
+		t.Fatalf("the shipped notifications: %v %v", ns, err)
+	}
+	for _, c := range []struct{ doc, want string }{
+		{"notifications:\n  - {event: loan_paid, template: loan-disbursed}\n", `event "loan_paid" is not an event type`},
+		{"notifications:\n  - {event: loan_disbursed, template: nope}\n", `no template "nope"`},
+		{"notifications:\n  - {event: loan_disbursed, template: loan-disbursed, vars: {amount: x}}\n", "needs vars.loan_id"},
+		{"notifications:\n  - {event: loan_disbursed, template: loan-disbursed, vars: {amount: x, loan_id: y, colour: z}}\n", "vars.colour is not a variable"},
+		{"notifications:\n  - {event: loan_disbursed, template: loan-disbursed, when: always}\n", "field when not found"},
+	} {
+		if _, err := comms.ParseNotifications("n.yaml", []byte(c.doc), tmpl); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.doc, err, c.want)
+		}
+	}
 }

@@ -75,7 +75,7 @@ func shippedCounts(t *testing.T) (versions, steps int) {
 	names, _ := fs.Glob(policies.FS, "*.yaml")
 	for _, n := range names {
 		data, _ := fs.ReadFile(policies.FS, n)
-		if n != governance.CatalogFile && n != governance.DeploymentsFile && rules.DetectKind(data) != rules.KindQueues {
+		if k := rules.DetectKind(data); n != governance.CatalogFile && n != governance.DeploymentsFile && k != rules.KindQueues && k != rules.KindNotifications {
 			versions++
 		}
 	}

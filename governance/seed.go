@@ -56,7 +56,7 @@ func (s *Service) loadBundle(bundle fs.FS) (*shipped, error) {
 	}
 	slices.Sort(names)
 	b := &shipped{deps: &rules.Deployments{File: DeploymentsFile}}
-	var files []string // every *.yaml but the catalog, deployments and queues is a policy
+	var files []string // every *.yaml but the catalog, deployments, queues and notifications is a policy
 	for _, name := range names {
 		switch name {
 		case CatalogFile:
@@ -73,8 +73,8 @@ func (s *Service) loadBundle(bundle fs.FS) (*shipped, error) {
 			if err != nil {
 				return nil, fmt.Errorf("policy bundle: %w", err)
 			}
-			if rules.DetectKind(data) == rules.KindQueues {
-				continue // the review queues (package cases), not a policy
+			if k := rules.DetectKind(data); k == rules.KindQueues || k == rules.KindNotifications {
+				continue // the review queues (package cases) or the notifications (package comms), not a policy
 			}
 			files = append(files, name)
 		}

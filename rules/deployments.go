@@ -150,12 +150,14 @@ const (
 	KindCatalog
 	KindDeployments
 	KindQueues
+	KindNotifications
 )
 
 // DetectKind looks at a YAML document's top-level keys: a file whose only
 // key is "features" is a catalog, "deployments" a deployments file; one
 // with a "queues" key and no "rules" the manual review queues (package
-// cases); anything else is read as a policy.
+// cases), one with a "notifications" key and no "rules" the messages
+// domain events send (package comms); anything else is read as a policy.
 func DetectKind(data []byte) FileKind {
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
@@ -163,17 +165,22 @@ func DetectKind(data []byte) FileKind {
 	}
 	root := doc.Content[0]
 	if root.Kind == yaml.MappingNode {
-		queues, rules := false, false
+		queues, notifications, rules := false, false, false
 		for i := 0; i+1 < len(root.Content); i += 2 {
 			switch root.Content[i].Value {
 			case "queues":
 				queues = true
+			case "notifications":
+				notifications = true
 			case "rules":
 				rules = true
 			}
 		}
-		if queues && !rules {
+		switch {
+		case queues && !rules:
 			return KindQueues
+		case notifications && !rules:
+			return KindNotifications
 		}
 	}
 	if root.Kind != yaml.MappingNode || len(root.Content) != 2 {

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/nirnay/nirnay/comms"
 	"github.com/nirnay/nirnay/comms/templates"
+	"github.com/nirnay/nirnay/events/consume"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/policies"
 )
@@ -29,6 +31,17 @@ func (s *service) buildComms() error {
 	}
 	s.api.MountMessages(s.comms)
 	s.api.MountCampaigns(s.comms)
+	// Domain events send their notifications (policies/notifications.yaml)
+	// once the outbox has published them: after their transaction committed.
+	data, err := fs.ReadFile(policies.FS, comms.NotificationsFile)
+	if err != nil {
+		return err
+	}
+	ns, err := comms.ParseNotifications("policies/"+comms.NotificationsFile, data, tmpl)
+	if err != nil {
+		return err
+	}
+	s.consume.Others = append(s.consume.Others, consume.Consumer{Group: comms.GroupNotifications, Handler: comms.NewNotifier(s.comms, ns)})
 	return nil
 }
 

@@ -126,3 +126,39 @@ func TestDemoCampaign(t *testing.T) {
 		t.Errorf("campaign after a click: %v, want done with 1 clicked", got)
 	}
 }
+
+// TestDemoDisbursalNotifies: a loan paid out sends its borrower the
+// loan-disbursed message once, after the disbursal committed (the outbox
+// relays loan.disbursed, the notifications consumer sends it).
+func TestDemoDisbursalNotifies(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t)
+	a := applyUntilApproved(d, 40)
+	loanID, account := a.loan["id"].(string), a.rec.Entities["bank_account"]
+	d.must(http.StatusOK, "POST", "/v1/loans/"+loanID+"/accept", "service", "n-accept",
+		map[string]any{"kfs_digest": a.loan["kfs_digest"], "agreed": true, "account_hash": account, "account_verified": true})
+	d.must(http.StatusOK, "POST", "/v1/loans/"+loanID+"/disburse", "service", "n-disburse", map[string]any{"account_hash": account})
+	outbox := filepath.Join(d.svc.cfg.DataDir, comms.SandboxOutbox)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		n := 0
+		if f, err := os.Open(outbox); err == nil {
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				var l map[string]string
+				json.Unmarshal(sc.Bytes(), &l)
+				if l["template"] == "loan-disbursed" && l["customer_id"] == a.rec.CustomerID && strings.Contains(l["text"], loanID) {
+					n++
+				}
+			}
+			f.Close()
+		}
+		if n == 1 {
+			break
+		}
+		if n > 1 || time.Now().After(deadline) {
+			t.Fatalf("%d loan-disbursed messages for %s in the outbox, want exactly one", n, loanID)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

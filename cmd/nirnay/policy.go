@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nirnay/nirnay/cases"
+	"github.com/nirnay/nirnay/comms"
 	"github.com/nirnay/nirnay/engine"
 	"github.com/nirnay/nirnay/features"
 	"github.com/nirnay/nirnay/policies"
@@ -232,6 +233,12 @@ func newPolicyLintCmd() *cobra.Command {
 					}
 				case rules.KindQueues:
 					if _, err := cases.ParseQueues(f.name, f.data); err != nil {
+						report(err)
+					}
+				case rules.KindNotifications:
+					if tmpl, err := loadTemplates(""); err != nil {
+						report(err)
+					} else if _, err := comms.ParseNotifications(f.name, f.data, tmpl); err != nil {
 						report(err)
 					}
 				case rules.KindDeployments:
