@@ -102,9 +102,18 @@ type Config struct {
 	// MaxAttempts is how often a message is offered to the provider
 	// before it fails; default 5.
 	MaxAttempts int
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// DailyCaps bounds the messages of a category a customer gets in one
+	// day in India (those queued, deferred, being sent or sent for that
+	// day); default DefaultDailyCaps. Transactional messages are never
+	// capped.
+	DailyCaps map[templates.Category]int
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
+
+// DefaultDailyCaps: one promotional message a day, three collections
+// messages (against persistent contact) and five service ones.
+var DefaultDailyCaps = map[templates.Category]int{templates.Promotional: 1, templates.Collections: 3, templates.Service: 5}
 
 // Service sends messages. It is safe for concurrent use, on any number of
 // instances sharing the database.
@@ -115,6 +124,7 @@ type Service struct {
 	links    *links.Service
 	provider Provider
 	attempts int
+	caps     map[templates.Category]int
 	now      func() time.Time
 	ids      *ids.Generator
 	log      *slog.Logger
@@ -135,8 +145,11 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.DailyCaps == nil {
+		cfg.DailyCaps = DefaultDailyCaps
+	}
 	return &Service{db: cfg.DB, tmpl: cfg.Templates, profiles: cfg.Profiles, links: cfg.Links, provider: cfg.Provider,
-		attempts: cfg.MaxAttempts, now: cfg.Now, ids: ids.New(cfg.Now), log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
+		attempts: cfg.MaxAttempts, caps: cfg.DailyCaps, now: cfg.Now, ids: ids.New(cfg.Now), log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
 }
 
 // Send records the message a request asks for: rendered, or failed with
@@ -208,6 +221,16 @@ func (s *Service) prepare(ctx context.Context, t *templates.Template, customerID
 	if m.Status != "" {
 		return m, nil
 	}
+	at := sendAt
+	if next, deferred := quiet.Next(t.Category, sendAt); deferred {
+		at = next
+	}
+	if capped, err := s.capped(ctx, customerID, t.Category, at); err != nil {
+		return nil, err
+	} else if capped {
+		m.Status, m.Reason = Suppressed, "frequency_cap"
+		return m, nil
+	}
 	vals, err := s.values(ctx, t, m, vars, cust)
 	if err != nil {
 		return nil, err
@@ -229,6 +252,27 @@ func (s *Service) prepare(ctx context.Context, t *templates.Template, customerID
 		m.Status = Deferred // scheduled: due at send_at
 	}
 	return m, nil
+}
+
+// capped reports whether the customer already has the category's daily
+// cap of messages for the India day of at. Two instances preparing at
+// the same moment may both pass: the cap is a bound on contact, not an
+// exact count.
+func (s *Service) capped(ctx context.Context, customerID string, c templates.Category, at time.Time) (bool, error) {
+	limit, ok := s.caps[c]
+	if !ok || c == templates.Transactional {
+		return false, nil
+	}
+	local := at.In(quiet.India)
+	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, quiet.India)
+	var n int
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM messages WHERE customer_id = $1 AND category = $2
+AND status IN ('queued', 'deferred', 'sending', 'sent') AND send_at >= $3 AND send_at < $4`,
+		customerID, string(c), store.Instant(day), store.Instant(day.AddDate(0, 0, 1))).Scan(&n)
+	if err != nil {
+		return false, store.Translate(err)
+	}
+	return n >= limit, nil
 }
 
 // values gathers each variable's value: input ones from the request,

@@ -275,3 +275,41 @@ func TestNotificationsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+func TestDailyCaps(t *testing.T) {
+	testenv.ParallelDBs(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		noon := time.Date(2026, 12, 4, 12, 0, 0, 0, quiet.India).UTC()
+		e := newEnv(t, db, t.TempDir(), noon)
+		send := func(tmpl string) *comms.Message {
+			t.Helper()
+			m, err := e.svc.Send(ctx, comms.Request{CustomerID: "C-cap", Template: tmpl, Vars: map[string]string{"eligible_amount": "1", "annual_rate": "2",
+				"amount_due": "3", "due_date": "4", "loan_id": "ln_1", "amount": "5"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		if m := send("offer-promo"); m.Status != comms.Queued {
+			t.Fatalf("the day's first promotion: %s %s", m.Status, m.Reason)
+		}
+		if m := send("offer-promo"); m.Status != comms.Suppressed || m.Reason != "frequency_cap" {
+			t.Errorf("the day's second promotion: %s %q, want suppressed frequency_cap", m.Status, m.Reason)
+		}
+		for range 3 {
+			if m := send("loan-disbursed"); m.Status != comms.Queued {
+				t.Errorf("a transactional message: %s %q, want queued (never capped)", m.Status, m.Reason)
+			}
+		}
+		for i := range 6 {
+			m := send("payment-reminder")
+			if want := map[bool]comms.Status{true: comms.Queued, false: comms.Suppressed}[i < 5]; m.Status != want {
+				t.Errorf("service message %d of the day: %s, want %s (cap 5)", i+1, m.Status, want)
+			}
+		}
+		e.clk.Set(time.Date(2026, 12, 5, 12, 0, 0, 0, quiet.India).UTC())
+		if m := send("offer-promo"); m.Status != comms.Queued {
+			t.Errorf("the next day's promotion: %s %q, want queued", m.Status, m.Reason)
+		}
+	})
+}
