@@ -1,6 +1,10 @@
 package cases
 
-import "time"
+import (
+	"time"
+
+	"github.com/nirnay/nirnay/internal/india"
+)
 
 // BusinessHours is when reviewers work: a time zone, the weekdays, the
 // opening and closing time of each of those days, and holidays (dates in
@@ -15,11 +19,7 @@ type BusinessHours struct {
 // DefaultBusinessHours is 09:30–18:30 Monday to Saturday in Asia/Kolkata
 // (a fixed UTC+05:30 when the system has no zone database).
 func DefaultBusinessHours() BusinessHours {
-	loc, err := time.LoadLocation("Asia/Kolkata")
-	if err != nil {
-		loc = time.FixedZone("IST", 5*3600+30*60)
-	}
-	h := BusinessHours{Zone: loc, Open: 9*time.Hour + 30*time.Minute, Close: 18*time.Hour + 30*time.Minute}
+	h := BusinessHours{Zone: india.Zone, Open: 9*time.Hour + 30*time.Minute, Close: 18*time.Hour + 30*time.Minute}
 	for d := time.Monday; d <= time.Saturday; d++ {
 		h.Days[d] = true
 	}

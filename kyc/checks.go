@@ -7,6 +7,7 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/features"
+	"github.com/nirnay/nirnay/internal/india"
 	"github.com/nirnay/nirnay/kyc/names"
 )
 
@@ -42,15 +43,13 @@ func ageOn(dob string, now time.Time) int64 {
 	if err != nil {
 		return -1
 	}
-	y, m, day := now.In(india).Date()
+	y, m, day := now.In(india.Zone).Date()
 	age := y - d.Year()
 	if m < d.Month() || (m == d.Month() && day < d.Day()) {
 		age--
 	}
 	return int64(age)
 }
-
-var india = time.FixedZone("IST", 5*3600+1800)
 
 func checkConsent(ref string) error {
 	if len(ref) > 128 {

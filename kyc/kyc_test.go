@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"strings"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"github.com/nirnay/nirnay/kyc/okyc"
 	"github.com/nirnay/nirnay/kyc/screening"
 	"github.com/nirnay/nirnay/policies"
-	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -45,11 +43,7 @@ type env struct {
 // real in-process store on the same database.
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
-	data, err := fs.ReadFile(policies.FS, "features.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := rules.ParseCatalog("features.yaml", data)
+	cat, err := policies.Catalog()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,11 +369,7 @@ func TestAadhaarOfflineKeepsOnlyTheLastFour(t *testing.T) {
 // writes is in the shipped catalog, online, with a max_age no longer than
 // its evidence stays current.
 func TestShippedCatalogKeepsNoResultPastItsEvidence(t *testing.T) {
-	data, err := fs.ReadFile(policies.FS, "features.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := rules.ParseCatalog("features.yaml", data)
+	cat, err := policies.Catalog()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay"
+	"github.com/nirnay/nirnay/internal/india"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -99,7 +100,7 @@ ON CONFLICT (customer_id) DO UPDATE SET risk_category = excluded.risk_category, 
 // task per customer and due time) and safe with several instances. It
 // returns the tasks raised.
 func (s *Service) RaiseReKYC(ctx context.Context, on string) (int, error) {
-	day, err := time.ParseInLocation(time.DateOnly, on, india)
+	day, err := time.ParseInLocation(time.DateOnly, on, india.Zone)
 	if err != nil {
 		return 0, nirnay.FieldError("on", "must be a date YYYY-MM-DD")
 	}

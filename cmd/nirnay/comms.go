@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
 
@@ -10,7 +9,6 @@ import (
 
 	"github.com/nirnay/nirnay/comms/templates"
 	"github.com/nirnay/nirnay/policies"
-	"github.com/nirnay/nirnay/rules"
 )
 
 func newCommsCmd() *cobra.Command {
@@ -20,11 +18,7 @@ func newCommsCmd() *cobra.Command {
 // loadTemplates loads the templates of dir (the shipped ones when empty),
 // checking feature sources against the shipped catalog.
 func loadTemplates(dir string) (*templates.Catalog, error) {
-	data, err := fs.ReadFile(policies.FS, "features.yaml")
-	if err != nil {
-		return nil, err
-	}
-	cat, err := rules.ParseCatalog("policies/features.yaml", data)
+	cat, err := policies.Catalog()
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nirnay/nirnay/internal/india"
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/lending/schedule"
@@ -40,7 +41,7 @@ func (f *termsFlags) register(cmd *cobra.Command) {
 }
 
 // ist is India Standard Time (UTC+05:30, no daylight saving).
-var ist = time.FixedZone("IST", 5*3600+30*60)
+var ist = india.Zone
 
 // terms parses the flags into schedule terms; now gives the default start.
 func (f *termsFlags) terms(now time.Time) (schedule.Terms, error) {

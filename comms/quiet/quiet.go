@@ -10,15 +10,11 @@ import (
 	"time"
 
 	"github.com/nirnay/nirnay/comms/templates"
+	"github.com/nirnay/nirnay/internal/india"
 )
 
 // India is Asia/Kolkata (UTC+05:30, no daylight saving).
-var India = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Kolkata"); err == nil {
-		return loc
-	}
-	return time.FixedZone("IST", 5*3600+30*60)
-}()
+var India = india.Zone
 
 // Window is the hours of the day, in India, a category may be sent in:
 // from Open (inclusive) to Close (exclusive), as offsets from midnight.

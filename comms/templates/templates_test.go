@@ -1,23 +1,17 @@
 package templates_test
 
 import (
-	"io/fs"
 	"strings"
 	"testing"
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/comms/templates"
 	"github.com/nirnay/nirnay/policies"
-	"github.com/nirnay/nirnay/rules"
 )
 
 func catalog(t *testing.T) templates.FeatureCheck {
 	t.Helper()
-	data, err := fs.ReadFile(policies.FS, "features.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := rules.ParseCatalog("features.yaml", data)
+	cat, err := policies.Catalog()
 	if err != nil {
 		t.Fatal(err)
 	}

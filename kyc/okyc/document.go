@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/nirnay/nirnay/internal/india"
 	"github.com/nirnay/nirnay/pii"
 )
 
 // ist is Asia/Kolkata, where UIDAI stamps its files; a fixed zone, so the
 // package needs no time zone database.
-var ist = time.FixedZone("IST", 5*3600+1800)
+var ist = india.Zone
 
 const (
 	referenceIDLen  = 4 + len(timestampLayout) + 3 // last four digits, time, milliseconds

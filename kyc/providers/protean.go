@@ -14,6 +14,7 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/internal/ids"
+	"github.com/nirnay/nirnay/internal/india"
 	"github.com/nirnay/nirnay/kyc"
 )
 
@@ -133,7 +134,7 @@ func (c *responseCode) UnmarshalJSON(b []byte) error {
 }
 
 // ist is India Standard Time, Request_time's zone.
-var ist = time.FixedZone("IST", 5*3600+1800)
+var ist = india.Zone
 
 // VerifyPANs verifies up to kyc.MaxPANsPerCall PANs in one call; results
 // are in request order, matched to the requests by PAN (a PAN asked twice

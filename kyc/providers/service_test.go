@@ -3,7 +3,6 @@ package providers_test
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
 	"log/slog"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"github.com/nirnay/nirnay/internal/testenv"
 	"github.com/nirnay/nirnay/kyc"
 	"github.com/nirnay/nirnay/policies"
-	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/store"
 )
 
@@ -21,11 +19,7 @@ import (
 // the adapters against fp, fb and fc, with the shipped catalog's features.
 func service(t *testing.T, db *store.DB, fp *fakeProtean, fb *fakeBank, fc *fakeCKYC) *kyc.Service {
 	t.Helper()
-	data, err := fs.ReadFile(policies.FS, "features.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := rules.ParseCatalog("features.yaml", data)
+	cat, err := policies.Catalog()
 	if err != nil {
 		t.Fatal(err)
 	}

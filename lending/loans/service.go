@@ -24,6 +24,7 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/internal/ids"
+	"github.com/nirnay/nirnay/internal/india"
 	"github.com/nirnay/nirnay/lending/product"
 	"github.com/nirnay/nirnay/lending/schedule"
 	"github.com/nirnay/nirnay/money"
@@ -162,7 +163,7 @@ func New(db *store.DB, products *product.Catalog, d Decider, opts Options) *Serv
 		referrals: opts.Referrals, accounts: opts.Accounts}
 }
 
-var ist = time.FixedZone("IST", 5*3600+30*60)
+var ist = india.Zone
 
 // Today is the service's current date in India.
 func (s *Service) Today() schedule.Date { return schedule.DateOf(s.now().In(ist)) }

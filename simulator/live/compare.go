@@ -9,6 +9,7 @@ import (
 
 	"github.com/nirnay/nirnay"
 	"github.com/nirnay/nirnay/decisionlog"
+	"github.com/nirnay/nirnay/internal/india"
 	"github.com/nirnay/nirnay/lending/loans"
 	"github.com/nirnay/nirnay/rules"
 	"github.com/nirnay/nirnay/simulator"
@@ -364,11 +365,9 @@ func label(ls []*Loan, badDPD, matureDays int, asOf time.Time) outcomeLabel {
 	return labelGood
 }
 
-var india = time.FixedZone("IST", 5*3600+30*60)
-
 // dateOf is t's calendar date in India, as midnight UTC of that date.
 func dateOf(t time.Time) time.Time {
-	y, m, d := t.In(india).Date()
+	y, m, d := t.In(india.Zone).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
